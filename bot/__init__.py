@@ -1,0 +1,1 @@
+"""Sinergi: the assembly (config, app, CLI, neutral messages, core, channels, web)."""

@@ -1,0 +1,34 @@
+"""The FastAPI app: routes as an explicit list, background loops in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from bot import workers
+from bot.runtime import Runtime
+from bot.web import health, webhooks
+
+
+def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
+    """The web app over a built runtime; `background=False` leaves the loops to the caller (tests)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = workers.start(rt) if background else []
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await rt.close()
+
+    app = FastAPI(title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = rt
+    for router in (webhooks.router, health.router):
+        app.include_router(router)
+    return app

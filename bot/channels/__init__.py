@@ -1,0 +1,1 @@
+"""Channel adapters: platform payload ⇄ neutral model. The only home of platform libraries."""

@@ -1,0 +1,40 @@
+"""What the outbox sender needs of a channel, whatever the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.messages import Inbound, Reply
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How one send went: accepted, to retry (maybe after a delay), failed for good, or unreachable."""
+
+    ok: bool
+    message_id: str | None = None
+    retry_after: float | None = None
+    permanent: bool = False
+    unreachable: bool = False
+    error: str | None = None
+
+
+class ChannelClient(Protocol):
+    """Sends neutral replies on one platform."""
+
+    name: str
+
+    async def send(self, recipient: str, reply: Reply) -> SendResult:
+        """Deliver one reply to one recipient."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+class ChannelParser(Protocol):
+    """Turns one stored raw update into neutral inbound messages (none for what we ignore)."""
+
+    def __call__(self, raw: str) -> list[Inbound]: ...

@@ -1,0 +1,158 @@
+"""Telegram: Update JSON → Inbound through python-telegram-bot, and Reply → Bot API calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.channels.base import SendResult
+from bot.messages import Address, Inbound, Media, Reply
+
+CHANNEL = "telegram"
+# Telegram's limit is 4096 characters; leave room for the numbered choices.
+MAX_TEXT = 4000
+
+
+def chat_key(data: Any) -> str:
+    """The inbox ordering key, read from the raw dict so even a broken update gets one."""
+    if not isinstance(data, dict):
+        return "telegram:?"
+    for field in ("message", "edited_message", "callback_query"):
+        part = data.get(field)
+        if isinstance(part, dict):
+            sender = part.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return f"telegram:{sender['id']}"
+    return f"telegram:?{data.get('update_id')}"
+
+
+def parse(raw: str) -> list[Inbound]:
+    """The neutral messages in one stored update; raises on an update PTB cannot read."""
+    update = Update.de_json(json.loads(raw), None)
+    if update.callback_query is not None:
+        return _from_callback(update)
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return []  # edits, channel posts, groups: nothing for a household chat to answer
+    user = message.from_user
+    base: dict[str, Any] = dict(
+        address=Address(CHANNEL, str(user.id)), sent_at=message.date.astimezone(UTC),
+        message_id=str(update.update_id), language=user.language_code,
+    )
+    if message.text is not None:
+        return [Inbound(kind="text", text=message.text, **base)]
+    if message.contact is not None:
+        own = message.contact.user_id == user.id
+        return [Inbound(kind="contact", contact_phone=message.contact.phone_number, contact_is_own=own, **base)]
+    media = _media_of(message)
+    if media is not None:
+        return [Inbound(kind="media", media=media, text=message.caption or "", **base)]
+    if message.location is not None:
+        return [Inbound(kind="location", **base)]
+    return [Inbound(kind="unsupported", **base)]
+
+
+def _from_callback(update: Update) -> list[Inbound]:
+    """A button press: its data is the choice's key; the query id must be answered."""
+    query = update.callback_query
+    assert query is not None
+    sent = query.message.date if query.message is not None else datetime.now(UTC)
+    return [Inbound(
+        address=Address(CHANNEL, str(query.from_user.id)), kind="choice", sent_at=sent.astimezone(UTC),
+        message_id=str(update.update_id), choice=query.data or "", callback_id=query.id,
+        language=query.from_user.language_code,
+    )]
+
+
+def _media_of(message: Any) -> Media | None:
+    """The largest photo, or a document or voice note, as a media reference."""
+    if message.photo:
+        return Media("photo", message.photo[-1].file_id, "image/jpeg")
+    if message.document is not None:
+        return Media("document", message.document.file_id, message.document.mime_type)
+    if message.voice is not None:
+        return Media("audio", message.voice.file_id, message.voice.mime_type)
+    return None
+
+
+class TelegramClient:
+    """Sends replies through python-telegram-bot's Bot, pointed at `{api_url}/bot{token}`."""
+
+    name = CHANNEL
+
+    def __init__(self, token: str, api_url: str, request: BaseRequest | None = None) -> None:
+        root = api_url.rstrip("/")
+        self.bot = Bot(
+            token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot",
+            request=request or HTTPXRequest(connection_pool_size=8),
+        )
+
+    async def send(self, recipient: str, reply: Reply) -> SendResult:
+        """One message with its buttons; errors become retry, permanent or unreachable."""
+        try:
+            if reply.extra.get("callback_id"):
+                await self._answer_callback(reply.extra["callback_id"])
+            message = await self.bot.send_message(
+                chat_id=int(recipient), text=reply.text[:MAX_TEXT], reply_markup=_markup(reply)
+            )
+        except RetryAfter as exc:
+            delay = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
+            return SendResult(ok=False, retry_after=float(delay), error="429")
+        except Forbidden as exc:
+            return SendResult(ok=False, unreachable=True, error=_short(exc))
+        except BadRequest as exc:
+            return SendResult(ok=False, permanent=True, error=_short(exc))
+        except (TimedOut, NetworkError, TelegramError) as exc:
+            return SendResult(ok=False, error=_short(exc))
+        return SendResult(ok=True, message_id=str(message.message_id))
+
+    async def _answer_callback(self, callback_id: str) -> None:
+        """Stop the button's spinner; a stale query is not worth failing the message for."""
+        try:
+            await self.bot.answer_callback_query(callback_id)
+        except BadRequest:
+            pass
+
+    async def register_webhook(self, public_url: str, secret: str) -> None:
+        """Tell Telegram where to post updates, with the secret it must send back."""
+        await self.bot.set_webhook(
+            url=public_url.rstrip("/") + "/webhook/telegram", secret_token=secret,
+            allowed_updates=["message", "callback_query"],
+        )
+
+    async def close(self) -> None:
+        """Close the HTTP pool."""
+        await self.bot.shutdown()
+
+
+def _markup(reply: Reply) -> Any:
+    """Numbered inline buttons, a contact button, or the contact keyboard taken away."""
+    if reply.ask_contact:
+        button = KeyboardButton(reply.extra.get("contact_label") or "📱", request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if reply.choices:
+        rows = [[InlineKeyboardButton(f"{i}. {c.label}"[:64], callback_data=c.key[:64])]
+                for i, c in enumerate(reply.choices, start=1)]
+        return InlineKeyboardMarkup(rows)
+    if reply.extra.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    return None
+
+
+def _short(exc: Exception) -> str:
+    """An error for the outbox row: the class and the platform's message, never a payload."""
+    return f"{type(exc).__name__}: {exc}"[:200]
+

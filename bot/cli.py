@@ -1,0 +1,19 @@
+"""The `sinergi` command line (also `python -m bot`): one Typer app, subcommands in bot/commands/."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.commands import chat, demo, serve, tick
+
+app = typer.Typer(help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True)
+app.command("serve")(serve.serve)
+app.command("migrate")(serve.migrate)
+app.command("tick")(tick.tick)
+app.command("chat")(chat.chat)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,1 @@
+"""The `sinergi` subcommands, one module each; bot/cli.py lists them."""

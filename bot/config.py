@@ -1,0 +1,104 @@
+"""Typed settings, read once at an entry point and passed down (never at import time)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import time
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///data/sinergi.db"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, with the defaults of INTERFACES.md."""
+
+    model_config = SettingsConfigDict(env_prefix="SINERGI_", extra="ignore")
+
+    database_url: str = DEFAULT_DB_URL
+    data_dir: Path = Path("data")
+    secret_key: str = ""
+    # Key for the NIK at rest (Fernet, urlsafe base64 of 32 bytes); derived from the
+    # secret key when unset so a demo needs nothing, but operators should set both.
+    data_key: str = ""
+    public_url: str | None = None
+
+    telegram_token: str | None = None
+    telegram_secret: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    whatsapp_token: str | None = None
+    whatsapp_phone_id: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v23.0"
+
+    default_locale: str = "id"
+    # After an outage, messages older than this (but for the newest) get no answer of
+    # their own: one sensible reply beats a storm of replies to things long past.
+    stale_after_seconds: int = 600
+    max_text_length: int = 4000
+    link_code_ttl_hours: int = 72
+    nik_tries_per_chat: int = 5
+    nik_tries_window_minutes: int = 15
+    nik_tries_per_nik_per_day: int = 10
+
+    checkin_interval_days: int = 30
+    reminder_after_days: int = 3
+    mentor_after_days: int = 7
+    dinsos_after_days: int = 14
+    escalation_sla_working_days: int = 5
+    delivery_start: time = time(8, 0)
+    delivery_end: time = time(18, 0)
+
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: int = 60
+
+    session_hours: int = 8
+    cookie_secure: bool = False
+    media_dir: Path | None = None
+    demo: bool = False
+
+    telegram_extra: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _channel_secrets_present(self) -> Settings:
+        """Refuse a Telegram token without the webhook secret, and WhatsApp without its app secret."""
+        if self.telegram_token and not self.telegram_secret:
+            raise ValueError("SINERGI_TELEGRAM_SECRET is required when SINERGI_TELEGRAM_TOKEN is set")
+        if self.whatsapp_enabled and not self.whatsapp_app_secret:
+            raise ValueError("SINERGI_WHATSAPP_APP_SECRET is required when WhatsApp is on")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_id)
+
+    @property
+    def media_path(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, then fill the secret key from `data/` (made on first run)."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if not settings.secret_key:
+        settings.secret_key = _stored_secret(settings.data_dir / "secret_key")
+    return settings
+
+
+def _stored_secret(path: Path) -> str:
+    """The secret kept in `path`, generated with 256 random bits the first time."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,83 @@
+"""Babel catalogs, the active locale of this turn, and Indonesian formats for rupiah and dates."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import NullTranslations, Translations
+
+LOCALES = ("id", "en")
+DEFAULT_LOCALE = "id"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+_active: ContextVar[str] = ContextVar("sinergi_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalog; compiled in memory from the .po when no .mo was built."""
+    base = LOCALE_DIR / locale / "LC_MESSAGES"
+    mo = base / "messages.mo"
+    po = base / "messages.po"
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with mo.open("rb") as handle:
+            return Translations(handle)
+    if po.exists():
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        return Translations(buffer)
+    return NullTranslations()
+
+
+def _(message: str) -> str:
+    """The message in the active locale (placeholders are filled by the caller afterwards)."""
+    return translations(_active.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Singular or plural in the active locale."""
+    return translations(_active.get()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Marks a string for the catalog without translating it yet (menus, data tables)."""
+    return message
+
+
+def current_locale() -> str:
+    """The locale of this turn."""
+    return _active.get()
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    """Speak `locale` (or Indonesian when unknown) inside the block."""
+    chosen = locale if locale in LOCALES else DEFAULT_LOCALE
+    token = _active.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _active.reset(token)
+
+
+def rupiah(amount: int) -> str:
+    """`Rp1.500.000`: the Indonesian grouping, no decimals, no space."""
+    return "Rp" + format_decimal(amount, format="#,##0", locale="id")
+
+
+def long_date(day: date) -> str:
+    """`12 November 2026` in Indonesian (`November 12, 2026` in English)."""
+    return format_date(day, format="long", locale=_active.get())

@@ -1,0 +1,99 @@
+"""The neutral model every channel speaks: Address, Inbound, Choice, Reply."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+InboundKind = Literal["text", "choice", "contact", "media", "location", "unsupported", "system"]
+
+
+@dataclass(frozen=True)
+class Address:
+    """Who, on which channel: `telegram:568577002`, `whatsapp:6281234567890`."""
+
+    channel: str
+    external_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo, document or voice note: the platform's id, fetched by the channel adapter."""
+
+    kind: str
+    file_id: str
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person sent, whatever the platform."""
+
+    address: Address
+    kind: InboundKind
+    sent_at: datetime
+    message_id: str
+    text: str = ""
+    choice: str | None = None
+    contact_phone: str | None = None
+    contact_is_own: bool = False
+    media: Media | None = None
+    # What the channel knows of the sender: a WhatsApp number, a BSUID's wa_id, a language.
+    phone: str | None = None
+    alt_id: str | None = None
+    language: str | None = None
+    # Telegram wants every button press answered, or the button spins.
+    callback_id: str | None = None
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option: `key` comes back from a button; the number and the label work typed."""
+
+    key: str
+    label: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the bot says: text, numbered choices, maybe a request for the person's contact."""
+
+    text: str
+    choices: tuple[Choice, ...] = ()
+    ask_contact: bool = False
+    # A WhatsApp template to use when the 24-hour window is closed: name and parameters.
+    template: str | None = None
+    template_params: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The outbox row's JSON."""
+        data = asdict(self)
+        data["choices"] = [asdict(c) for c in self.choices]
+        data["template_params"] = list(self.template_params)
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Reply:
+        """Back from the outbox row's JSON."""
+        return cls(
+            text=data.get("text", ""),
+            choices=tuple(Choice(**c) for c in data.get("choices", [])),
+            ask_contact=bool(data.get("ask_contact")),
+            template=data.get("template"),
+            template_params=tuple(data.get("template_params", [])),
+            extra=dict(data.get("extra", {})),
+        )
+
+    def numbered_text(self) -> str:
+        """The text with its choices as a numbered list, for typing alone or a plain-text channel."""
+        if not self.choices:
+            return self.text
+        lines = [f"{i}. {c.label}" for i, c in enumerate(self.choices, start=1)]
+        return self.text + "\n\n" + "\n".join(lines)

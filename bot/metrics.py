@@ -1,0 +1,29 @@
+"""Prometheus metrics, one registry per app so tests and several apps never collide."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """The counters an operator watches: updates in, duplicates, time to answer, sends."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.updates = Counter("sinergi_updates_received", "Webhook updates stored", ["channel"],
+                               registry=self.registry)
+        self.duplicates = Counter("sinergi_updates_duplicate", "Redelivered updates ignored", ["channel"],
+                                  registry=self.registry)
+        self.rejected = Counter("sinergi_webhook_rejected", "Webhook calls refused", ["channel", "reason"],
+                                registry=self.registry)
+        self.quarantined = Counter("sinergi_updates_quarantined", "Updates that did not parse", ["channel"],
+                                   registry=self.registry)
+        self.processing = Histogram("sinergi_processing_seconds", "Time to answer one update", ["channel"],
+                                    registry=self.registry)
+        self.sent = Counter("sinergi_messages_sent", "Messages accepted by a platform", ["channel"],
+                            registry=self.registry)
+        self.send_failures = Counter("sinergi_send_failures", "Failed send attempts", ["channel", "kind"],
+                                     registry=self.registry)
+        self.outbox_depth = Gauge("sinergi_outbox_depth", "Messages waiting to be sent", registry=self.registry)
+        self.inbox_pending = Gauge("sinergi_inbox_pending", "Updates waiting to be processed",
+                                   registry=self.registry)

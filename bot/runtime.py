@@ -1,0 +1,87 @@
+"""Everything a running Sinergi holds: settings, database, channel clients, workers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.channels import local, telegram
+from bot.channels.local import LOCAL_CHANNELS, LocalClient
+from bot.channels.base import ChannelClient
+from bot.config import Settings
+from bot.inbox import InboxWorker, Parser
+from bot.metrics import Metrics
+from bot.sender import OutboxSender
+from handlers.turn import Rules
+from storage.crypto import NikVault
+from storage.db import Sessions, make_engine, make_sessions
+
+
+@dataclass
+class Runtime:
+    """The parts of one Sinergi process, built once at an entry point and passed down."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: Sessions
+    vault: NikVault
+    rules: Rules
+    metrics: Metrics
+    clients: dict[str, ChannelClient]
+    inbox: InboxWorker
+    sender: OutboxSender
+    inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def close(self) -> None:
+        """Close the channel clients and the database pool."""
+        for client in self.clients.values():
+            await client.close()
+        await self.engine.dispose()
+
+
+def rules_from(settings: Settings, vault: NikVault) -> Rules:
+    """The journey rules from the settings."""
+    return Rules(
+        vault=vault,
+        link_code_ttl=timedelta(hours=settings.link_code_ttl_hours),
+        nik_tries_per_chat=settings.nik_tries_per_chat,
+        nik_window=timedelta(minutes=settings.nik_tries_window_minutes),
+        nik_tries_per_nik_per_day=settings.nik_tries_per_nik_per_day,
+        max_text_length=settings.max_text_length,
+    )
+
+
+def default_clients(settings: Settings) -> dict[str, ChannelClient]:
+    """The real platform clients for the channels that have credentials."""
+    clients: dict[str, ChannelClient] = {name: LocalClient(name) for name in LOCAL_CHANNELS}
+    if settings.telegram_enabled and settings.telegram_token:
+        clients["telegram"] = telegram.TelegramClient(settings.telegram_token, settings.telegram_api_url)
+    return clients
+
+
+PARSERS: dict[str, Parser] = {
+    "telegram": telegram.parse,
+    **{name: local.parser(name) for name in LOCAL_CHANNELS},
+}
+
+
+def build_runtime(settings: Settings, *, clients: dict[str, ChannelClient] | None = None) -> Runtime:
+    """Wire the parts together; tests pass fake clients, production the real ones."""
+    engine = make_engine(settings.database_url)
+    sessions = make_sessions(engine)
+    vault = NikVault(settings.secret_key, settings.data_key)
+    rules = rules_from(settings, vault)
+    metrics = Metrics()
+    chosen = default_clients(settings) if clients is None else clients
+    return Runtime(
+        settings=settings, engine=engine, sessions=sessions, vault=vault, rules=rules,
+        metrics=metrics, clients=chosen,
+        inbox=InboxWorker(sessions, dict(PARSERS), rules, metrics,
+                          stale_after=timedelta(seconds=settings.stale_after_seconds)),
+        sender=OutboxSender(sessions, chosen, metrics, max_attempts=settings.outbox_max_attempts,
+                            lease=timedelta(seconds=settings.outbox_lease_seconds)),
+    )

@@ -1,0 +1,1 @@
+"""HTTP: webhooks, health and metrics, the admin view and the simulator."""

@@ -1,0 +1,1 @@
+"""Journeys, one module each; they see neutral messages and storage, never a platform."""

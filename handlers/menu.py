@@ -1,0 +1,54 @@
+"""menu: main menu → choice → that journey's first step (household and mentor menus)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.i18n import _
+from bot.messages import Choice
+from handlers.turn import Turn
+
+Begin = Callable[[Turn], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One menu line: the key a button sends, its label (marked for the catalog), its journey."""
+
+    key: str
+    label: str
+    begin: Begin
+
+
+# Filled once by handlers.routes, which lists every journey's entry in the order shown.
+HOUSEHOLD_MENU: list[MenuItem] = []
+MENTOR_MENU: list[MenuItem] = []
+
+
+def configure(*, household: list[MenuItem], mentor: list[MenuItem]) -> None:
+    """Set the two menus (called by handlers.routes at import)."""
+    HOUSEHOLD_MENU[:] = household
+    MENTOR_MENU[:] = mentor
+
+
+def items_for(turn: Turn) -> list[MenuItem]:
+    """The menu this person gets: mentor or household."""
+    return MENTOR_MENU if turn.identity.mentor_id is not None else HOUSEHOLD_MENU
+
+
+async def show(turn: Turn, intro: str | None = None) -> None:
+    """The person sees the numbered main menu."""
+    items = items_for(turn)
+    title = intro or _("Main menu. Choose a number:")
+    turn.goto("menu", "choose")
+    turn.say(title, [Choice(item.key, _(item.label)) for item in items])
+
+
+async def step(turn: Turn) -> None:
+    """A menu choice starts its journey; anything else shows the menu again."""
+    for item in items_for(turn):
+        if turn.choice == item.key:
+            await item.begin(turn)
+            return
+    await show(turn, _("Sorry, I did not understand. Choose a number from the menu:"))

@@ -1,0 +1,245 @@
+"""start: notice → SETUJU? → link (own contact | mentor's code | NIK + No. KK) → menu.
+
+Nothing personal is asked or shown before consent. WhatsApp senders whose number is on the
+roster are offered the link at once; everyone else picks one of the three ways.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import _
+from bot.messages import Choice, Reply
+from handlers import common, menu
+from handlers.turn import Turn
+from storage import audit, households, identities, links
+from storage.crypto import mask_name
+from storage.models import Household
+from storage.normalize import phone_e164, sixteen_digits, valid_nik
+
+
+async def ask_consent(turn: Turn) -> None:
+    """The person sees who we are, what we keep and why, and is asked to agree."""
+    turn.goto("consent", "ask")
+    turn.say(
+        _(
+            "Welcome to Sinergi, the chat service of the Social Service Office (Dinsos).\n\n"
+            "To help you, we use your family data from the social register: your name, "
+            "No. KK, NIK, phone number, your programs and your business reports. We use "
+            "them only to tell you about your aid, your requests and your business, and to "
+            "connect you with your mentor and Dinsos.\n\n"
+            "You can stop at any time by typing BERHENTI. Do you agree?"
+        ),
+        [Choice("agree", _("SETUJU (I agree)")), Choice("decline", _("Do not agree")),
+         Choice("language", "English / Bahasa")],
+    )
+
+
+async def consent_step(turn: Turn) -> None:
+    """SETUJU records consent and moves on; a refusal is respected; anything else asks again."""
+    if turn.choice == "agree" or turn.text.upper() in {"SETUJU", "YA", "AGREE"}:
+        await identities.give_consent(turn.session, turn.identity, turn.now)
+        turn.say(_("Thank you. Your agreement is saved."))
+        await after_consent(turn)
+    elif turn.choice == "decline" or turn.text.upper() in {"TIDAK", "NO"}:
+        turn.goto("consent", "ask")
+        turn.say(_("All right. Without your agreement we cannot help you in this chat. "
+                   "Type SETUJU if you change your mind."))
+    elif turn.choice == "language":
+        await common.choose_language(turn)
+    else:
+        await ask_consent(turn)
+
+
+async def after_consent(turn: Turn) -> None:
+    """A linked person gets their menu; a known phone is offered the link; others choose a way."""
+    if turn.identity.household_id or turn.identity.mentor_id:
+        await menu.show(turn)
+        return
+    if turn.identity.phone and await _offer_phone_link(turn, turn.identity.phone):
+        return
+    await offer_ways(turn)
+
+
+async def offer_ways(turn: Turn) -> None:
+    """The person sees the three ways to connect this chat to their family data."""
+    turn.goto("link", "choose")
+    ways = [Choice("code", _("I have a code from my mentor")), Choice("nik", _("Use NIK and No. KK"))]
+    if turn.identity.channel == "telegram":
+        ways.insert(0, Choice("contact", _("Send my phone number")))
+    turn.say(_("Let us connect this chat to your family data. Choose one way:"), ways)
+
+
+async def link_step(turn: Turn) -> None:
+    """Dispatch within the linking journey."""
+    if turn.inbound.kind == "contact":
+        await by_contact(turn)
+        return
+    handler = {
+        "choose": _choose_way, "code": _enter_code, "nik": _enter_nik, "kk": _enter_kk,
+        "phone": _confirm_phone,
+    }.get(turn.step, _choose_way)
+    await handler(turn)
+
+
+async def _choose_way(turn: Turn) -> None:
+    """The chosen way asks its first question."""
+    if turn.choice == "contact":
+        turn.goto("link", "contact")
+        turn.say(_("Press the button below to send your phone number."), ask_contact=True)
+    elif turn.choice == "code":
+        turn.goto("link", "code")
+        turn.say(_("Type the code from your mentor, for example ABCD-2345."))
+    elif turn.choice == "nik":
+        await _ask_nik(turn)
+    else:
+        await offer_ways(turn)
+
+
+async def by_contact(turn: Turn) -> None:
+    """A shared contact links the chat when it is the sender's own and on the roster."""
+    if not turn.inbound.contact_is_own:
+        turn.say(_("Please send your own phone number with the button, not someone else's."), ask_contact=True)
+        return
+    phone = phone_e164(turn.inbound.contact_phone)
+    turn.identity.phone = phone
+    if phone and await _link_known_phone(turn, phone, method="contact"):
+        return
+    turn.say(_("We could not find your number in our data."))
+    await offer_ways(turn)
+
+
+async def _offer_phone_link(turn: Turn, phone: str) -> bool:
+    """A mentor's number links at once; one household with this number is asked to confirm."""
+    mentor = await households.mentor_by_phone(turn.session, phone)
+    if mentor is not None:
+        await _link_mentor(turn, mentor.id, mentor.name)
+        return True
+    found = await households.households_by_phone(turn.session, phone)
+    if len(found) != 1:
+        return False
+    turn.goto("link", "phone", household_id=found[0].id)
+    turn.say(
+        _("Is this the family of {name}?").format(name=mask_name(found[0].name)),
+        [Choice("yes", _("Yes")), Choice("no", _("No"))],
+    )
+    return True
+
+
+async def _confirm_phone(turn: Turn) -> None:
+    """`Yes` links the household offered by phone; `No` leads to the other ways."""
+    household_id = turn.data.get("household_id")
+    if turn.choice == "yes" and household_id:
+        household = await turn.session.get(Household, household_id)
+        if household is not None:
+            await _link_household(turn, household, method="phone")
+            return
+    await offer_ways(turn)
+
+
+async def _link_known_phone(turn: Turn, phone: str, *, method: str) -> bool:
+    """Link to the mentor or the single household with this phone; False when there is none."""
+    mentor = await households.mentor_by_phone(turn.session, phone)
+    if mentor is not None:
+        await _link_mentor(turn, mentor.id, mentor.name)
+        return True
+    found = await households.households_by_phone(turn.session, phone)
+    if len(found) == 1:
+        await _link_household(turn, found[0], method=method)
+        return True
+    return False
+
+
+async def _enter_code(turn: Turn) -> None:
+    """A valid code links the chat; a wrong or used one says so and asks again."""
+    household_id = await links.redeem_link_code(turn.session, turn.text, turn.now)
+    if household_id is None:
+        turn.say(_("This code is wrong, already used or expired. Check it, or ask your mentor "
+                   "for a new one. Type BATAL to go back."))
+        return
+    household = await turn.session.get(Household, household_id)
+    assert household is not None
+    await _link_household(turn, household, method="code")
+
+
+async def _ask_nik(turn: Turn) -> None:
+    """The person is asked for the NIK of the head of the family, unless tries are used up."""
+    if not await links.chat_tries_left(
+        turn.session, identity_id=turn.identity.id, now=turn.now,
+        per_chat=turn.rules.nik_tries_per_chat, window=turn.rules.nik_window,
+    ):
+        await _too_many(turn)
+        return
+    turn.goto("link", "nik")
+    turn.say(_("Type the NIK of the head of the family (16 digits, as on the e-KTP)."))
+
+
+async def _enter_nik(turn: Turn) -> None:
+    """A well-formed NIK is kept only as a hash while the No. KK is asked."""
+    nik = valid_nik(turn.text)
+    if nik is None:
+        turn.say(_("A NIK has 16 digits, for example 6472015001900001. Please check and type it "
+                   "again, or type BATAL."))
+        return
+    turn.goto("link", "kk", nik_hash=turn.rules.vault.hash(nik))
+    turn.say(_("Now type the No. KK (the 16-digit number on your family card)."))
+
+
+async def _enter_kk(turn: Turn) -> None:
+    """NIK and No. KK together link the chat; a mismatch gets the same answer whatever failed."""
+    no_kk = sixteen_digits(turn.text)
+    if no_kk is None:
+        turn.say(_("A No. KK has 16 digits. Please check and type it again, or type BATAL."))
+        return
+    nik_hash = turn.data.get("nik_hash", "")
+    if not await links.nik_tries_allowed(
+        turn.session, identity_id=turn.identity.id, nik_hash=nik_hash, now=turn.now,
+        per_chat=turn.rules.nik_tries_per_chat, window=turn.rules.nik_window,
+        per_nik_per_day=turn.rules.nik_tries_per_nik_per_day,
+    ):
+        await _too_many(turn)
+        return
+    household = await households.household_by_nik_and_kk(turn.session, nik_hash, no_kk)
+    links.record_attempt(turn.session, identity_id=turn.identity.id, nik_hash=nik_hash,
+                         now=turn.now, success=household is not None)
+    if household is None:
+        turn.goto("link", "nik")
+        turn.say(_("The NIK and No. KK do not match our data. Type the NIK again, or type BATAL."))
+        return
+    await _link_household(turn, household, method="nik")
+
+
+async def _too_many(turn: Turn) -> None:
+    """After too many tries the person is sent to their mentor, not told what was wrong."""
+    turn.goto("link", "choose")
+    turn.say(_("Too many tries. Please contact your mentor (pendamping) or the village office "
+               "for help, or try again later."))
+
+
+async def _link_household(turn: Turn, household: Household, *, method: str) -> None:
+    """The chat is linked; the NIK path also tells the household's mentor, who can undo it."""
+    turn.identity.household_id, turn.identity.mentor_id = household.id, None
+    turn.identity.link_method = method
+    audit.record(turn.session, actor=f"chat:{turn.identity.id}", action="link", now=turn.now,
+                 household_id=household.id, region_code=household.region_code, method=method)
+    if method == "nik" and household.mentor_id:
+        for mentor_chat in await identities.identities_of_mentor(turn.session, household.mentor_id):
+            turn.notify(mentor_chat, lambda: _nik_link_notice(household, turn.identity.id))
+    await menu.show(turn, _("Done. This chat is now connected to the family of {name}.\n\n"
+                            "Main menu. Choose a number:").format(name=mask_name(household.name)))
+
+
+def _nik_link_notice(household: Household, identity_id: int) -> Reply:
+    """The mentor reads that a chat was linked by NIK, with a button to undo it."""
+    return Reply(
+        text=_("A chat was linked to the family of {name} (No. KK ending {kk}) using NIK. "
+               "If this was not the family, undo it.").format(
+            name=mask_name(household.name), kk=household.no_kk[-4:]),
+        choices=(Choice(f"act:unlink:{identity_id}", _("Undo this link")),),
+    )
+
+
+async def _link_mentor(turn: Turn, mentor_id: int, name: str) -> None:
+    """A mentor's chat is recognised by phone and gets the mentor menu."""
+    turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
+    turn.identity.link_method = "phone"
+    await menu.show(turn, _("Hello {name}. You are registered as a mentor (pendamping).\n\n"
+                            "Mentor menu. Choose a number:").format(name=name))

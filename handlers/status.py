@@ -1,0 +1,70 @@
+"""status: STATUS → each program of the household, its state, period, amount, and as of when."""
+
+from __future__ import annotations
+
+from bot.i18n import N_, _, long_date, rupiah
+from handlers.turn import Turn
+from storage import households
+from storage.crypto import mask_name
+from storage.models import Mentor, ProgramEnrollment
+
+PROGRAM_NAMES = {
+    "PKH": N_("PKH (Family Hope Program)"),
+    "BPNT": N_("BPNT / Sembako (food aid)"),
+    "BLT": N_("BLT (direct cash aid)"),
+    "PBI-JK": N_("PBI-JK (free health insurance)"),
+    "BANTUAN_USAHA": N_("Business starter package"),
+    "PELATIHAN": N_("Training"),
+    "KOPERASI": N_("Village cooperative (Kopdes Merah Putih)"),
+}
+
+STATUS_NAMES = {
+    "aktif": N_("active"),
+    "dalam_proses": N_("being processed"),
+    "disalurkan": N_("paid out"),
+    "ditangguhkan": N_("on hold"),
+    "selesai": N_("finished"),
+    "tidak_aktif": N_("not active"),
+}
+
+
+async def show(turn: Turn) -> None:
+    """A linked household sees its programs; an unlinked chat is asked to link first."""
+    household = await turn.household()
+    if household is None:
+        from handlers import start  # a cycle at import time otherwise: start shows the menu
+
+        turn.say(_("First, let us connect this chat to your family data."))
+        await start.offer_ways(turn)
+        return
+    programs = await households.programs_of(turn.session, household.id)
+    turn.goto("menu", "choose")
+    if not programs:
+        turn.say(await _nothing_on_record(turn, household.mentor_id))
+        return
+    header = _("Aid status for the family of {name}:").format(name=mask_name(household.name))
+    turn.say("\n\n".join([header, *(describe(p) for p in programs)]) + "\n\n" + _("Type MENU for the menu."))
+
+
+def describe(program: ProgramEnrollment) -> str:
+    """Four short lines about one program: name and status, period, amount, as of when."""
+    name = _(PROGRAM_NAMES[program.program]) if program.program in PROGRAM_NAMES else program.program
+    status = _(STATUS_NAMES[program.status]) if program.status in STATUS_NAMES else program.status
+    lines = [
+        _("{program}: {status}").format(program=name, status=status),
+        _("Period: {period}").format(period=program.period),
+    ]
+    if program.amount:
+        lines.append(_("Amount: {amount}").format(amount=rupiah(program.amount)))
+    lines.append(_("as of {date} ({source})").format(date=long_date(program.as_of), source=program.source))
+    return "\n".join(lines)
+
+
+async def _nothing_on_record(turn: Turn, mentor_id: int | None) -> str:
+    """Nothing on record, and whom to ask."""
+    mentor = await turn.session.get(Mentor, mentor_id) if mentor_id else None
+    if mentor is not None:
+        return _("We have no program on record for your family yet. Please ask your mentor, "
+                 "{name} ({phone}).").format(name=mentor.name, phone=mentor.phone)
+    return _("We have no program on record for your family yet. Please ask the village "
+             "office or the Social Service Office (Dinsos).")

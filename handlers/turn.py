@@ -1,0 +1,94 @@
+"""What a handler sees of one inbound message: the person, their state, and a way to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import use_locale
+from bot.messages import Choice, Inbound, Reply
+from storage.crypto import NikVault
+from storage.models import ChatIdentity, Conversation, Household, Mentor
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings that journeys need, passed in rather than read from the environment."""
+
+    vault: NikVault
+    link_code_ttl: timedelta = timedelta(hours=72)
+    nik_tries_per_chat: int = 5
+    nik_window: timedelta = timedelta(minutes=15)
+    nik_tries_per_nik_per_day: int = 10
+    max_text_length: int = 4000
+
+
+@dataclass
+class Notice:
+    """A message to someone other than the sender (a mentor told of a link, say)."""
+
+    identity: ChatIdentity
+    reply: Reply
+    dedupe_key: str | None = None
+
+
+@dataclass
+class Turn:
+    """One inbound message being answered, inside one unit of work."""
+
+    session: AsyncSession
+    identity: ChatIdentity
+    conversation: Conversation
+    inbound: Inbound
+    now: datetime
+    rules: Rules
+    text: str = ""
+    choice: str | None = None
+    replies: list[Reply] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    def say(self, text: str, choices: tuple[Choice, ...] | list[Choice] = (), *, ask_contact: bool = False) -> None:
+        """Queue a reply to the sender."""
+        self.replies.append(Reply(text=text, choices=tuple(choices), ask_contact=ask_contact))
+
+    def goto(self, journey: str, step: str = "", **data: Any) -> None:
+        """Move the conversation to `journey`/`step`, keeping only `data`."""
+        self.conversation.journey, self.conversation.step = journey, step
+        self.conversation.data = dict(data)
+
+    def remember(self, **data: Any) -> None:
+        """Add to the conversation's data (reassigned, so the JSON column sees the change)."""
+        self.conversation.data = {**(self.conversation.data or {}), **data}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The conversation's saved data."""
+        return self.conversation.data or {}
+
+    @property
+    def step(self) -> str:
+        """The step within the current journey."""
+        return self.conversation.step
+
+    async def household(self) -> Household | None:
+        """The household this chat is linked to, if any."""
+        if self.identity.household_id is None:
+            return None
+        return await self.session.get(Household, self.identity.household_id)
+
+    async def mentor(self) -> Mentor | None:
+        """The mentor this chat belongs to, if it is a mentor's."""
+        if self.identity.mentor_id is None:
+            return None
+        return await self.session.get(Mentor, self.identity.mentor_id)
+
+    def notify(
+        self, identity: ChatIdentity, build: Callable[[], Reply], dedupe_key: str | None = None
+    ) -> None:
+        """Queue a message to another person, in their language, sent with this turn's changes."""
+        with use_locale(identity.locale):
+            self.notices.append(Notice(identity, build(), dedupe_key))

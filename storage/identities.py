@@ -1,0 +1,105 @@
+"""Chat identities: who is writing, their consent, opt-out, locale and conversation state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChatIdentity, Consent, Conversation, OutboxMessage
+
+NOTICE_VERSION = "2026-11"
+
+
+async def get_or_create(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    phone: str | None = None,
+    alt_id: str | None = None,
+    locale: str = "id",
+) -> ChatIdentity:
+    """The identity of this sender, found by its key or its other id, made on first contact."""
+    identity = await session.scalar(
+        select(ChatIdentity).where(ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)
+    )
+    if identity is None and alt_id:
+        # WhatsApp: the same person may arrive under a new BSUID with the old wa_id (or back).
+        identity = await session.scalar(
+            select(ChatIdentity).where(
+                ChatIdentity.channel == channel,
+                (ChatIdentity.alt_id == alt_id) | (ChatIdentity.external_id == alt_id),
+            )
+        )
+        if identity is not None:
+            identity.external_id, identity.alt_id = external_id, alt_id
+    if identity is None:
+        identity = ChatIdentity(
+            channel=channel, external_id=external_id, alt_id=alt_id, phone=phone,
+            locale=locale, created_at=now, opted_out=False,
+        )
+        session.add(identity)
+        await session.flush()
+    elif phone and identity.phone != phone:
+        identity.phone = phone
+    return identity
+
+
+async def conversation_of(session: AsyncSession, identity: ChatIdentity, now: datetime) -> Conversation:
+    """The saved conversation state, or a fresh one at the menu."""
+    conv = await session.get(Conversation, identity.id)
+    if conv is None:
+        conv = Conversation(identity_id=identity.id, journey="menu", step="", data={}, updated_at=now)
+        session.add(conv)
+    return conv
+
+
+async def give_consent(session: AsyncSession, identity: ChatIdentity, now: datetime) -> None:
+    """Record agreement to the current notice."""
+    identity.consent_at = now
+    identity.opted_out = False
+    session.add(Consent(identity_id=identity.id, notice_version=NOTICE_VERSION, given_at=now))
+
+
+async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) -> int:
+    """BERHENTI: consent withdrawn, and every message still waiting for this person cancelled."""
+    identity.opted_out = True
+    identity.consent_at = None
+    await session.execute(
+        update(Consent)
+        .where(Consent.identity_id == identity.id, Consent.withdrawn_at.is_(None))
+        .values(withdrawn_at=now)
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.identity_id == identity.id, OutboxMessage.state.in_(("pending", "retry")))
+        .values(state="cancelled", error="opted_out")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def identities_of_household(session: AsyncSession, household_id: int) -> list[ChatIdentity]:
+    """The reachable chats of a household (consented, not opted out)."""
+    rows = await session.scalars(
+        select(ChatIdentity).where(
+            ChatIdentity.household_id == household_id,
+            ChatIdentity.opted_out.is_(False),
+            ChatIdentity.consent_at.is_not(None),
+        )
+    )
+    return list(rows)
+
+
+async def identities_of_mentor(session: AsyncSession, mentor_id: int) -> list[ChatIdentity]:
+    """The reachable chats of a mentor."""
+    rows = await session.scalars(
+        select(ChatIdentity).where(
+            ChatIdentity.mentor_id == mentor_id,
+            ChatIdentity.opted_out.is_(False),
+            ChatIdentity.consent_at.is_not(None),
+        )
+    )
+    return list(rows)

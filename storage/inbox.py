@@ -1,0 +1,59 @@
+"""The inbox: raw updates stored before they are answered, processed in order per chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import is_postgres
+from storage.models import InboxUpdate
+
+
+async def store(
+    session: AsyncSession, *, channel: str, external_id: str, chat_key: str, raw: str, now: datetime,
+    state: str = "pending", error: str | None = None,
+) -> bool:
+    """Insert the update unless its id was seen before; True when it is new."""
+    values = dict(
+        channel=channel, external_id=external_id, chat_key=chat_key, raw=raw,
+        received_at=now, state=state, error=error,
+    )
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = insert(InboxUpdate).values(**values).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def pending_chats(session: AsyncSession, *, limit: int) -> list[str]:
+    """Chats with updates waiting, oldest first."""
+    rows = await session.execute(
+        select(InboxUpdate.chat_key, func.min(InboxUpdate.id).label("first"))
+        .where(InboxUpdate.state == "pending")
+        .group_by(InboxUpdate.chat_key)
+        .order_by("first")
+        .limit(limit)
+    )
+    return [row.chat_key for row in rows]
+
+
+async def claim_chat(session: AsyncSession, chat_key: str) -> list[InboxUpdate]:
+    """This chat's waiting updates in arrival order, locked so another worker skips them."""
+    query = (
+        select(InboxUpdate)
+        .where(InboxUpdate.chat_key == chat_key, InboxUpdate.state == "pending")
+        .order_by(InboxUpdate.id)
+        .limit(50)
+    )
+    if is_postgres(session):
+        query = query.with_for_update(skip_locked=True)
+    return list(await session.scalars(query))
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    """How many updates are in each state, for metrics."""
+    rows = await session.execute(select(InboxUpdate.state, func.count()).group_by(InboxUpdate.state))
+    return {state: int(n) for state, n in rows}

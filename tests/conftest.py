@@ -1,0 +1,96 @@
+"""Shared fixtures: a fresh database per test on SQLite (always) and PostgreSQL (when configured)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+from storage.models import Base
+
+PG_URL = os.environ.get("SINERGI_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"
+if not PAYLOADS.exists():  # a clone beside shared/, or shared/ inside the repo's parent
+    PAYLOADS = Path(__file__).resolve().parents[1].parent / "shared" / "payloads"
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA, a Monday
+
+
+def _sync_url(url: str) -> str:
+    """The psycopg (sync) form of a PostgreSQL URL."""
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str | None]:
+    """A private PostgreSQL database for this test run (parallel runs do not collide)."""
+    if not PG_URL:
+        yield None
+        return
+    admin = sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"sinergi_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(_sync_url(url))
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    """Empty every table between tests (much faster than dropping them)."""
+    engine = sa.create_engine(_sync_url(url))
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> Iterator[str]:
+    """An empty database with the current schema, on each backend in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path}/sinergi.db"
+        engine = sa.create_engine(url.replace("+aiosqlite", ""))
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    assert pg_database is not None
+    _truncate(pg_database)
+    yield pg_database
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings of a test: Telegram on (with a fake API), secrets fixed."""
+    return Settings(
+        database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key",
+        telegram_token="123456:TEST", telegram_secret="telegram-webhook-secret",
+        telegram_api_url="https://telegram.test",
+    )
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator["Harness"]:
+    """The real app over HTTP, with the fake Bot API, at a controlled clock."""
+    from tests.harness import Harness
+
+    h = await Harness.start(settings)
+    try:
+        yield h
+    finally:
+        await h.stop()

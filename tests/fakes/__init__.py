@@ -1,0 +1,1 @@
+"""Fakes of the platforms at the HTTP boundary: they answer like the real API and record calls."""

@@ -1,0 +1,69 @@
+"""A fake Telegram Bot API behind an httpx transport, recording what the bot sent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from telegram.request import HTTPXRequest
+
+
+@dataclass
+class FakeBotApi:
+    """Answers Bot API methods like Telegram does; `fail_next` queues error answers."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    next_message_id: int = 1000
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
+        method = request.url.path.rsplit("/", 1)[-1]
+        params = _params(request)
+        self.calls.append((method, params))
+        if self.failures:
+            status, body = self.failures.pop(0)
+            return httpx.Response(status, json=body)
+        return httpx.Response(200, json={"ok": True, "result": self._result(method, params)})
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        """The `result` Telegram returns for the methods Sinergi calls."""
+        if method == "sendMessage":
+            self.next_message_id += 1
+            return {"message_id": self.next_message_id, "date": 1763900000,
+                    "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}
+        if method == "getMe":
+            return {"id": 1, "is_bot": True, "first_name": "Sinergi", "username": "sinergi_bot"}
+        return True
+
+    def fail_next(self, status: int, description: str, retry_after: int | None = None) -> None:
+        """The next call answers with this Telegram error."""
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        self.failures.append((status, body))
+
+    def request(self) -> HTTPXRequest:
+        """A PTB request object whose HTTP goes to this fake."""
+        return HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(self.handler)})
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """The sendMessage calls, optionally to one chat."""
+        return [p for m, p in self.calls
+                if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)]
+
+
+def _params(request: httpx.Request) -> dict[str, Any]:
+    """Decode PTB's parameters; JSON-valued fields (reply_markup) are decoded too."""
+    body = request.content.decode() if request.content else ""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        params: dict[str, Any] = json.loads(body or "{}")
+    else:
+        params = {k: v[0] for k, v in parse_qs(body).items()}
+    for key in ("reply_markup",):
+        if isinstance(params.get(key), str):
+            params[key] = json.loads(params[key])
+    return params
