@@ -41,9 +41,10 @@ catalog-check: install
 	$(BIN)/python -m locales.catalog check
 
 schema: install  ## regenerate the initial migration from the models (before the first release only)
-	rm -f data/dev-migrations.db storage/migrations/versions/0001_initial_schema.py
-	$(BIN)/alembic revision --autogenerate -m "initial schema" --rev-id 0001 >/dev/null
-	rm -f data/dev-migrations.db
+	d=$$(mktemp -d) && flock storage/migrations/versions sh -c \
+	  "rm -f storage/migrations/versions/0001_initial_schema.py && \
+	   SINERGI_MIGRATION_URL=sqlite+aiosqlite:///$$d/m.db $(BIN)/alembic revision --autogenerate -m 'initial schema' --rev-id 0001 >/dev/null" ; \
+	  rm -rf "$$d"
 
 bench: install  ## benchmarks under bench/, reported as ratios to a baseline of the same run
 	$(BIN)/python -m bench

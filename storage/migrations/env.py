@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -26,7 +27,8 @@ def _run(connection: Connection) -> None:
 
 async def _online() -> None:
     """Connect with the async engine and run the migrations in a sync shim."""
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    url = os.environ.get("SINERGI_MIGRATION_URL") or config.get_main_option("sqlalchemy.url") or ""
+    engine = make_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -12,12 +12,23 @@ from storage.models.chat import (
     OutboxMessage,
 )
 from storage.models.people import Household, Mentor, Region, StaffUser
+from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
 from storage.models.programs import ProgramEnrollment
+from storage.models.reports import MentorVisit, ProgressReport
+from storage.models.requests import RequestEvent, ServiceRequest
 
 __all__ = [
     "AuditEvent",
     "Base",
     "ChatIdentity",
+    "Escalation",
+    "EscalationNote",
+    "LadderAction",
+    "LadderState",
+    "MentorVisit",
+    "ProgressReport",
+    "RequestEvent",
+    "ServiceRequest",
     "Consent",
     "Conversation",
     "Household",

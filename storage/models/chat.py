@@ -126,5 +126,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+Index("ix_link_attempts_chat", LinkAttempt.identity_id, LinkAttempt.at)
+Index("ix_link_attempts_nik", LinkAttempt.nik_hash, LinkAttempt.at)
 Index("ix_inbox_pending", InboxUpdate.state, InboxUpdate.chat_key, InboxUpdate.id)
 Index("ix_outbox_due", OutboxMessage.state, OutboxMessage.next_attempt_at)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:31:52.652112
+Create Date: 2026-11-23 11:35:34.947561
 """
 
 from __future__ import annotations
@@ -147,6 +147,51 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_chat_identities_mentor_id'), ['mentor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_chat_identities_phone'), ['phone'], unique=False)
 
+    op.create_table('escalations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('region_code', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('level', sa.SmallInteger(), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('sla_due', sa.Date(), nullable=False),
+    sa.Column('outcome', sa.Text(), nullable=True),
+    sa.Column('created_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('resolved_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['assignee_id'], ['staff_users.id'], name=op.f('fk_escalations_assignee_id_staff_users')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_escalations_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalations'))
+    )
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalations_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_escalations_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_escalations_queue', ['state', 'region_code', 'sla_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_escalations_region_code'), ['region_code'], unique=False)
+
+    op.create_table('ladder_actions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('step', sa.String(length=16), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ladder_actions_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ladder_actions')),
+    sa.UniqueConstraint('household_id', 'step', 'period', name=op.f('uq_ladder_actions_household_id_step_period'))
+    )
+    op.create_table('ladder_states',
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('cycle_start', sa.Date(), nullable=False),
+    sa.Column('rung', sa.String(length=16), nullable=False),
+    sa.Column('last_contact_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ladder_states_household_id_households')),
+    sa.PrimaryKeyConstraint('household_id', name=op.f('pk_ladder_states'))
+    )
+    with op.batch_alter_table('ladder_states', schema=None) as batch_op:
+        batch_op.create_index('ix_ladder_rung_cycle', ['rung', 'cycle_start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ladder_states_cycle_start'), ['cycle_start'], unique=False)
+
     op.create_table('link_codes',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
@@ -162,6 +207,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('link_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_link_codes_household_id'), ['household_id'], unique=False)
+
+    op.create_table('mentor_visits',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('mentor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('met', sa.Boolean(), nullable=False),
+    sa.Column('business_state', sa.String(length=16), nullable=True),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_mentor_visits_household_id_households')),
+    sa.ForeignKeyConstraint(['mentor_id'], ['mentors.id'], name=op.f('fk_mentor_visits_mentor_id_mentors')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mentor_visits'))
+    )
+    with op.batch_alter_table('mentor_visits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mentor_visits_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mentor_visits_mentor_id'), ['mentor_id'], unique=False)
 
     op.create_table('program_enrollments',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -180,6 +241,51 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_program_enrollments_household_id'), ['household_id'], unique=False)
+
+    op.create_table('progress_reports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('business_state', sa.String(length=16), nullable=True),
+    sa.Column('omzet', sa.BigInteger(), nullable=True),
+    sa.Column('problem', sa.String(length=32), nullable=True),
+    sa.Column('problem_note', sa.Text(), nullable=True),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('photo_path', sa.String(length=300), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('started_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('submitted_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_progress_reports_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_reports')),
+    sa.UniqueConstraint('household_id', 'period', name=op.f('uq_progress_reports_household_id_period'))
+    )
+    with op.batch_alter_table('progress_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_progress_reports_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_progress_reports_submitted_at'), ['submitted_at'], unique=False)
+        batch_op.create_index('ix_reports_household_submitted', ['household_id', 'submitted_at'], unique=False)
+
+    op.create_table('service_requests',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=20), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('topic', sa.String(length=64), nullable=True),
+    sa.Column('details', sa.Text(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('referred_to', sa.String(length=64), nullable=True),
+    sa.Column('region_code', sa.String(length=10), nullable=False),
+    sa.Column('created_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_service_requests_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_requests')),
+    sa.UniqueConstraint('reference', name=op.f('uq_service_requests_reference'))
+    )
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.create_index('ix_requests_state_region', ['state', 'region_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_requests_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_requests_region_code'), ['region_code'], unique=False)
 
     op.create_table('consents',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -202,6 +308,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['identity_id'], ['chat_identities.id'], name=op.f('fk_conversations_identity_id_chat_identities')),
     sa.PrimaryKeyConstraint('identity_id', name=op.f('pk_conversations'))
     )
+    op.create_table('escalation_notes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('escalation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('author', sa.String(length=80), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], name=op.f('fk_escalation_notes_escalation_id_escalations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation_notes'))
+    )
+    with op.batch_alter_table('escalation_notes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_escalation_notes_escalation_id'), ['escalation_id'], unique=False)
+
     op.create_table('link_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('identity_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -211,6 +329,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['identity_id'], ['chat_identities.id'], name=op.f('fk_link_attempts_identity_id_chat_identities')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_link_attempts'))
     )
+    with op.batch_alter_table('link_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_link_attempts_chat', ['identity_id', 'at'], unique=False)
+        batch_op.create_index('ix_link_attempts_nik', ['nik_hash', 'at'], unique=False)
+
     op.create_table('outbox_messages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('identity_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -235,31 +357,87 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_messages_external_message_id'), ['external_message_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_messages_identity_id'), ['identity_id'], unique=False)
 
+    op.create_table('request_events',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('request_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=80), nullable=False),
+    sa.Column('from_state', sa.String(length=16), nullable=True),
+    sa.Column('to_state', sa.String(length=16), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['request_id'], ['service_requests.id'], name=op.f('fk_request_events_request_id_service_requests')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_request_events'))
+    )
+    with op.batch_alter_table('request_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_request_events_request_id'), ['request_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('request_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_request_events_request_id'))
+
+    op.drop_table('request_events')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_messages_identity_id'))
         batch_op.drop_index(batch_op.f('ix_outbox_messages_external_message_id'))
         batch_op.drop_index('ix_outbox_due')
 
     op.drop_table('outbox_messages')
+    with op.batch_alter_table('link_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_link_attempts_nik')
+        batch_op.drop_index('ix_link_attempts_chat')
+
     op.drop_table('link_attempts')
+    with op.batch_alter_table('escalation_notes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalation_notes_escalation_id'))
+
+    op.drop_table('escalation_notes')
     op.drop_table('conversations')
     with op.batch_alter_table('consents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consents_identity_id'))
 
     op.drop_table('consents')
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_requests_region_code'))
+        batch_op.drop_index(batch_op.f('ix_service_requests_household_id'))
+        batch_op.drop_index('ix_requests_state_region')
+
+    op.drop_table('service_requests')
+    with op.batch_alter_table('progress_reports', schema=None) as batch_op:
+        batch_op.drop_index('ix_reports_household_submitted')
+        batch_op.drop_index(batch_op.f('ix_progress_reports_submitted_at'))
+        batch_op.drop_index(batch_op.f('ix_progress_reports_household_id'))
+
+    op.drop_table('progress_reports')
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_program_enrollments_household_id'))
 
     op.drop_table('program_enrollments')
+    with op.batch_alter_table('mentor_visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mentor_visits_mentor_id'))
+        batch_op.drop_index(batch_op.f('ix_mentor_visits_household_id'))
+
+    op.drop_table('mentor_visits')
     with op.batch_alter_table('link_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_link_codes_household_id'))
 
     op.drop_table('link_codes')
+    with op.batch_alter_table('ladder_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ladder_states_cycle_start'))
+        batch_op.drop_index('ix_ladder_rung_cycle')
+
+    op.drop_table('ladder_states')
+    op.drop_table('ladder_actions')
+    with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_escalations_region_code'))
+        batch_op.drop_index('ix_escalations_queue')
+        batch_op.drop_index(batch_op.f('ix_escalations_household_id'))
+        batch_op.drop_index(batch_op.f('ix_escalations_assignee_id'))
+
+    op.drop_table('escalations')
     with op.batch_alter_table('chat_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chat_identities_phone'))
         batch_op.drop_index(batch_op.f('ix_chat_identities_mentor_id'))

@@ -1,0 +1,43 @@
+"""Service requests (training, cooperative membership, data correction) and their history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.base import Base, BigId, UTCDateTime
+
+
+class ServiceRequest(Base):
+    """A household's request: `PL-2611-0042`, diajukan → diproses → disetujui|ditolak|dirujuk → selesai."""
+
+    __tablename__ = "service_requests"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # pelatihan | koperasi | sanggah
+    topic: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="diajukan")
+    referred_to: Mapped[str | None] = mapped_column(String(64))
+    region_code: Mapped[str] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RequestEvent(Base):
+    """One step in a request's history: who moved it, from what to what, when and why."""
+
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_requests_state_region", ServiceRequest.state, ServiceRequest.region_code)
