@@ -23,9 +23,13 @@ async def store(
         received_at=now, state=state, error=error,
     )
     insert = pg_insert if is_postgres(session) else sqlite_insert
-    stmt = insert(InboxUpdate).values(**values).on_conflict_do_nothing(index_elements=["channel", "external_id"])
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    stmt = (
+        insert(InboxUpdate).values(**values)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboxUpdate.id)
+    )
+    # rowcount is unreliable for ON CONFLICT DO NOTHING across drivers; RETURNING is not.
+    return (await session.execute(stmt)).scalar() is not None
 
 
 async def pending_chats(session: AsyncSession, *, limit: int) -> list[str]:
