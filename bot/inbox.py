@@ -15,6 +15,7 @@ from bot.messages import Inbound
 from bot.metrics import Metrics
 from handlers.turn import Rules
 from storage import inbox as inbox_store
+from storage.crypto import redact_numbers
 from storage.db import Sessions, unit_of_work
 from storage.models import InboxUpdate
 
@@ -32,6 +33,7 @@ class InboxWorker:
     rules: Rules
     metrics: Metrics
     stale_after: timedelta = timedelta(minutes=10)
+    unseal: Callable[[str], str] = lambda raw: raw
 
     async def drain(self, now: datetime, *, max_chats: int = 200) -> int:
         """Process every chat with waiting updates; returns how many updates were taken."""
@@ -55,7 +57,7 @@ class InboxWorker:
     def _parse(self, row: InboxUpdate) -> list[Inbound]:
         """The row's messages; a row that does not parse is quarantined and the chat moves on."""
         try:
-            return self.parsers[row.channel](row.raw)
+            return self.parsers[row.channel](self.unseal(row.raw))
         except Exception as exc:  # noqa: BLE001 - any parse failure quarantines, never blocks the chat
             row.state, row.error = "quarantined", type(exc).__name__[:200]
             self.metrics.quarantined.labels(row.channel).inc()
@@ -85,10 +87,10 @@ class InboxWorker:
                 row.state, row.error, row.processed_at = "failed", "handler error", now
                 return
             answered += 1
-        row.state = "done" if answered or not msgs else "stale"
-        if not msgs:
-            row.state = "ignored"
+        row.state = ("done" if answered else "stale") if msgs else "ignored"
         row.processed_at = now
+        # Kept for the conversation timeline, with every NIK or No. KK masked.
+        row.raw = redact_numbers(self.unseal(row.raw))
         self.metrics.processing.labels(row.channel).observe(time.perf_counter() - started)
 
 

@@ -81,7 +81,7 @@ def build_runtime(settings: Settings, *, clients: dict[str, ChannelClient] | Non
         settings=settings, engine=engine, sessions=sessions, vault=vault, rules=rules,
         metrics=metrics, clients=chosen,
         inbox=InboxWorker(sessions, dict(PARSERS), rules, metrics,
-                          stale_after=timedelta(seconds=settings.stale_after_seconds)),
+                          stale_after=timedelta(seconds=settings.stale_after_seconds), unseal=vault.unseal),
         sender=OutboxSender(sessions, chosen, metrics, max_attempts=settings.outbox_max_attempts,
                             lease=timedelta(seconds=settings.outbox_lease_seconds)),
     )

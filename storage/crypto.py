@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 
 from cryptography.fernet import Fernet
+
+SEALED = "sealed:"
 
 
 class NikVault:
@@ -28,6 +31,24 @@ class NikVault:
     def decrypt(self, token: str) -> str:
         """The NIK back, for the rare export that a role allows."""
         return self._fernet.decrypt(token.encode()).decode()
+
+    def seal(self, text: str) -> str:
+        """A raw update sealed for the inbox: what people type (a NIK, say) is not kept in clear."""
+        return SEALED + self._fernet.encrypt(text.encode()).decode()
+
+    def unseal(self, stored: str) -> str:
+        """A stored raw update back in clear (rows stored before sealing pass through)."""
+        if not stored.startswith(SEALED):
+            return stored
+        return self._fernet.decrypt(stored[len(SEALED):].encode()).decode()
+
+
+_SIXTEEN = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")
+
+
+def redact_numbers(text: str) -> str:
+    """Every 16-digit run (a NIK or No. KK, spaced or not) masked, for what is kept after processing."""
+    return _SIXTEEN.sub(lambda m: mask_nik(re.sub(r"\D", "", m.group())), text)
 
 
 def _derive_fernet_key(secret: str) -> bytes:

@@ -71,7 +71,7 @@ async def store_update(rt: Runtime, channel: str, external_id: str, chat_key: st
         async with unit_of_work(rt.sessions) as session:
             new = await inbox.store(
                 session, channel=channel, external_id=external_id, chat_key=chat_key,
-                raw=body.decode("utf-8", errors="replace"), now=datetime.now(UTC),
+                raw=rt.vault.seal(body.decode("utf-8", errors="replace")), now=datetime.now(UTC),
             )
     except (SQLAlchemyError, OSError):
         log.exception("could not store %s update", channel)
