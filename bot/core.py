@@ -20,12 +20,22 @@ from storage import identities, outbox
 
 # Typed at any step, in any letter case (INTERFACES.md, "Conversation").
 KEYWORDS = {
-    "menu": "menu", "/menu": "menu", "/start": "start",
-    "bantuan": "help", "/bantuan": "help", "/help": "help",
-    "batal": "cancel", "/batal": "cancel",
-    "status": "status", "/status": "status",
-    "berhenti": "stop", "/berhenti": "stop", "stop": "stop", "/stop": "stop",
-    "mulai": "resume", "/mulai": "resume",
+    "menu": "menu",
+    "/menu": "menu",
+    "/start": "start",
+    "bantuan": "help",
+    "/bantuan": "help",
+    "/help": "help",
+    "batal": "cancel",
+    "/batal": "cancel",
+    "status": "status",
+    "/status": "status",
+    "berhenti": "stop",
+    "/berhenti": "stop",
+    "stop": "stop",
+    "/stop": "stop",
+    "mulai": "resume",
+    "/mulai": "resume",
 }
 # Steps that only make sense before consent; everything else waits for SETUJU.
 PRE_CONSENT_JOURNEYS = {"consent", "language"}
@@ -36,17 +46,29 @@ async def handle(
 ) -> Turn:
     """Answer one inbound message inside the caller's transaction (`late`: after an outage)."""
     identity = await identities.get_or_create(
-        session, channel=inbound.address.channel, external_id=inbound.address.external_id,
-        now=now, phone=inbound.phone, alt_id=inbound.alt_id,
+        session,
+        channel=inbound.address.channel,
+        external_id=inbound.address.external_id,
+        now=now,
+        phone=inbound.phone,
+        alt_id=inbound.alt_id,
     )
     identity.last_inbound_at = now
     identity.unreachable_at = identity.unreachable_reason = None
     with use_locale(identity.locale):
         conversation = await identities.conversation_of(session, identity, now)
-        turn = Turn(session=session, identity=identity, conversation=conversation,
-                    inbound=inbound, now=now, rules=rules)
+        turn = Turn(
+            session=session,
+            identity=identity,
+            conversation=conversation,
+            inbound=inbound,
+            now=now,
+            rules=rules,
+        )
         turn.text = " ".join(inbound.text.split())[: rules.max_text_length]
-        turn.choice = resolve_choice(inbound, turn.text, (conversation.data or {}).get("_choices", []))
+        turn.choice = resolve_choice(
+            inbound, turn.text, (conversation.data or {}).get("_choices", [])
+        )
         await route(turn)
         if late and turn.replies:
             first = turn.replies[0]
@@ -150,8 +172,12 @@ async def stop(turn: Turn) -> None:
     """BERHENTI: consent withdrawn, waiting messages cancelled, one confirmation sent."""
     await identities.opt_out(turn.session, turn.identity, turn.now)
     turn.goto("menu", "")
-    turn.say(_("You will get no more messages from Sinergi. Your data is no longer used for "
-               "messages. Type MULAI to start again."))
+    turn.say(
+        _(
+            "You will get no more messages from Sinergi. Your data is no longer used for "
+            "messages. Type MULAI to start again."
+        )
+    )
 
 
 def _save(turn: Turn) -> None:
@@ -167,9 +193,20 @@ def _save(turn: Turn) -> None:
             extra["remove_keyboard"] = True
         if reply.ask_contact:
             extra["contact_label"] = _("Send my phone number")
-        payload = Reply(reply.text, reply.choices, reply.ask_contact, reply.template,
-                        reply.template_params, extra).to_payload()
+        payload = Reply(
+            reply.text,
+            reply.choices,
+            reply.ask_contact,
+            reply.template,
+            reply.template_params,
+            extra,
+        ).to_payload()
         outbox.enqueue(turn.session, turn.identity, payload, now=turn.now)
     for notice in turn.notices:
-        outbox.enqueue(turn.session, notice.identity, notice.reply.to_payload(), now=turn.now,
-                       dedupe_key=notice.dedupe_key)
+        outbox.enqueue(
+            turn.session,
+            notice.identity,
+            notice.reply.to_payload(),
+            now=turn.now,
+            dedupe_key=notice.dedupe_key,
+        )

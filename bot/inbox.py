@@ -66,7 +66,11 @@ class InboxWorker:
             return []
 
     async def _answer(
-        self, session: AsyncSession, row: InboxUpdate, msgs: list[Inbound], now: datetime,
+        self,
+        session: AsyncSession,
+        row: InboxUpdate,
+        msgs: list[Inbound],
+        now: datetime,
         newest: Inbound | None,
     ) -> None:
         """Answer a row's messages; after an outage only the newest one of the backlog is answered."""

@@ -27,6 +27,8 @@ class Media:
     kind: str
     file_id: str
     mime_type: str | None = None
+    # Where the channel stored the file under settings.media_path, once downloaded.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,18 @@ class Inbound:
     # Telegram wants every button press answered, or the button spins.
     callback_id: str | None = None
     system: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A platform's receipt for a message we sent (sent, delivered, read, failed): not for the core."""
+
+    channel: str
+    external_message_id: str
+    status: str
+    at: datetime
+    error_code: int | None = None
+    error_title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-async def _loop(name: str, wake: asyncio.Event, work: Callable[[], Awaitable[int]], idle: float) -> None:
+async def _loop(
+    name: str, wake: asyncio.Event, work: Callable[[], Awaitable[int]], idle: float
+) -> None:
     """Run `work` whenever woken, or every `idle` seconds; survive its errors."""
     while True:
         with contextlib.suppress(TimeoutError):
@@ -36,11 +38,13 @@ async def _loop(name: str, wake: asyncio.Event, work: Callable[[], Awaitable[int
 
 async def inbox_loop(rt: Runtime) -> None:
     """Answer stored updates as they arrive, then wake the sender."""
+
     async def work() -> int:
         handled = await rt.inbox.drain(utcnow())
         if handled:
             rt.outbox_wake.set()
         return handled
+
     await _loop("inbox", rt.inbox_wake, work, idle=2.0)
 
 

@@ -5,6 +5,8 @@ The mentor menu grows with the visit and silent-household journeys.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.i18n import _
 from bot.messages import Choice
 from handlers import menu
@@ -13,7 +15,6 @@ from storage import audit, links
 from storage.crypto import mask_name
 from storage.models import ChatIdentity, Household
 from storage.normalize import sixteen_digits
-from sqlalchemy import select
 
 
 async def ask_household_for_code(turn: Turn) -> None:
@@ -34,7 +35,9 @@ async def code_step(turn: Turn) -> None:
         await _give_code(turn, found[0])
     elif found:
         turn.goto("mentor_code", "pick")
-        turn.say(_("Which family?"), [Choice(f"hh:{h.id}", h.name, h.no_kk[-4:]) for h in found[:9]])
+        turn.say(
+            _("Which family?"), [Choice(f"hh:{h.id}", h.name, h.no_kk[-4:]) for h in found[:9]]
+        )
     else:
         turn.say(_("None of your families matches. Type the No. KK or a name, or BATAL."))
 
@@ -61,25 +64,48 @@ async def _own_household(turn: Turn, household_id: int) -> Household | None:
 async def _give_code(turn: Turn, household: Household) -> None:
     """The mentor sees the single-use code to pass on, and how long it lasts."""
     code = await links.new_link_code(
-        turn.session, household_id=household.id, mentor_id=turn.identity.mentor_id,
-        now=turn.now, ttl=turn.rules.link_code_ttl,
+        turn.session,
+        household_id=household.id,
+        mentor_id=turn.identity.mentor_id,
+        now=turn.now,
+        ttl=turn.rules.link_code_ttl,
     )
-    audit.record(turn.session, actor=f"mentor:{turn.identity.mentor_id}", action="link_code",
-                 now=turn.now, household_id=household.id, region_code=household.region_code)
+    audit.record(
+        turn.session,
+        actor=f"mentor:{turn.identity.mentor_id}",
+        action="link_code",
+        now=turn.now,
+        household_id=household.id,
+        region_code=household.region_code,
+    )
     hours = int(turn.rules.link_code_ttl.total_seconds() // 3600)
-    await menu.show(turn, _("Link code for {name}: {code}\nIt works once, for {hours} hours. The family "
-                            "types it in Sinergi after agreeing.\n\nMentor menu:").format(
-        name=household.name, code=code, hours=hours))
+    await menu.show(
+        turn,
+        _(
+            "Link code for {name}: {code}\nIt works once, for {hours} hours. The family "
+            "types it in Sinergi after agreeing.\n\nMentor menu:"
+        ).format(name=household.name, code=code, hours=hours),
+    )
 
 
 async def undo_link(turn: Turn, identity_id: int) -> None:
     """The mentor undoes a NIK link of one of their households; the chat must link again."""
     chat = await turn.session.get(ChatIdentity, identity_id)
-    household = await turn.session.get(Household, chat.household_id) if chat and chat.household_id else None
+    household = (
+        await turn.session.get(Household, chat.household_id) if chat and chat.household_id else None
+    )
     if chat is None or household is None or household.mentor_id != turn.identity.mentor_id:
         turn.say(_("This link no longer exists."))
         return
     chat.household_id, chat.link_method = None, None
-    audit.record(turn.session, actor=f"mentor:{turn.identity.mentor_id}", action="unlink",
-                 now=turn.now, household_id=household.id, region_code=household.region_code)
-    turn.say(_("The link to the family of {name} was undone.").format(name=mask_name(household.name)))
+    audit.record(
+        turn.session,
+        actor=f"mentor:{turn.identity.mentor_id}",
+        action="unlink",
+        now=turn.now,
+        household_id=household.id,
+        region_code=household.region_code,
+    )
+    turn.say(
+        _("The link to the family of {name} was undone.").format(name=mask_name(household.name))
+    )

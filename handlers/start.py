@@ -28,8 +28,11 @@ async def ask_consent(turn: Turn) -> None:
             "connect you with your mentor and Dinsos.\n\n"
             "You can stop at any time by typing BERHENTI. Do you agree?"
         ),
-        [Choice("agree", _("SETUJU (I agree)")), Choice("decline", _("Do not agree")),
-         Choice("language", "English / Bahasa")],
+        [
+            Choice("agree", _("SETUJU (I agree)")),
+            Choice("decline", _("Do not agree")),
+            Choice("language", "English / Bahasa"),
+        ],
     )
 
 
@@ -41,8 +44,12 @@ async def consent_step(turn: Turn) -> None:
         await after_consent(turn)
     elif turn.choice == "decline" or turn.text.upper() in {"TIDAK", "NO"}:
         turn.goto("consent", "ask")
-        turn.say(_("All right. Without your agreement we cannot help you in this chat. "
-                   "Type SETUJU if you change your mind."))
+        turn.say(
+            _(
+                "All right. Without your agreement we cannot help you in this chat. "
+                "Type SETUJU if you change your mind."
+            )
+        )
     elif turn.choice == "language":
         await common.choose_language(turn)
     else:
@@ -62,7 +69,10 @@ async def after_consent(turn: Turn) -> None:
 async def offer_ways(turn: Turn) -> None:
     """The person sees the three ways to connect this chat to their family data."""
     turn.goto("link", "choose")
-    ways = [Choice("code", _("I have a code from my mentor")), Choice("nik", _("Use NIK and No. KK"))]
+    ways = [
+        Choice("code", _("I have a code from my mentor")),
+        Choice("nik", _("Use NIK and No. KK")),
+    ]
     if turn.identity.channel == "telegram":
         ways.insert(0, Choice("contact", _("Send my phone number")))
     turn.say(_("Let us connect this chat to your family data. Choose one way:"), ways)
@@ -74,7 +84,10 @@ async def link_step(turn: Turn) -> None:
         await by_contact(turn)
         return
     handler = {
-        "choose": _choose_way, "code": _enter_code, "nik": _enter_nik, "kk": _enter_kk,
+        "choose": _choose_way,
+        "code": _enter_code,
+        "nik": _enter_nik,
+        "kk": _enter_kk,
         "phone": _confirm_phone,
     }.get(turn.step, _choose_way)
     await handler(turn)
@@ -97,7 +110,10 @@ async def _choose_way(turn: Turn) -> None:
 async def by_contact(turn: Turn) -> None:
     """A shared contact links the chat when it is the sender's own and on the roster."""
     if not turn.inbound.contact_is_own:
-        turn.say(_("Please send your own phone number with the button, not someone else's."), ask_contact=True)
+        turn.say(
+            _("Please send your own phone number with the button, not someone else's."),
+            ask_contact=True,
+        )
         return
     phone = phone_e164(turn.inbound.contact_phone)
     turn.identity.phone = phone
@@ -152,8 +168,12 @@ async def _enter_code(turn: Turn) -> None:
     """A valid code links the chat; a wrong or used one says so and asks again."""
     household_id = await links.redeem_link_code(turn.session, turn.text, turn.now)
     if household_id is None:
-        turn.say(_("This code is wrong, already used or expired. Check it, or ask your mentor "
-                   "for a new one. Type BATAL to go back."))
+        turn.say(
+            _(
+                "This code is wrong, already used or expired. Check it, or ask your mentor "
+                "for a new one. Type BATAL to go back."
+            )
+        )
         return
     household = await turn.session.get(Household, household_id)
     assert household is not None
@@ -163,8 +183,11 @@ async def _enter_code(turn: Turn) -> None:
 async def _ask_nik(turn: Turn) -> None:
     """The person is asked for the NIK of the head of the family, unless tries are used up."""
     if not await links.chat_tries_left(
-        turn.session, identity_id=turn.identity.id, now=turn.now,
-        per_chat=turn.rules.nik_tries_per_chat, window=turn.rules.nik_window,
+        turn.session,
+        identity_id=turn.identity.id,
+        now=turn.now,
+        per_chat=turn.rules.nik_tries_per_chat,
+        window=turn.rules.nik_window,
     ):
         await _too_many(turn)
         return
@@ -176,8 +199,12 @@ async def _enter_nik(turn: Turn) -> None:
     """A well-formed NIK is kept only as a hash while the No. KK is asked."""
     nik = valid_nik(turn.text)
     if nik is None:
-        turn.say(_("A NIK has 16 digits, for example 6472015001900001. Please check and type it "
-                   "again, or type BATAL."))
+        turn.say(
+            _(
+                "A NIK has 16 digits, for example 6472015001900001. Please check and type it "
+                "again, or type BATAL."
+            )
+        )
         return
     turn.goto("link", "kk", nik_hash=turn.rules.vault.hash(nik))
     turn.say(_("Now type the No. KK (the 16-digit number on your family card)."))
@@ -191,15 +218,24 @@ async def _enter_kk(turn: Turn) -> None:
         return
     nik_hash = turn.data.get("nik_hash", "")
     if not await links.nik_tries_allowed(
-        turn.session, identity_id=turn.identity.id, nik_hash=nik_hash, now=turn.now,
-        per_chat=turn.rules.nik_tries_per_chat, window=turn.rules.nik_window,
+        turn.session,
+        identity_id=turn.identity.id,
+        nik_hash=nik_hash,
+        now=turn.now,
+        per_chat=turn.rules.nik_tries_per_chat,
+        window=turn.rules.nik_window,
         per_nik_per_day=turn.rules.nik_tries_per_nik_per_day,
     ):
         await _too_many(turn)
         return
     household = await households.household_by_nik_and_kk(turn.session, nik_hash, no_kk)
-    links.record_attempt(turn.session, identity_id=turn.identity.id, nik_hash=nik_hash,
-                         now=turn.now, success=household is not None)
+    links.record_attempt(
+        turn.session,
+        identity_id=turn.identity.id,
+        nik_hash=nik_hash,
+        now=turn.now,
+        success=household is not None,
+    )
     if household is None:
         turn.goto("link", "nik")
         turn.say(_("The NIK and No. KK do not match our data. Type the NIK again, or type BATAL."))
@@ -210,29 +246,46 @@ async def _enter_kk(turn: Turn) -> None:
 async def _too_many(turn: Turn) -> None:
     """After too many tries the person is sent to their mentor, not told what was wrong."""
     turn.goto("link", "choose")
-    turn.say(_("Too many tries. Please contact your mentor (pendamping) or the village office "
-               "for help, or try again later."))
+    turn.say(
+        _(
+            "Too many tries. Please contact your mentor (pendamping) or the village office "
+            "for help, or try again later."
+        )
+    )
 
 
 async def _link_household(turn: Turn, household: Household, *, method: str) -> None:
     """The chat is linked; the NIK path also tells the household's mentor, who can undo it."""
     turn.identity.household_id, turn.identity.mentor_id = household.id, None
     turn.identity.link_method = method
-    audit.record(turn.session, actor=f"chat:{turn.identity.id}", action="link", now=turn.now,
-                 household_id=household.id, region_code=household.region_code, method=method)
+    audit.record(
+        turn.session,
+        actor=f"chat:{turn.identity.id}",
+        action="link",
+        now=turn.now,
+        household_id=household.id,
+        region_code=household.region_code,
+        method=method,
+    )
     if method == "nik" and household.mentor_id:
         for mentor_chat in await identities.identities_of_mentor(turn.session, household.mentor_id):
             turn.notify(mentor_chat, lambda: _nik_link_notice(household, turn.identity.id))
-    await menu.show(turn, _("Done. This chat is now connected to the family of {name}.\n\n"
-                            "Main menu. Choose a number:").format(name=mask_name(household.name)))
+    await menu.show(
+        turn,
+        _(
+            "Done. This chat is now connected to the family of {name}.\n\n"
+            "Main menu. Choose a number:"
+        ).format(name=mask_name(household.name)),
+    )
 
 
 def _nik_link_notice(household: Household, identity_id: int) -> Reply:
     """The mentor reads that a chat was linked by NIK, with a button to undo it."""
     return Reply(
-        text=_("A chat was linked to the family of {name} (No. KK ending {kk}) using NIK. "
-               "If this was not the family, undo it.").format(
-            name=mask_name(household.name), kk=household.no_kk[-4:]),
+        text=_(
+            "A chat was linked to the family of {name} (No. KK ending {kk}) using NIK. "
+            "If this was not the family, undo it."
+        ).format(name=mask_name(household.name), kk=household.no_kk[-4:]),
         choices=(Choice(f"act:unlink:{identity_id}", _("Undo this link")),),
     )
 
@@ -241,5 +294,10 @@ async def _link_mentor(turn: Turn, mentor_id: int, name: str) -> None:
     """A mentor's chat is recognised by phone and gets the mentor menu."""
     turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
     turn.identity.link_method = "phone"
-    await menu.show(turn, _("Hello {name}. You are registered as a mentor (pendamping).\n\n"
-                            "Mentor menu. Choose a number:").format(name=name))
+    await menu.show(
+        turn,
+        _(
+            "Hello {name}. You are registered as a mentor (pendamping).\n\n"
+            "Mentor menu. Choose a number:"
+        ).format(name=name),
+    )

@@ -43,12 +43,18 @@ async def show(turn: Turn) -> None:
         turn.say(await _nothing_on_record(turn, household.mentor_id))
         return
     header = _("Aid status for the family of {name}:").format(name=mask_name(household.name))
-    turn.say("\n\n".join([header, *(describe(p) for p in programs)]) + "\n\n" + _("Type MENU for the menu."))
+    turn.say(
+        "\n\n".join([header, *(describe(p) for p in programs)])
+        + "\n\n"
+        + _("Type MENU for the menu.")
+    )
 
 
 def describe(program: ProgramEnrollment) -> str:
     """Four short lines about one program: name and status, period, amount, as of when."""
-    name = _(PROGRAM_NAMES[program.program]) if program.program in PROGRAM_NAMES else program.program
+    name = (
+        _(PROGRAM_NAMES[program.program]) if program.program in PROGRAM_NAMES else program.program
+    )
     status = _(STATUS_NAMES[program.status]) if program.status in STATUS_NAMES else program.status
     lines = [
         _("{program}: {status}").format(program=name, status=status),
@@ -56,7 +62,9 @@ def describe(program: ProgramEnrollment) -> str:
     ]
     if program.amount:
         lines.append(_("Amount: {amount}").format(amount=rupiah(program.amount)))
-    lines.append(_("as of {date} ({source})").format(date=long_date(program.as_of), source=program.source))
+    lines.append(
+        _("as of {date} ({source})").format(date=long_date(program.as_of), source=program.source)
+    )
     return "\n".join(lines)
 
 
@@ -64,7 +72,11 @@ async def _nothing_on_record(turn: Turn, mentor_id: int | None) -> str:
     """Nothing on record, and whom to ask."""
     mentor = await turn.session.get(Mentor, mentor_id) if mentor_id else None
     if mentor is not None:
-        return _("We have no program on record for your family yet. Please ask your mentor, "
-                 "{name} ({phone}).").format(name=mentor.name, phone=mentor.phone)
-    return _("We have no program on record for your family yet. Please ask the village "
-             "office or the Social Service Office (Dinsos).")
+        return _(
+            "We have no program on record for your family yet. Please ask your mentor, "
+            "{name} ({phone})."
+        ).format(name=mentor.name, phone=mentor.phone)
+    return _(
+        "We have no program on record for your family yet. Please ask the village "
+        "office or the Social Service Office (Dinsos)."
+    )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +51,13 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
-    def say(self, text: str, choices: tuple[Choice, ...] | list[Choice] = (), *, ask_contact: bool = False) -> None:
+    def say(
+        self,
+        text: str,
+        choices: tuple[Choice, ...] | list[Choice] = (),
+        *,
+        ask_contact: bool = False,
+    ) -> None:
         """Queue a reply to the sender."""
         self.replies.append(Reply(text=text, choices=tuple(choices), ask_contact=ask_contact))
 

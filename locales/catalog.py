@@ -41,18 +41,48 @@ def locked() -> Iterator[None]:
 
 def _pybabel(*args: str) -> None:
     """Run pybabel from this environment."""
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "babel.messages.frontend", *args],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def update() -> None:
     """Extract messages and merge them into both catalogs (new ones start untranslated)."""
-    _pybabel("extract", "-F", "locales/babel.cfg", "-k", "_", "-k", "N_", "-k", "ngettext:1,2",
-             "--no-location", "--sort-output", "--omit-header", "-o", str(POT), ".")
+    _pybabel(
+        "extract",
+        "-F",
+        "locales/babel.cfg",
+        "-k",
+        "_",
+        "-k",
+        "N_",
+        "-k",
+        "ngettext:1,2",
+        "--no-location",
+        "--sort-output",
+        "--omit-header",
+        "-o",
+        str(POT),
+        ".",
+    )
     for locale in ("id", "en"):
         if po_path(locale).exists():
-            _pybabel("update", "-i", str(POT), "-d", "locales", "-l", locale, "--no-fuzzy-matching",
-                     "--ignore-obsolete", "--no-wrap")
+            _pybabel(
+                "update",
+                "-i",
+                str(POT),
+                "-d",
+                "locales",
+                "-l",
+                locale,
+                "--no-fuzzy-matching",
+                "--ignore-obsolete",
+                "--no-wrap",
+            )
         else:
             _pybabel("init", "-i", str(POT), "-d", "locales", "-l", locale, "--no-wrap")
 

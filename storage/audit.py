@@ -23,7 +23,11 @@ def record(
     """Add one audit event to the current unit of work (never any NIK in `detail`)."""
     session.add(
         AuditEvent(
-            at=now, actor=actor, action=action, household_id=household_id,
-            region_code=region_code, detail=detail,
+            at=now,
+            actor=actor,
+            action=action,
+            household_id=household_id,
+            region_code=region_code,
+            detail=detail,
         )
     )

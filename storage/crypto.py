@@ -40,7 +40,7 @@ class NikVault:
         """A stored raw update back in clear (rows stored before sealing pass through)."""
         if not stored.startswith(SEALED):
             return stored
-        return self._fernet.decrypt(stored[len(SEALED):].encode()).decode()
+        return self._fernet.decrypt(stored[len(SEALED) :].encode()).decode()
 
 
 _SIXTEEN = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")

@@ -9,7 +9,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -58,5 +63,9 @@ async def unit_of_work(sessions: Sessions) -> AsyncIterator[AsyncSession]:
 
 def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     """True on PostgreSQL, where row locks and advisory locks exist."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, AsyncSession) else session_or_engine
+    bind = (
+        session_or_engine.get_bind()
+        if isinstance(session_or_engine, AsyncSession)
+        else session_or_engine
+    )
     return bind.dialect.name == "postgresql"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,16 @@ from storage.staff import add_staff
 
 DEMO_STAFF = ("demo", "sinergi-demo-2026")
 REGIONS = [
-    ("64", "Kalimantan Timur", 1), ("6472", "Kota Samarinda", 2),
-    ("647201", "Palaran", 3), ("6472011001", "Rawa Makmur", 4), ("6472011002", "Handil Bakti", 4),
+    ("64", "Kalimantan Timur", 1),
+    ("6472", "Kota Samarinda", 2),
+    ("647201", "Palaran", 3),
+    ("6472011001", "Rawa Makmur", 4),
+    ("6472011002", "Handil Bakti", 4),
 ]
-MENTORS = [("Rina Marlina", "+6281200000001", "6472011001"), ("Agus Salim", "+6281200000002", "6472011002")]
+MENTORS = [
+    ("Rina Marlina", "+6281200000001", "6472011001"),
+    ("Agus Salim", "+6281200000002", "6472011002"),
+]
 HOUSEHOLDS = [
     # name, sex, born, desa, desil, categories, phone suffix
     ("Siti Aminah", "P", date(1981, 3, 14), "6472011001", 1, "perempuan_kepala_keluarga"),
@@ -45,7 +52,10 @@ async def seed(session: AsyncSession, vault: NikVault, now: datetime) -> bool:
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0])):
         return False
     session.add_all(Region(code=c, name=n, level=lvl) for c, n, lvl in REGIONS)
-    mentors = [Mentor(name=n, phone=p, region_code=r, created_at=now, updated_at=now) for n, p, r in MENTORS]
+    mentors = [
+        Mentor(name=n, phone=p, region_code=r, created_at=now, updated_at=now)
+        for n, p, r in MENTORS
+    ]
     session.add_all(mentors)
     await session.flush()
     for index, row in enumerate(HOUSEHOLDS):
@@ -53,23 +63,44 @@ async def seed(session: AsyncSession, vault: NikVault, now: datetime) -> bool:
         session.add(household)
         await session.flush()
         session.add_all(_programs(index, household.id, now))
-    await add_staff(session, username=DEMO_STAFF[0], password=DEMO_STAFF[1], role="supervisor",
-                    region_code="6472", now=now)
+    await add_staff(
+        session,
+        username=DEMO_STAFF[0],
+        password=DEMO_STAFF[1],
+        role="supervisor",
+        region_code="6472",
+        now=now,
+    )
     return True
 
 
-def _household(index: int, row: tuple, vault: NikVault, mentors: list[Mentor], now: datetime) -> Household:  # type: ignore[type-arg]
+def _household(
+    index: int, row: tuple[Any, ...], vault: NikVault, mentors: list[Mentor], now: datetime
+) -> Household:
     """One demo household with its NIK encrypted, hashed and masked."""
     name, sex, born, desa, desil, categories = row
     nik = demo_nik(index, desa, sex, born)
     mentor = mentors[0] if desa == "6472011001" else mentors[1]
     return Household(
-        no_kk=f"6472010101{index + 1:06d}", nik_hash=vault.hash(nik), nik_encrypted=vault.encrypt(nik),
-        nik_masked=mask_nik(nik), name=name, birth_date=born, gender=sex,
-        phone=f"+62813000000{index + 1:02d}", address=f"Jl. Demo No. {index + 1}", region_code=desa,
-        desa="Rawa Makmur" if desa.endswith("1001") else "Handil Bakti", kecamatan="Palaran",
-        kabupaten="Kota Samarinda", provinsi="Kalimantan Timur", desil=desil, categories=categories,
-        mentor_id=mentor.id, created_at=now, updated_at=now,
+        no_kk=f"6472010101{index + 1:06d}",
+        nik_hash=vault.hash(nik),
+        nik_encrypted=vault.encrypt(nik),
+        nik_masked=mask_nik(nik),
+        name=name,
+        birth_date=born,
+        gender=sex,
+        phone=f"+62813000000{index + 1:02d}",
+        address=f"Jl. Demo No. {index + 1}",
+        region_code=desa,
+        desa="Rawa Makmur" if desa.endswith("1001") else "Handil Bakti",
+        kecamatan="Palaran",
+        kabupaten="Kota Samarinda",
+        provinsi="Kalimantan Timur",
+        desil=desil,
+        categories=categories,
+        mentor_id=mentor.id,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -77,8 +108,22 @@ def _programs(index: int, household_id: int, now: datetime) -> list[ProgramEnrol
     """PKH and BPNT for most, a business package for some, nothing for the last one."""
     if index == len(HOUSEHOLDS) - 1:
         return []
-    rows = [("PKH", "disalurkan", "Tahap 4 2026", 750_000), ("BPNT", "aktif", "November 2026", 200_000)]
+    rows = [
+        ("PKH", "disalurkan", "Tahap 4 2026", 750_000),
+        ("BPNT", "aktif", "November 2026", 200_000),
+    ]
     if index % 3 == 0:
         rows.append(("BANTUAN_USAHA", "dalam_proses", "2026", 5_000_000))
-    return [ProgramEnrollment(household_id=household_id, program=p, status=s, period=per, amount=amt,
-                              as_of=AS_OF, source=SOURCE, updated_at=now) for p, s, per, amt in rows]
+    return [
+        ProgramEnrollment(
+            household_id=household_id,
+            program=p,
+            status=s,
+            period=per,
+            amount=amt,
+            as_of=AS_OF,
+            source=SOURCE,
+            updated_at=now,
+        )
+        for p, s, per, amt in rows
+    ]

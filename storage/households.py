@@ -18,7 +18,9 @@ async def mentor_by_phone(session: AsyncSession, phone: str) -> Mentor | None:
     return await session.scalar(select(Mentor).where(Mentor.phone == phone))
 
 
-async def household_by_nik_and_kk(session: AsyncSession, nik_hash: str, no_kk: str) -> Household | None:
+async def household_by_nik_and_kk(
+    session: AsyncSession, nik_hash: str, no_kk: str
+) -> Household | None:
     """The household whose head has this NIK (by keyed hash) and whose card is this No. KK."""
     return await session.scalar(
         select(Household).where(Household.nik_hash == nik_hash, Household.no_kk == no_kk)
@@ -40,9 +42,14 @@ async def programs_of(session: AsyncSession, household_id: int) -> list[ProgramE
     return list(rows)
 
 
-async def households_of_mentor(session: AsyncSession, mentor_id: int, *, limit: int = 200) -> list[Household]:
+async def households_of_mentor(
+    session: AsyncSession, mentor_id: int, *, limit: int = 200
+) -> list[Household]:
     """The mentor's households by name."""
     rows = await session.scalars(
-        select(Household).where(Household.mentor_id == mentor_id).order_by(Household.name).limit(limit)
+        select(Household)
+        .where(Household.mentor_id == mentor_id)
+        .order_by(Household.name)
+        .limit(limit)
     )
     return list(rows)

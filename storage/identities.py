@@ -24,7 +24,9 @@ async def get_or_create(
 ) -> ChatIdentity:
     """The identity of this sender, found by its key or its other id, made on first contact."""
     identity = await session.scalar(
-        select(ChatIdentity).where(ChatIdentity.channel == channel, ChatIdentity.external_id == external_id)
+        select(ChatIdentity).where(
+            ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
+        )
     )
     if identity is None and alt_id:
         # WhatsApp: the same person may arrive under a new BSUID with the old wa_id (or back).
@@ -38,8 +40,13 @@ async def get_or_create(
             identity.external_id, identity.alt_id = external_id, alt_id
     if identity is None:
         identity = ChatIdentity(
-            channel=channel, external_id=external_id, alt_id=alt_id, phone=phone,
-            locale=locale, created_at=now, opted_out=False,
+            channel=channel,
+            external_id=external_id,
+            alt_id=alt_id,
+            phone=phone,
+            locale=locale,
+            created_at=now,
+            opted_out=False,
         )
         session.add(identity)
         await session.flush()
@@ -48,11 +55,15 @@ async def get_or_create(
     return identity
 
 
-async def conversation_of(session: AsyncSession, identity: ChatIdentity, now: datetime) -> Conversation:
+async def conversation_of(
+    session: AsyncSession, identity: ChatIdentity, now: datetime
+) -> Conversation:
     """The saved conversation state, or a fresh one at the menu."""
     conv = await session.get(Conversation, identity.id)
     if conv is None:
-        conv = Conversation(identity_id=identity.id, journey="menu", step="", data={}, updated_at=now)
+        conv = Conversation(
+            identity_id=identity.id, journey="menu", step="", data={}, updated_at=now
+        )
         session.add(conv)
     return conv
 
@@ -75,7 +86,9 @@ async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) 
     )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.identity_id == identity.id, OutboxMessage.state.in_(("pending", "retry")))
+        .where(
+            OutboxMessage.identity_id == identity.id, OutboxMessage.state.in_(("pending", "retry"))
+        )
         .values(state="cancelled", error="opted_out")
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -14,17 +14,30 @@ from storage.models import InboxUpdate
 
 
 async def store(
-    session: AsyncSession, *, channel: str, external_id: str, chat_key: str, raw: str, now: datetime,
-    state: str = "pending", error: str | None = None,
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_id: str,
+    chat_key: str,
+    raw: str,
+    now: datetime,
+    state: str = "pending",
+    error: str | None = None,
 ) -> bool:
     """Insert the update unless its id was seen before; True when it is new."""
     values = dict(
-        channel=channel, external_id=external_id, chat_key=chat_key, raw=raw,
-        received_at=now, state=state, error=error,
+        channel=channel,
+        external_id=external_id,
+        chat_key=chat_key,
+        raw=raw,
+        received_at=now,
+        state=state,
+        error=error,
     )
     insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = (
-        insert(InboxUpdate).values(**values)
+        insert(InboxUpdate)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         .returning(InboxUpdate.id)
     )
@@ -59,5 +72,7 @@ async def claim_chat(session: AsyncSession, chat_key: str) -> list[InboxUpdate]:
 
 async def count_by_state(session: AsyncSession) -> dict[str, int]:
     """How many updates are in each state, for metrics."""
-    rows = await session.execute(select(InboxUpdate.state, func.count()).group_by(InboxUpdate.state))
+    rows = await session.execute(
+        select(InboxUpdate.state, func.count()).group_by(InboxUpdate.state)
+    )
     return {state: int(n) for state, n in rows}

@@ -18,18 +18,28 @@ CODE_LENGTH = 8
 
 def _code_hash(code: str) -> str:
     """Codes are stored hashed, so a database dump links nobody."""
-    return hashlib.sha256(code.strip().upper().replace(" ", "").replace("-", "").encode()).hexdigest()
+    return hashlib.sha256(
+        code.strip().upper().replace(" ", "").replace("-", "").encode()
+    ).hexdigest()
 
 
 async def new_link_code(
-    session: AsyncSession, *, household_id: int, mentor_id: int | None, now: datetime, ttl: timedelta
+    session: AsyncSession,
+    *,
+    household_id: int,
+    mentor_id: int | None,
+    now: datetime,
+    ttl: timedelta,
 ) -> str:
     """A fresh single-use code for this household, from a secure random source."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     session.add(
         LinkCode(
-            code_hash=_code_hash(code), household_id=household_id, mentor_id=mentor_id,
-            created_at=now, expires_at=now + ttl,
+            code_hash=_code_hash(code),
+            household_id=household_id,
+            mentor_id=mentor_id,
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     return code[:4] + "-" + code[4:]
@@ -58,12 +68,16 @@ async def nik_tries_allowed(
 ) -> bool:
     """False when this chat or this NIK has used up its tries (failed or not)."""
     chat_tries = await session.scalar(
-        select(func.count()).where(LinkAttempt.identity_id == identity_id, LinkAttempt.at > now - window)
+        select(func.count()).where(
+            LinkAttempt.identity_id == identity_id, LinkAttempt.at > now - window
+        )
     )
     if (chat_tries or 0) >= per_chat:
         return False
     nik_tries = await session.scalar(
-        select(func.count()).where(LinkAttempt.nik_hash == nik_hash, LinkAttempt.at > now - timedelta(days=1))
+        select(func.count()).where(
+            LinkAttempt.nik_hash == nik_hash, LinkAttempt.at > now - timedelta(days=1)
+        )
     )
     return (nik_tries or 0) < per_nik_per_day
 
@@ -73,11 +87,15 @@ async def chat_tries_left(
 ) -> bool:
     """Whether this chat may try the NIK path at all right now."""
     tries = await session.scalar(
-        select(func.count()).where(LinkAttempt.identity_id == identity_id, LinkAttempt.at > now - window)
+        select(func.count()).where(
+            LinkAttempt.identity_id == identity_id, LinkAttempt.at > now - window
+        )
     )
     return (tries or 0) < per_chat
 
 
-def record_attempt(session: AsyncSession, *, identity_id: int, nik_hash: str, now: datetime, success: bool) -> None:
+def record_attempt(
+    session: AsyncSession, *, identity_id: int, nik_hash: str, now: datetime, success: bool
+) -> None:
     """Count one try."""
     session.add(LinkAttempt(identity_id=identity_id, nik_hash=nik_hash, at=now, success=success))

@@ -80,7 +80,10 @@ def parse_date(raw: str | None) -> date | None:
     if not raw:
         return None
     text = str(raw).strip()[:10].replace("/", "-")
-    for pattern, order in ((r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"), (r"^(\d{1,2})-(\d{1,2})-(\d{4})$", "dmy")):
+    for pattern, order in (
+        (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", "ymd"),
+        (r"^(\d{1,2})-(\d{1,2})-(\d{4})$", "dmy"),
+    ):
         match = re.match(pattern, text)
         if match:
             a, b, c = (int(g) for g in match.groups())

@@ -35,7 +35,13 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 async def add_staff(
-    session: AsyncSession, *, username: str, password: str, role: str, region_code: str, now: datetime
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    region_code: str,
+    now: datetime,
 ) -> StaffUser:
     """A new active account; refuses unknown roles, short passwords and taken usernames."""
     if role not in ROLES:
@@ -45,8 +51,13 @@ async def add_staff(
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise StaffError(f"username {username} is taken")
     user = StaffUser(
-        username=username, password_hash=hash_password(password), role=role,
-        region_code=region_code, active=True, failed_logins=0, created_at=now,
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        region_code=region_code,
+        active=True,
+        failed_logins=0,
+        created_at=now,
     )
     session.add(user)
     await session.flush()

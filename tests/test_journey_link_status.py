@@ -26,7 +26,9 @@ async def _seed(h: Harness, with_programs: bool = True) -> None:
         hh = await factories.household(s, h.rt.vault, mentor_id=m.id)
         if with_programs:
             await factories.program(s, hh.id)
-            await factories.program(s, hh.id, code="BPNT", status="aktif", period="November 2026", amount=200_000)
+            await factories.program(
+                s, hh.id, code="BPNT", status="aktif", period="November 2026", amount=200_000
+            )
 
 
 async def test_consent_link_and_status(person: Driver) -> None:
@@ -91,5 +93,7 @@ async def test_each_reply_is_one_outbox_row_marked_sent(person: Driver) -> None:
     await _seed(person.h)
     await person.text("/start")
     async with await person.h.session() as s:
-        states = (await s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))).all()
+        states = (
+            await s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
+        ).all()
     assert dict(states) == {"sent": 1}

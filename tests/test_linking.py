@@ -51,7 +51,9 @@ async def test_nik_and_kk_link_and_tell_the_mentor_who_can_undo_it(harness: Harn
     said = await mentor.press(notice.choices[0][0])
     assert "sudah dibatalkan" in said[-1].text
     async with await harness.session() as s:
-        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_id == "568577002"))
+        identity = await s.scalar(
+            select(ChatIdentity).where(ChatIdentity.external_id == "568577002")
+        )
         assert identity is not None and identity.household_id is None
         actions = (await s.scalars(select(AuditEvent.action))).all()
     assert {"link", "unlink"} <= set(actions)
@@ -69,8 +71,12 @@ async def test_wrong_nik_or_wrong_kk_get_the_same_answer(harness: Harness) -> No
     assert "tidak cocok" in unknown
 
 
-@pytest.mark.parametrize("bad", ["647201650381000", "64720165038100011", "6472013202810001", "0072016503810001"])
-async def test_malformed_or_impossible_nik_is_asked_again_without_counting(harness: Harness, bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad", ["647201650381000", "64720165038100011", "6472013202810001", "0072016503810001"]
+)
+async def test_malformed_or_impossible_nik_is_asked_again_without_counting(
+    harness: Harness, bad: str
+) -> None:
     await _seed(harness)
     person = await _consented(harness)
     await person.press("nik")
@@ -183,7 +189,9 @@ def test_link_code_ttl_setting_is_used(harness: Harness) -> None:
     assert harness.rt.rules.link_code_ttl == timedelta(hours=72)
 
 
-async def test_nik_is_never_in_clear_at_rest_nor_in_logs(harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_nik_is_never_in_clear_at_rest_nor_in_logs(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     import sqlalchemy as sa
@@ -199,7 +207,7 @@ async def test_nik_is_never_in_clear_at_rest_nor_in_logs(harness: Harness, caplo
     await person.text(factories.NIK)
     said = await person.text(factories.NO_KK)
     assert "tersambung" in said[-1].text
-    spaced = " ".join(factories.NIK[i:i + 4] for i in range(0, 16, 4))
+    spaced = " ".join(factories.NIK[i : i + 4] for i in range(0, 16, 4))
     assert factories.NIK not in caplog.text and spaced not in caplog.text
     async with await harness.session() as s:
         for table in Base.metadata.sorted_tables:

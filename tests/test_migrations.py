@@ -20,7 +20,9 @@ def _fresh_urls(tmp_path: object) -> list[tuple[str, str | None]]:
     urls: list[tuple[str, str | None]] = [(f"sqlite+aiosqlite:///{tmp_path}/m.db", None)]
     if PG_URL:
         name = f"sinergi_mig_{uuid.uuid4().hex[:8]}"
-        urls.append((make_url(PG_URL).set(database=name).render_as_string(hide_password=False), name))
+        urls.append(
+            (make_url(PG_URL).set(database=name).render_as_string(hide_password=False), name)
+        )
     return urls
 
 
@@ -29,7 +31,11 @@ async def test_upgrade_head_matches_models(backend: str, tmp_path: object) -> No
     if backend == "postgres" and not PG_URL:
         pytest.skip("SINERGI_TEST_POSTGRES_URL not set")
     url, name = _fresh_urls(tmp_path)[0 if backend == "sqlite" else 1]
-    admin = sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT") if name and PG_URL else None
+    admin = (
+        sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT")
+        if name and PG_URL
+        else None
+    )
     if admin is not None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -38,7 +44,9 @@ async def test_upgrade_head_matches_models(backend: str, tmp_path: object) -> No
         await upgrade(engine)
         await upgrade(engine)  # a second run is a no-op
         async with engine.connect() as conn:
-            diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
         assert diff == [], f"models and migrations differ: {diff}"
     finally:
         await engine.dispose()

@@ -23,7 +23,9 @@ async def test_missing_secret_is_401_and_stores_nothing(harness: Harness) -> Non
 
 
 async def test_wrong_secret_is_403_and_stores_nothing(harness: Harness) -> None:
-    response = await harness.post_telegram(harness.telegram_update(1, text="/start"), secret="guess")
+    response = await harness.post_telegram(
+        harness.telegram_update(1, text="/start"), secret="guess"
+    )
     assert response.status_code == 403
     assert await _count(harness, InboxUpdate) == 0
 
@@ -50,8 +52,12 @@ async def test_real_callback_capture_is_answered_and_acknowledged(harness: Harne
     assert harness.telegram.calls[0][1]["callback_query_id"] == "2442019629950976978"
 
 
-async def test_legacy_update_without_is_bot_is_quarantined_and_does_not_block_the_chat(harness: Harness) -> None:
-    legacy = json.loads((PAYLOADS / "telegram_message_text_official_example_legacy.json").read_text())
+async def test_legacy_update_without_is_bot_is_quarantined_and_does_not_block_the_chat(
+    harness: Harness,
+) -> None:
+    legacy = json.loads(
+        (PAYLOADS / "telegram_message_text_official_example_legacy.json").read_text()
+    )
     assert (await harness.post_telegram(legacy)).status_code == 200
     follow_up = harness.telegram_update(1111111, text="/start")
     assert (await harness.post_telegram(follow_up)).status_code == 200
@@ -64,7 +70,14 @@ async def test_legacy_update_without_is_bot_is_quarantined_and_does_not_block_th
 
 
 async def test_malformed_bodies_get_400_not_500(harness: Harness) -> None:
-    for body in (b"{not json", b"[1, 2]", b'{"update_id": "x"}', b"\xff\xfe", b"{}", b"x" * 2_000_000):
+    for body in (
+        b"{not json",
+        b"[1, 2]",
+        b'{"update_id": "x"}',
+        b"\xff\xfe",
+        b"{}",
+        b"x" * 2_000_000,
+    ):
         response = await harness.post_telegram(body)
         assert response.status_code == 400, body[:20]
     assert await _count(harness, InboxUpdate) == 0
@@ -111,12 +124,19 @@ async def test_updates_of_one_chat_are_answered_in_order(harness: Harness) -> No
     assert "MENU - menu utama" in texts[-1]
 
 
-async def test_database_down_answers_503_so_telegram_retries(harness: Harness, tmp_path: object) -> None:
+async def test_database_down_answers_503_so_telegram_retries(
+    harness: Harness, tmp_path: object
+) -> None:
     from bot.config import Settings
     from tests.harness import Harness as H
 
-    broken = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secret_key="k",
-                      telegram_token="1:T", telegram_secret="s", data_dir=tmp_path)  # type: ignore[arg-type]
+    broken = Settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        secret_key="k",
+        telegram_token="1:T",
+        telegram_secret="s",
+        data_dir=tmp_path,
+    )  # type: ignore[arg-type]
     h = await H.start(broken)
     try:
         response = await h.post_telegram(h.telegram_update(1, text="/start"), secret="s")

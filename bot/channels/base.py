@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.messages import Inbound, Reply
+from bot.messages import Inbound, Reply, StatusUpdate
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class SendResult:
     permanent: bool = False
     unreachable: bool = False
     error: str | None = None
+    # WhatsApp 131047: the 24-hour window is closed; the sender holds the message and sends a template.
+    window_closed: bool = False
 
 
 class ChannelClient(Protocol):
@@ -37,4 +39,4 @@ class ChannelClient(Protocol):
 class ChannelParser(Protocol):
     """Turns one stored raw update into neutral inbound messages (none for what we ignore)."""
 
-    def __call__(self, raw: str) -> list[Inbound]: ...
+    def __call__(self, raw: str) -> list[Inbound | StatusUpdate]: ...

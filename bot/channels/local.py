@@ -17,23 +17,38 @@ from bot.messages import Address, Inbound, Reply
 LOCAL_CHANNELS = ("simulator", "console")
 
 
-def make_update(phone: str, *, text: str = "", choice: str | None = None, now: datetime) -> dict[str, str | None]:
+def make_update(
+    phone: str, *, text: str = "", choice: str | None = None, now: datetime
+) -> dict[str, str | None]:
     """A local update as the simulator or terminal stores it in the inbox."""
-    return {"id": uuid.uuid4().hex, "phone": phone, "text": text[:4000], "choice": choice,
-            "sent_at": now.isoformat()}
+    return {
+        "id": uuid.uuid4().hex,
+        "phone": phone,
+        "text": text[:4000],
+        "choice": choice,
+        "sent_at": now.isoformat(),
+    }
 
 
 def parser(channel: str) -> Callable[[str], list[Inbound]]:
     """The parser of one local channel."""
+
     def parse(raw: str) -> list[Inbound]:
         data = json.loads(raw)
         phone = str(data["phone"])
         sent = datetime.fromisoformat(data["sent_at"])
-        return [Inbound(
-            address=Address(channel, phone), kind="choice" if data.get("choice") else "text",
-            sent_at=sent if sent.tzinfo else sent.replace(tzinfo=UTC), message_id=str(data["id"]),
-            text=str(data.get("text") or ""), choice=data.get("choice"), phone=phone,
-        )]
+        return [
+            Inbound(
+                address=Address(channel, phone),
+                kind="choice" if data.get("choice") else "text",
+                sent_at=sent if sent.tzinfo else sent.replace(tzinfo=UTC),
+                message_id=str(data["id"]),
+                text=str(data.get("text") or ""),
+                choice=data.get("choice"),
+                phone=phone,
+            )
+        ]
+
     return parse
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -49,14 +50,23 @@ def parse(raw: str) -> list[Inbound]:
         return []  # edits, channel posts, groups: nothing for a household chat to answer
     user = message.from_user
     base: dict[str, Any] = dict(
-        address=Address(CHANNEL, str(user.id)), sent_at=message.date.astimezone(UTC),
-        message_id=str(update.update_id), language=user.language_code,
+        address=Address(CHANNEL, str(user.id)),
+        sent_at=message.date.astimezone(UTC),
+        message_id=str(update.update_id),
+        language=user.language_code,
     )
     if message.text is not None:
         return [Inbound(kind="text", text=message.text, **base)]
     if message.contact is not None:
         own = message.contact.user_id == user.id
-        return [Inbound(kind="contact", contact_phone=message.contact.phone_number, contact_is_own=own, **base)]
+        return [
+            Inbound(
+                kind="contact",
+                contact_phone=message.contact.phone_number,
+                contact_is_own=own,
+                **base,
+            )
+        ]
     media = _media_of(message)
     if media is not None:
         return [Inbound(kind="media", media=media, text=message.caption or "", **base)]
@@ -70,11 +80,17 @@ def _from_callback(update: Update) -> list[Inbound]:
     query = update.callback_query
     assert query is not None
     sent = query.message.date if query.message is not None else datetime.now(UTC)
-    return [Inbound(
-        address=Address(CHANNEL, str(query.from_user.id)), kind="choice", sent_at=sent.astimezone(UTC),
-        message_id=str(update.update_id), choice=query.data or "", callback_id=query.id,
-        language=query.from_user.language_code,
-    )]
+    return [
+        Inbound(
+            address=Address(CHANNEL, str(query.from_user.id)),
+            kind="choice",
+            sent_at=sent.astimezone(UTC),
+            message_id=str(update.update_id),
+            choice=query.data or "",
+            callback_id=query.id,
+            language=query.from_user.language_code,
+        )
+    ]
 
 
 def _media_of(message: Any) -> Media | None:
@@ -96,7 +112,9 @@ class TelegramClient:
     def __init__(self, token: str, api_url: str, request: BaseRequest | None = None) -> None:
         root = api_url.rstrip("/")
         self.bot = Bot(
-            token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot",
+            token,
+            base_url=f"{root}/bot",
+            base_file_url=f"{root}/file/bot",
             request=request or HTTPXRequest(connection_pool_size=8),
         )
 
@@ -109,7 +127,11 @@ class TelegramClient:
                 chat_id=int(recipient), text=reply.text[:MAX_TEXT], reply_markup=_markup(reply)
             )
         except RetryAfter as exc:
-            delay = exc.retry_after.total_seconds() if hasattr(exc.retry_after, "total_seconds") else exc.retry_after
+            delay = (
+                exc.retry_after.total_seconds()
+                if hasattr(exc.retry_after, "total_seconds")
+                else exc.retry_after
+            )
             return SendResult(ok=False, retry_after=float(delay), error="429")
         except Forbidden as exc:
             return SendResult(ok=False, unreachable=True, error=_short(exc))
@@ -121,15 +143,14 @@ class TelegramClient:
 
     async def _answer_callback(self, callback_id: str) -> None:
         """Stop the button's spinner; a stale query is not worth failing the message for."""
-        try:
+        with contextlib.suppress(BadRequest):
             await self.bot.answer_callback_query(callback_id)
-        except BadRequest:
-            pass
 
     async def register_webhook(self, public_url: str, secret: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""
         await self.bot.set_webhook(
-            url=public_url.rstrip("/") + "/webhook/telegram", secret_token=secret,
+            url=public_url.rstrip("/") + "/webhook/telegram",
+            secret_token=secret,
             allowed_updates=["message", "callback_query"],
         )
 
@@ -144,8 +165,10 @@ def _markup(reply: Reply) -> Any:
         button = KeyboardButton(reply.extra.get("contact_label") or "📱", request_contact=True)
         return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
     if reply.choices:
-        rows = [[InlineKeyboardButton(f"{i}. {c.label}"[:64], callback_data=c.key[:64])]
-                for i, c in enumerate(reply.choices, start=1)]
+        rows = [
+            [InlineKeyboardButton(f"{i}. {c.label}"[:64], callback_data=c.key[:64])]
+            for i, c in enumerate(reply.choices, start=1)
+        ]
         return InlineKeyboardMarkup(rows)
     if reply.extra.get("remove_keyboard"):
         return ReplyKeyboardRemove()
@@ -155,4 +178,3 @@ def _markup(reply: Reply) -> Any:
 def _short(exc: Exception) -> str:
     """An error for the outbox row: the class and the platform's message, never a payload."""
     return f"{type(exc).__name__}: {exc}"[:200]
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -19,7 +20,9 @@ def _print_reply(_recipient: str, reply: Reply) -> None:
     typer.secho("\nSinergi: " + reply.numbered_text(), fg=typer.colors.GREEN)
 
 
-def chat(phone: str = typer.Option(..., "--phone", help="Phone number of a household or mentor")) -> None:
+def chat(
+    phone: str = typer.Option(..., "--phone", help="Phone number of a household or mentor"),
+) -> None:
     """A chat in the terminal through the same conversation core."""
     number = phone_e164(phone)
     if number is None:
@@ -33,13 +36,18 @@ def chat(phone: str = typer.Option(..., "--phone", help="Phone number of a house
         try:
             while True:
                 try:
-                    line = input("> ")
+                    line = await asyncio.to_thread(input, "> ")
                 except EOFError:
                     return
                 now = datetime.now(UTC)
                 update = make_update(number, text=line, now=now)
-                await store_update(rt, "console", update["id"] or "", f"console:{number}",
-                                   json.dumps(update).encode())
+                await store_update(
+                    rt,
+                    "console",
+                    update["id"] or "",
+                    f"console:{number}",
+                    json.dumps(update).encode(),
+                )
                 await rt.inbox.drain(now)
                 while await rt.sender.deliver(now):
                     pass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
@@ -32,6 +32,6 @@ async def migrated_runtime(cfg: Settings) -> Runtime:
     return rt
 
 
-def run(main: Callable[[], Awaitable[T]]) -> T:
+def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run one coroutine to the end."""
     return asyncio.run(main())

@@ -25,4 +25,6 @@ def demo() -> None:
     typer.echo("Demo data added." if added else "Demo data already present; nothing added.")
     user, password = demo_data.DEMO_STAFF
     typer.echo(f"Staff login: {user} / {password}  (http://127.0.0.1:8000/admin/login)")
-    typer.echo("Chat simulator: http://127.0.0.1:8000/simulator   Terminal: sinergi chat --phone 081300000001")
+    typer.echo(
+        "Chat simulator: http://127.0.0.1:8000/simulator   Terminal: sinergi chat --phone 081300000001"
+    )

@@ -37,8 +37,12 @@ def migrate() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on"),
     port: int = typer.Option(8000, help="Port to listen on"),
-    no_scheduler: bool = typer.Option(False, "--no-scheduler", help="Do not run the scheduler clock"),
-    telegram_polling: bool = typer.Option(False, "--telegram-polling", help="Poll Telegram instead of a webhook"),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="Do not run the scheduler clock"
+    ),
+    telegram_polling: bool = typer.Option(
+        False, "--telegram-polling", help="Poll Telegram instead of a webhook"
+    ),
 ) -> None:
     """Migrate, then serve webhooks, admin view and simulator, and run the workers."""
     setup_logging()
@@ -91,5 +95,7 @@ async def _poll_telegram(rt: Runtime) -> None:
             continue
         for update in updates:
             data = update.to_dict()
-            await store_update(rt, "telegram", str(update.update_id), chat_key(data), json.dumps(data).encode())
+            await store_update(
+                rt, "telegram", str(update.update_id), chat_key(data), json.dumps(data).encode()
+            )
             offset = update.update_id + 1

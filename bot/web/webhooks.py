@@ -28,7 +28,8 @@ MAX_BODY = 1_048_576
 
 def runtime_of(request: Request) -> Runtime:
     """The running Sinergi."""
-    return request.app.state.runtime  # type: ignore[no-any-return]
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 @router.post("/webhook/telegram")
@@ -65,13 +66,19 @@ def _json_object(body: bytes) -> dict[str, object] | None:
     return data if isinstance(data, dict) else None
 
 
-async def store_update(rt: Runtime, channel: str, external_id: str, chat_key: str, body: bytes) -> Response:
+async def store_update(
+    rt: Runtime, channel: str, external_id: str, chat_key: str, body: bytes
+) -> Response:
     """One commit, then 200; with the database down, 503 so the platform retries."""
     try:
         async with unit_of_work(rt.sessions) as session:
             new = await inbox.store(
-                session, channel=channel, external_id=external_id, chat_key=chat_key,
-                raw=rt.vault.seal(body.decode("utf-8", errors="replace")), now=datetime.now(UTC),
+                session,
+                channel=channel,
+                external_id=external_id,
+                chat_key=chat_key,
+                raw=rt.vault.seal(body.decode("utf-8", errors="replace")),
+                now=datetime.now(UTC),
             )
     except (SQLAlchemyError, OSError):
         log.exception("could not store %s update", channel)

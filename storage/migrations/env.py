@@ -18,8 +18,10 @@ target_metadata = Base.metadata
 def _run(connection: Connection) -> None:
     """Apply migrations on one connection (batch mode lets SQLite alter tables)."""
     context.configure(
-        connection=connection, target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
