@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import chat, demo, serve, tick
+from bot.commands import chat, demo, roster, serve, tick
 
 app = typer.Typer(help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -12,6 +12,7 @@ app.command("migrate")(serve.migrate)
 app.command("tick")(tick.tick)
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
+app.add_typer(roster.app, name="import")
 
 
 def main() -> None:

@@ -1,0 +1,87 @@
+"""`sinergi import households|mentors|programs FILE [--dry-run]`: rosters from CSV or XLSX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bot.commands.common import migrated_runtime, run, settings, setup_logging
+from bot.i18n import _, use_locale
+from bot.workers import utcnow
+from storage.db import unit_of_work
+from storage.roster import ImportReport, Problem, import_roster
+
+app = typer.Typer(
+    help="Import rosters (CSV or XLSX); see INTERFACES.md, section Rosters.", no_args_is_help=True
+)
+FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV or XLSX file")
+DRY_RUN = typer.Option(False, "--dry-run", help="validate and report only; write nothing")
+
+
+@app.command("households")
+def households(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
+    """Import households (KPM), keyed on no_kk."""
+    import_file("households", file, dry_run)
+
+
+@app.command("mentors")
+def mentors(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
+    """Import mentors (pendamping), keyed on no_hp."""
+    import_file("mentors", file, dry_run)
+
+
+@app.command("programs")
+def programs(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
+    """Import program enrollments, keyed on no_kk, program and periode."""
+    import_file("programs", file, dry_run)
+
+
+def import_file(kind: str, file: Path, dry_run: bool) -> None:
+    """Run one import in one transaction, print the report, exit 1 when a row was rejected."""
+    setup_logging()
+    cfg = settings()
+    data = file.read_bytes()
+
+    async def main() -> ImportReport:
+        rt = await migrated_runtime(cfg)
+        try:
+            async with unit_of_work(rt.sessions) as session:
+                return await import_roster(
+                    session,
+                    kind,
+                    data,
+                    file.name,
+                    vault=rt.vault,
+                    now=utcnow(),
+                    dry_run=dry_run,
+                )
+        finally:
+            await rt.close()
+
+    report = run(main)
+    with use_locale(cfg.default_locale):
+        for line in report_lines(report):
+            typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The counts, then one line per reason, in the active language."""
+    lines = [
+        _("Created: {created}, updated: {updated}, rejected: {rejected}").format(
+            created=report.created, updated=report.updated, rejected=report.rejected
+        )
+    ]
+    if report.dry_run:
+        lines.append(_("Dry run: nothing was saved."))
+    return lines + [problem_text(p) for p in report.problems]
+
+
+def problem_text(problem: Problem) -> str:
+    """`baris 7: NIK harus 16 angka`, or `file: …` for the file as a whole."""
+    reason = _(problem.msgid).format(**problem.params)
+    if problem.line == 0:
+        return _("file: {reason}").format(reason=reason)
+    return _("line {line}: {reason}").format(line=problem.line, reason=reason)

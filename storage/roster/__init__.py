@@ -1,0 +1,79 @@
+"""Roster import: households, mentors and programs from CSV or XLSX, as idempotent batched upserts.
+
+    report = await import_roster(session, "households", data, "kpm.csv", vault=vault, now=now)
+
+Valid rows are written (the caller commits), bad rows are reported with their line and
+reasons as msgids, so the CLI and the admin page each render them in their reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.crypto import NikVault
+from storage.roster.kinds import IMPORTERS
+from storage.roster.read import Row, open_roster
+from storage.roster.report import N_, ImportReport, Problem, RosterFileError
+from storage.roster.rules import REQUIRED
+
+KINDS = tuple(IMPORTERS)
+BATCH = 2000  # rows per upsert: big enough to be set-based, small enough to retry one by one
+
+__all__ = ["KINDS", "ImportReport", "Problem", "import_roster"]
+
+
+async def import_roster(
+    session: AsyncSession,
+    kind: str,
+    data: bytes,
+    filename: str,
+    *,
+    vault: NikVault,
+    now: datetime,
+    dry_run: bool = False,
+    actor: str = "cli",
+) -> ImportReport:
+    """Validate every row, write the good ones in batches, and say what happened to each bad one."""
+    report = ImportReport(kind=kind, dry_run=dry_run)
+    importer = IMPORTERS[kind](session, report, vault=vault, now=now, dry_run=dry_run)
+    await importer.prepare()
+    try:
+        keys, rows = open_roster(data, filename)
+        _check_columns(kind, keys)
+        for chunk in _chunks(rows):
+            await importer.write(importer.validate(chunk))
+    except RosterFileError as exc:
+        report.problems.append(Problem(0, exc.msgid, exc.params))
+    await importer.finish()
+    if not dry_run:
+        audit.record(
+            session,
+            actor=actor,
+            action="roster_import",
+            now=now,
+            kind=kind,
+            created=report.created,
+            updated=report.updated,
+            rejected=report.rejected,
+        )
+    return report
+
+
+def _check_columns(kind: str, keys: list[str]) -> None:
+    """Refuse the whole file when a required column is missing: every row would fail anyway."""
+    missing = [column for column in REQUIRED[kind] if column not in keys]
+    if missing:
+        raise RosterFileError(
+            N_("Required columns are missing: {columns}"), columns=", ".join(missing)
+        )
+
+
+def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    """The rows in chunks of BATCH."""
+    while chunk := list(islice(rows, BATCH)):
+        yield chunk
