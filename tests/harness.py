@@ -54,12 +54,19 @@ class Harness:
         fake = FakeBotApi()
         local_sent: list[tuple[str, Reply]] = []
         clients: dict[str, Any] = {
-            "telegram": TelegramClient(settings.telegram_token or "", settings.telegram_api_url, fake.request()),
+            "telegram": TelegramClient(
+                settings.telegram_token or "",
+                settings.telegram_api_url,
+                fake.request(),
+                fake.request(),
+            ),
             "simulator": LocalClient("simulator", lambda r, reply: local_sent.append((r, reply))),
         }
         rt = build_runtime(settings, clients=clients)
         app = create_app(rt, background=False)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
+        )
         return cls(rt=rt, client=client, telegram=fake, local_sent=local_sent)
 
     async def stop(self) -> None:
@@ -109,7 +116,9 @@ class Harness:
         query["id"] = str(self.next_update_id)
         return update
 
-    async def post_telegram(self, update: dict[str, Any] | bytes, secret: str | None = "default") -> httpx.Response:
+    async def post_telegram(
+        self, update: dict[str, Any] | bytes, secret: str | None = "default"
+    ) -> httpx.Response:
         """POST to the webhook as Telegram does."""
         headers = {"Content-Type": "application/json"}
         if secret == "default":
@@ -127,12 +136,16 @@ class Harness:
 def _said_telegram(params: dict[str, Any]) -> Said:
     """A sendMessage call as the person sees it."""
     markup = params.get("reply_markup") or {}
-    choices = [(b["callback_data"], b["text"]) for row in markup.get("inline_keyboard", []) for b in row]
+    choices = [
+        (b["callback_data"], b["text"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]
     contact = any(b.get("request_contact") for row in markup.get("keyboard", []) for b in row)
     return Said(text=params.get("text", ""), choices=choices, ask_contact=contact)
 
 
-def local_update(h: Harness, phone: str, text: str = "", choice: str | None = None) -> tuple[str, bytes]:
+def local_update(
+    h: Harness, phone: str, text: str = "", choice: str | None = None
+) -> tuple[str, bytes]:
     """A simulator update (id and body)."""
     update = make_update(phone, text=text, choice=choice, now=h.now)
     return str(update["id"]), json.dumps(update).encode()
@@ -142,4 +155,3 @@ async def post_local(h: Harness, phone: str, text: str = "", choice: str | None 
     """Store a simulator message as the simulator page does."""
     update_id, body = local_update(h, phone, text, choice)
     await store_update(h.rt, "simulator", update_id, f"simulator:{phone}", body)
-

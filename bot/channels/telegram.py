@@ -109,13 +109,21 @@ class TelegramClient:
 
     name = CHANNEL
 
-    def __init__(self, token: str, api_url: str, request: BaseRequest | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        request: BaseRequest | None = None,
+        updates_request: BaseRequest | None = None,
+    ) -> None:
         root = api_url.rstrip("/")
         self.bot = Bot(
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
             request=request or HTTPXRequest(connection_pool_size=8),
+            # PTB keeps long polling on its own connection so it never starves the sends.
+            get_updates_request=updates_request or HTTPXRequest(read_timeout=40),
         )
 
     async def send(self, recipient: str, reply: Reply) -> SendResult:

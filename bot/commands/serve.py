@@ -50,7 +50,7 @@ def serve(
 
     async def main() -> None:
         rt = await migrated_runtime(cfg)
-        await _announce_channels(rt, polling=telegram_polling)
+        await announce_channels(rt, polling=telegram_polling)
         app = create_app(rt, background=True)
         app.state.scheduler_enabled = not no_scheduler
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
@@ -64,7 +64,7 @@ def serve(
     run(main)
 
 
-async def _announce_channels(rt: Runtime, *, polling: bool) -> None:
+async def announce_channels(rt: Runtime, *, polling: bool) -> None:
     """Say which channels are on; register the Telegram webhook when a public URL is set."""
     client = rt.clients.get("telegram")
     if not isinstance(client, TelegramClient):
@@ -88,14 +88,17 @@ async def _poll_telegram(rt: Runtime) -> None:
     offset = 0
     while True:
         try:
-            updates = await client.bot.get_updates(offset=offset, timeout=30)
+            offset = await poll_telegram_once(rt, client, offset, timeout=30)
         except Exception:  # noqa: BLE001 - network trouble: wait and poll again
             log.warning("Telegram polling failed; retrying")
             await asyncio.sleep(5)
-            continue
-        for update in updates:
-            data = update.to_dict()
-            await store_update(
-                rt, "telegram", str(update.update_id), chat_key(data), json.dumps(data).encode()
-            )
-            offset = update.update_id + 1
+
+
+async def poll_telegram_once(rt: Runtime, client: TelegramClient, offset: int, *, timeout: int) -> int:
+    """One getUpdates call; each update goes to the inbox; returns the next offset."""
+    for update in await client.bot.get_updates(offset=offset, timeout=timeout):
+        data = update.to_dict()
+        body = json.dumps(data).encode()
+        await store_update(rt, "telegram", str(update.update_id), chat_key(data), body)
+        offset = update.update_id + 1
+    return offset

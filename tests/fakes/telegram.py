@@ -18,6 +18,8 @@ class FakeBotApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     next_message_id: int = 1000
+    # Canned results for other methods (getUpdates, say), by method name.
+    results: dict[str, Any] = field(default_factory=dict)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
@@ -35,6 +37,8 @@ class FakeBotApi:
             self.next_message_id += 1
             return {"message_id": self.next_message_id, "date": 1763900000,
                     "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}
+        if method in self.results:
+            return self.results[method]
         if method == "getMe":
             return {"id": 1, "is_bot": True, "first_name": "Sinergi", "username": "sinergi_bot"}
         return True
