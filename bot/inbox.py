@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import core
-from bot.messages import Inbound
+from bot.messages import Inbound, Media, StatusUpdate
 from bot.metrics import Metrics
 from handlers.turn import Rules
 from storage import inbox as inbox_store
+from storage import outbox
 from storage.crypto import redact_numbers
 from storage.db import Sessions, unit_of_work
 from storage.models import InboxUpdate
@@ -22,6 +23,9 @@ from storage.models import InboxUpdate
 log = logging.getLogger("sinergi.inbox")
 
 Parser = Callable[[str], list[Inbound]]
+ReceiptParser = Callable[[str], list[StatusUpdate]]
+# Downloads a photo or document at once (platform links expire) and returns it with its path.
+MediaFetcher = Callable[[Media], Awaitable[Media]]
 
 
 @dataclass
@@ -34,6 +38,8 @@ class InboxWorker:
     metrics: Metrics
     stale_after: timedelta = timedelta(minutes=10)
     unseal: Callable[[str], str] = lambda raw: raw
+    fetchers: dict[str, MediaFetcher] = field(default_factory=dict)
+    receipts: dict[str, ReceiptParser] = field(default_factory=dict)
 
     async def drain(self, now: datetime, *, max_chats: int = 200) -> int:
         """Process every chat with waiting updates; returns how many updates were taken."""
@@ -48,11 +54,46 @@ class InboxWorker:
         """One chat's waiting updates, in arrival order, in one transaction."""
         async with unit_of_work(self.sessions) as session:
             rows = await inbox_store.claim_chat(session, chat_key)
-            work = [(row, self._parse(row)) for row in rows]
+            work = [(row, await self._prepare(session, row, now)) for row in rows]
             newest = _newest_message(work)
             for row, msgs in work:
                 await self._answer(session, row, msgs, now, newest)
         return len(rows)
+
+    async def _prepare(
+        self, session: AsyncSession, row: InboxUpdate, now: datetime
+    ) -> list[Inbound]:
+        """The row's messages, media fetched; receipts update the outbox and reach no handler."""
+        items = self._parse(row)
+        for receipt in self._receipts(row):
+            error = (
+                f"{receipt.error_code}: {receipt.error_title or ''}" if receipt.error_code else None
+            )
+            await outbox.apply_receipt(
+                session,
+                channel=receipt.channel,
+                external_message_id=receipt.external_message_id,
+                status=receipt.status,
+                now=now,
+                outcome=receipt.outcome,
+                error=error,
+            )
+            row.state = "receipt"
+        fetch = self.fetchers.get(row.channel)
+        return [await _with_media(m, fetch) for m in items]
+
+    def _receipts(self, row: InboxUpdate) -> list[StatusUpdate]:
+        """The row's delivery receipts; one that does not parse is quarantined like a message."""
+        parse = self.receipts.get(row.channel)
+        if parse is None or row.state == "quarantined":
+            return []
+        try:
+            return parse(self.unseal(row.raw))
+        except Exception as exc:  # noqa: BLE001 - never block the chat over a broken receipt
+            row.state, row.error = "quarantined", type(exc).__name__[:200]
+            self.metrics.quarantined.labels(row.channel).inc()
+            log.warning("quarantined receipt %s on %s: %s", row.id, row.channel, type(exc).__name__)
+            return []
 
     def _parse(self, row: InboxUpdate) -> list[Inbound]:
         """The row's messages; a row that does not parse is quarantined and the chat moves on."""
@@ -62,7 +103,10 @@ class InboxWorker:
             row.state, row.error = "quarantined", type(exc).__name__[:200]
             self.metrics.quarantined.labels(row.channel).inc()
             # The exception text may quote the payload (names, numbers): log only its type.
-            log.warning("quarantined update %s on %s: %s", row.id, row.channel, type(exc).__name__)
+            log.warning(
+                "update quarantined",
+                extra={"inbox_id": row.id, "channel": row.channel, "error": type(exc).__name__},
+            )
             return []
 
     async def _answer(
@@ -74,7 +118,7 @@ class InboxWorker:
         newest: Inbound | None,
     ) -> None:
         """Answer a row's messages; after an outage only the newest one of the backlog is answered."""
-        if row.state == "quarantined":
+        if row.state in ("quarantined", "receipt"):
             row.processed_at = now
             return
         started = time.perf_counter()
@@ -87,7 +131,7 @@ class InboxWorker:
                 async with session.begin_nested():
                     await core.handle(session, inbound, now=now, rules=self.rules, late=late)
             except Exception:  # one broken turn must not hold up the chat or lose the others
-                log.exception("failed to answer update %s on %s", row.id, row.channel)
+                log.exception("update failed", extra={"inbox_id": row.id, "channel": row.channel})
                 row.state, row.error, row.processed_at = "failed", "handler error", now
                 return
             answered += 1
@@ -96,6 +140,13 @@ class InboxWorker:
         # Kept for the conversation timeline, with every NIK or No. KK masked.
         row.raw = redact_numbers(self.unseal(row.raw))
         self.metrics.processing.labels(row.channel).observe(time.perf_counter() - started)
+
+
+async def _with_media(inbound: Inbound, fetch: MediaFetcher | None) -> Inbound:
+    """The message with its photo or document downloaded, when the channel can."""
+    if inbound.media is None or fetch is None:
+        return inbound
+    return replace(inbound, media=await fetch(inbound.media))
 
 
 def _newest_message(work: list[tuple[InboxUpdate, list[Inbound]]]) -> Inbound | None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+
+from pythonjsonlogger.json import JsonFormatter
 
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
@@ -14,9 +17,14 @@ from storage.migrate import upgrade
 T = TypeVar("T")
 
 
-def setup_logging(level: int = logging.INFO) -> None:
-    """One line per event, no personal data (handlers log ids and types, never text)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def setup_logging(level: int = logging.INFO, *, json_lines: bool | None = None) -> None:
+    """JSON lines for log collectors (plain text on a terminal); ids and types, never personal data."""
+    handler = logging.StreamHandler()
+    if json_lines if json_lines is not None else not sys.stderr.isatty():
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
