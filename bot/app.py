@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from bot import workers
 from bot.runtime import Runtime
-from bot.web import health, webhooks
+from bot.web import health, webhooks, whatsapp
 
 
 def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
@@ -29,6 +29,6 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
 
     app = FastAPI(title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.runtime = rt
-    for router in (webhooks.router, health.router):
+    for router in (webhooks.router, whatsapp.router, health.router):
         app.include_router(router)
     return app

@@ -6,10 +6,27 @@ import secrets
 from datetime import time
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///data/sinergi.db"
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template: its name at Meta, language, and the body parameters it takes."""
+
+    name: str
+    language: str = "id"
+    params: list[str] = Field(default_factory=list)
+
+
+# Keys are what Reply.template names; "new_message" is sent when a free-form message waits
+# outside the 24-hour window ("Ada pesan baru untuk Anda. Balas pesan ini untuk membacanya.").
+DEFAULT_WHATSAPP_TEMPLATES = {
+    "new_message": WhatsAppTemplate(name="sinergi_pesan_baru"),
+    "checkin": WhatsAppTemplate(name="sinergi_tanya_kabar", params=["name"]),
+    "reminder": WhatsAppTemplate(name="sinergi_pengingat", params=["name"]),
+}
 
 
 class Settings(BaseSettings):
@@ -34,6 +51,14 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     whatsapp_api_url: str = "https://graph.facebook.com/v23.0"
+    whatsapp_templates: dict[str, WhatsAppTemplate] = Field(
+        default_factory=lambda: dict(DEFAULT_WHATSAPP_TEMPLATES)
+    )
+    # Pacing: messages per second over the whole channel, and seconds between two to one person.
+    telegram_rate: float = 30.0
+    telegram_recipient_interval: float = 1.0
+    whatsapp_rate: float = 60.0
+    whatsapp_recipient_interval: float = 6.0
 
     default_locale: str = "id"
     # After an outage, messages older than this (but for the newest) get no answer of
@@ -50,6 +75,10 @@ class Settings(BaseSettings):
     mentor_after_days: int = 7
     dinsos_after_days: int = 14
     escalation_sla_working_days: int = 5
+    # The graduation path (storage/graduation_rules.py holds the rest of its rules).
+    graduation_reports_running: int = 3
+    graduation_watch_months: int = 12
+    referral_overdue_days: int = 14
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
 

@@ -63,6 +63,8 @@ class StatusUpdate:
     at: datetime
     error_code: int | None = None
     error_title: str | None = None
+    # What a failure means, decided by the channel: "retry", "unreachable", "window_closed", "failed".
+    outcome: str | None = None
 
 
 @dataclass(frozen=True)

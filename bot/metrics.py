@@ -24,6 +24,12 @@ class Metrics:
                             registry=self.registry)
         self.send_failures = Counter("sinergi_send_failures", "Failed send attempts", ["channel", "kind"],
                                      registry=self.registry)
+        self.dead = Counter("sinergi_messages_dead", "Messages given up after their last attempt",
+                            ["channel", "reason"], registry=self.registry)
+        self.held = Counter("sinergi_messages_held", "WhatsApp messages held for a closed 24-hour window",
+                            ["channel"], registry=self.registry)
+        self.templates_refused = Counter("sinergi_templates_refused", "Templates Meta refused (paused, rejected)",
+                                         ["template"], registry=self.registry)
         self.outbox_depth = Gauge("sinergi_outbox_depth", "Messages waiting to be sent", registry=self.registry)
         self.inbox_pending = Gauge("sinergi_inbox_pending", "Updates waiting to be processed",
                                    registry=self.registry)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels import local, telegram
-from bot.channels.local import LOCAL_CHANNELS, LocalClient
+from bot.channels import local, telegram, whatsapp
 from bot.channels.base import ChannelClient
+from bot.channels.local import LOCAL_CHANNELS, LocalClient
 from bot.config import Settings
-from bot.inbox import InboxWorker, Parser
+from bot.inbox import InboxWorker, MediaFetcher, Parser
 from bot.metrics import Metrics
-from bot.sender import OutboxSender
+from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
 from storage.crypto import NikVault
 from storage.db import Sessions, make_engine, make_sessions
@@ -60,11 +61,27 @@ def default_clients(settings: Settings) -> dict[str, ChannelClient]:
     clients: dict[str, ChannelClient] = {name: LocalClient(name) for name in LOCAL_CHANNELS}
     if settings.telegram_enabled and settings.telegram_token:
         clients["telegram"] = telegram.TelegramClient(settings.telegram_token, settings.telegram_api_url)
+    if settings.whatsapp_enabled:
+        clients["whatsapp"] = whatsapp_client(settings)
     return clients
+
+
+def whatsapp_client(settings: Settings, transport: Any = None) -> whatsapp.WhatsAppClient:
+    """The Graph API client from the settings (tests pass a fake transport)."""
+    return whatsapp.WhatsAppClient(
+        settings.whatsapp_token or "", settings.whatsapp_phone_id or "", settings.whatsapp_api_url,
+        templates=settings.whatsapp_templates, media_dir=settings.media_path, transport=transport,
+    )
+
+
+def media_fetchers(clients: dict[str, ChannelClient]) -> dict[str, MediaFetcher]:
+    """The channels that download a photo as soon as it arrives (WhatsApp's links expire)."""
+    return {name: c.download_media for name, c in clients.items() if isinstance(c, whatsapp.WhatsAppClient)}
 
 
 PARSERS: dict[str, Parser] = {
     "telegram": telegram.parse,
+    "whatsapp": whatsapp.parse,
     **{name: local.parser(name) for name in LOCAL_CHANNELS},
 }
 
@@ -81,7 +98,9 @@ def build_runtime(settings: Settings, *, clients: dict[str, ChannelClient] | Non
         settings=settings, engine=engine, sessions=sessions, vault=vault, rules=rules,
         metrics=metrics, clients=chosen,
         inbox=InboxWorker(sessions, dict(PARSERS), rules, metrics,
-                          stale_after=timedelta(seconds=settings.stale_after_seconds), unseal=vault.unseal),
+                          stale_after=timedelta(seconds=settings.stale_after_seconds), unseal=vault.unseal,
+                          fetchers=media_fetchers(chosen), receipts={"whatsapp": whatsapp.receipts}),
         sender=OutboxSender(sessions, chosen, metrics, max_attempts=settings.outbox_max_attempts,
-                            lease=timedelta(seconds=settings.outbox_lease_seconds)),
+                            lease=timedelta(seconds=settings.outbox_lease_seconds),
+                            pacer=pacer_from(settings)),
     )

@@ -1,22 +1,82 @@
-"""The outbox sender: claims due messages under a lease, sends them, retries with backoff."""
+"""The outbox sender: claims due messages under a lease, paces them, sends them, retries with backoff.
+
+Per channel and per person, sends are spaced (Telegram ~30/s and 1/s per chat; WhatsApp under
+the number's throughput and ~1 per 6 s per person, a burst merged into one message). On
+WhatsApp, outside the 24-hour window a template goes instead of free text, and the free text
+waits ("held") until the person writes again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from bot.channels.base import ChannelClient, SendResult
+from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
 from bot.messages import Reply
 from bot.metrics import Metrics
 from storage import outbox
 from storage.db import Sessions, unit_of_work
-from storage.models import ChatIdentity, OutboxMessage
+from storage.models import OutboxMessage
 
 log = logging.getLogger("sinergi.outbox")
+
+WINDOW = timedelta(hours=24)
+# Meta counts the window to the second; keep clear of its edge.
+WINDOW_MARGIN = timedelta(minutes=10)
+
+
+@dataclass
+class Pacer:
+    """Spaces sends on a monotonic clock: a rate per channel and a gap per person."""
+
+    rates: dict[str, float] = field(default_factory=dict)
+    gaps: dict[str, float] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    _channel_free: dict[str, float] = field(default_factory=dict)
+    _person_free: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def reserve(self, channel: str, recipient: str, max_wait: float) -> float | None:
+        """Seconds to wait before this send (the slot is now taken), or None if beyond max_wait."""
+        now = self.clock()
+        key = (channel, recipient)
+        at = max(now, self._channel_free.get(channel, now), self._person_free.get(key, now))
+        if at - now > max_wait:
+            return None
+        if self.rates.get(channel):
+            self._channel_free[channel] = at + 1.0 / self.rates[channel]
+        if self.gaps.get(channel):
+            self._person_free[key] = at + self.gaps[channel]
+        self._forget_old(now)
+        return at - now
+
+    def next_free(self, channel: str, recipient: str) -> float:
+        """Seconds until this person may get the next message."""
+        return max(0.0, self._person_free.get((channel, recipient), 0.0) - self.clock())
+
+    def _forget_old(self, now: float) -> None:
+        """Memory stays flat: people whose gap has passed are forgotten."""
+        if len(self._person_free) > 10_000:
+            self._person_free = {k: t for k, t in self._person_free.items() if t > now}
+
+
+@dataclass
+class Job:
+    """One claimed outbox row, read out of its transaction."""
+
+    row_id: int
+    channel: str
+    recipient: str
+    reply: Reply
+    attempts: int
+    last_inbound: datetime | None = None
 
 
 @dataclass
@@ -29,61 +89,201 @@ class OutboxSender:
     max_attempts: int = 8
     lease: timedelta = timedelta(seconds=60)
     rng: random.Random = field(default_factory=random.Random)
+    pacer: Pacer = field(default_factory=Pacer)
+    # A wait longer than this gives the message back to the outbox instead (the lease runs on).
+    max_inline_wait: float = 10.0
+    _db: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
-        """Send what is due now; returns how many messages the platforms accepted."""
+        """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
         async with unit_of_work(self.sessions) as session:
+            await outbox.release_held(session, now=now, window=WINDOW - WINDOW_MARGIN)
             claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
-            jobs = [(row.id, row.channel, row.recipient, dict(row.payload), row.attempts) for row in claimed]
+            wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
+            windows = await outbox.windows_of(session, wa_ids)
+            jobs = [_job(row, windows.get(row.identity_id)) for row in claimed]
+        groups: dict[tuple[str, str], list[Job]] = {}
+        for job in jobs:
+            groups.setdefault((job.channel, job.recipient), []).append(job)
+        done = await asyncio.gather(*(self._deliver_to(group, now) for group in groups.values()))
+        return sum(done)
+
+    async def _deliver_to(self, jobs: list[Job], now: datetime) -> int:
+        """One person's messages in order, spaced; what must wait longer goes back to the outbox."""
+        chunks = merge_burst(jobs) if jobs[0].channel == "whatsapp" else [[job] for job in jobs]
         accepted = 0
-        for row_id, channel, recipient, payload, attempts in jobs:
-            result = await self._send(channel, recipient, payload)
-            await self._record(row_id, result, attempts, now)
-            accepted += int(result.ok)
+        for index, chunk in enumerate(chunks):
+            channel, recipient = chunk[0].channel, chunk[0].recipient
+            wait = self.pacer.reserve(channel, recipient, self.max_inline_wait)
+            if wait is None:
+                later = now + timedelta(seconds=self.pacer.next_free(channel, recipient))
+                await self._give_back([j.row_id for c in chunks[index:] for j in c], later)
+                break
+            if wait > 0:
+                await self.pacer.sleep(wait)
+            accepted += await self._deliver_chunk(chunk, now)
         return accepted
 
-    async def _send(self, channel: str, recipient: str, payload: dict[str, object]) -> SendResult:
+    async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
+        """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
+        reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
+        first = chunk[0]
+        if first.channel == "whatsapp" and not _window_open(first.last_inbound, now):
+            templated = self._as_template(first.channel, reply) if len(chunk) == 1 else None
+            if templated is None:
+                await self._record(
+                    chunk, SendResult(ok=False, window_closed=True, error="window closed"), now
+                )
+                return len(chunk)  # held, and a template queued: worth another round
+            reply = templated
+        result = await self._send(first.channel, first.recipient, reply)
+        await self._record(chunk, result, now)
+        return len(chunk) if result.ok else 0
+
+    def _as_template(self, channel: str, reply: Reply) -> Reply | None:
+        """The approved template form of a reply (a check-in, a reminder), if it has a valid one."""
+        if reply.extra.get("template_only"):
+            return reply
+        client = self.clients.get(channel)
+        if isinstance(client, WhatsAppClient) and client.template_ready(reply):
+            return replace(reply, extra={**reply.extra, "template_only": True})
+        return None
+
+    async def _send(self, channel: str, recipient: str, reply: Reply) -> SendResult:
         """One platform call; a channel that is switched off fails the message for good."""
         client = self.clients.get(channel)
         if client is None:
             return SendResult(ok=False, permanent=True, error=f"channel {channel} is off")
         try:
-            return await client.send(recipient, Reply.from_payload(payload))
+            return await client.send(recipient, reply)
         except Exception as exc:  # noqa: BLE001 - a client bug must not kill the sender loop
             log.exception("send failed on %s", channel)
             return SendResult(ok=False, error=type(exc).__name__)
 
-    async def _record(self, row_id: int, result: SendResult, attempts: int, now: datetime) -> None:
-        """Mark the row sent, due again later, dead, or its person unreachable."""
-        async with unit_of_work(self.sessions) as session:
-            row = await session.get(OutboxMessage, row_id)
-            if row is None:
-                return
-            row.lease_until = None
-            if result.ok:
-                row.state, row.sent_at, row.external_message_id, row.error = "sent", now, result.message_id, None
-                self.metrics.sent.labels(row.channel).inc()
-                return
-            row.error = result.error
-            self.metrics.send_failures.labels(row.channel, _kind(result)).inc()
-            if result.unreachable:
-                row.state = "failed"
-                await _mark_unreachable(session, row.identity_id, now, result.error)
-            elif result.permanent or attempts >= self.max_attempts:
-                row.state = "dead"
-            else:
-                row.state, row.next_attempt_at = "retry", now + self._backoff(attempts, result.retry_after)
+    async def _give_back(self, row_ids: list[int], until: datetime) -> None:
+        """Pacing: these go out on a later round, without counting an attempt."""
+        async with self._db, unit_of_work(self.sessions) as session:
+            await outbox.defer(session, row_ids, until=until)
+
+    async def _record(self, chunk: list[Job], result: SendResult, now: datetime) -> None:
+        """Mark each row sent, held, due again later, dead, or its person unreachable."""
+        async with self._db, unit_of_work(self.sessions) as session:
+            for job in chunk:
+                row = await session.get(OutboxMessage, job.row_id)
+                if row is not None and row.state == "sending":
+                    await self._record_row(session, row, result, now)
+
+    async def _record_row(
+        self, session: Any, row: OutboxMessage, result: SendResult, now: datetime
+    ) -> None:
+        """The outcome of one row."""
+        row.lease_until = None
+        if result.ok:
+            row.state, row.sent_at, row.external_message_id, row.error = (
+                "sent",
+                now,
+                result.message_id,
+                None,
+            )
+            self.metrics.sent.labels(row.channel).inc()
+            return
+        row.error = result.error
+        self.metrics.send_failures.labels(row.channel, _kind(result)).inc()
+        if result.window_closed:
+            self.metrics.held.labels(row.channel).inc()
+            await outbox.hold_for_window(session, row, now=now)
+        elif result.unreachable:
+            row.state = "failed"
+            await outbox.mark_unreachable(session, row.identity_id, now, result.error)
+        elif result.permanent or row.attempts >= self.max_attempts:
+            self._dead(row, result)
+        else:
+            row.state, row.next_attempt_at = (
+                "retry",
+                now + self._backoff(row.attempts, result.retry_after),
+            )
+
+    def _dead(self, row: OutboxMessage, result: SendResult) -> None:
+        """Given up: counted and logged (a refused template is the operator's to fix, not ours to retry)."""
+        row.state = "dead"
+        reason = "permanent" if result.permanent else "attempts"
+        if (result.error or "").startswith("template"):
+            reason = "template"
+            template = str(row.payload.get("template") or "?")
+            self.metrics.templates_refused.labels(template).inc()
+            log.warning("WhatsApp template %s refused: %s", template, result.error)
+        self.metrics.dead.labels(row.channel, reason).inc()
+        log.warning("outbox message %s dead after %d attempts (%s)", row.id, row.attempts, reason)
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
         """The platform's retry_after when given, else exponential backoff with full jitter."""
         if retry_after is not None:
             return timedelta(seconds=retry_after)
-        ceiling = min(3600.0, 2.0 ** attempts)
+        ceiling = min(3600.0, 2.0**attempts)
         return timedelta(seconds=1 + self.rng.uniform(0, ceiling))
+
+
+def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) -> Job:
+    """A claimed row as plain data; on WhatsApp the number (wa_id) is the address when known."""
+    last, phone = window or (None, None)
+    recipient = phone.lstrip("+") if row.channel == "whatsapp" and phone else row.recipient
+    return Job(
+        row.id, row.channel, recipient, Reply.from_payload(dict(row.payload)), row.attempts, last
+    )
+
+
+def _window_open(last_inbound: datetime | None, now: datetime) -> bool:
+    """Free-form WhatsApp messages may go out within 24 hours of the person's last message."""
+    return last_inbound is not None and now - last_inbound < WINDOW - WINDOW_MARGIN
+
+
+def merge_burst(jobs: list[Job]) -> list[list[Job]]:
+    """Plain texts join the next message, so a burst reaches a person as one (WhatsApp's pace)."""
+    chunks: list[list[Job]] = []
+    current: list[Job] = []
+    for job in jobs:
+        if current and not _joins(current, job):
+            chunks.append(current)
+            current = []
+        current.append(job)
+        if _closes(job):
+            chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _closes(job: Job) -> bool:
+    """Buttons, a template or a contact request end a merged message."""
+    reply = job.reply
+    return bool(
+        reply.choices or reply.template or reply.ask_contact or reply.extra.get("template_only")
+    )
+
+
+def _joins(current: list[Job], job: Job) -> bool:
+    """Whether `job` may be added to the merged message so far (and it stays within the limit)."""
+    if job.reply.extra.get("template_only") or job.reply.template:
+        return False
+    length = sum(len(j.reply.text) + 2 for j in current) + len(job.reply.numbered_text())
+    return length <= MAX_TEXT
+
+
+def merged_reply(chunk: list[Job]) -> Reply:
+    """Texts joined by a blank line; the last message's buttons; the first acknowledgement."""
+    last = chunk[-1].reply
+    extra: dict[str, Any] = {}
+    for job in reversed(chunk):
+        extra.update(job.reply.extra)
+    text = "\n\n".join(j.reply.text for j in chunk if j.reply.text)
+    return replace(last, text=text, extra=extra)
 
 
 def _kind(result: SendResult) -> str:
     """A label for the failure metric."""
+    if result.window_closed:
+        return "window_closed"
     if result.unreachable:
         return "unreachable"
     if result.permanent:
@@ -91,8 +291,12 @@ def _kind(result: SendResult) -> str:
     return "rate_limited" if result.retry_after is not None else "transient"
 
 
-async def _mark_unreachable(session: AsyncSession, identity_id: int, now: datetime, reason: str | None) -> None:
-    """A blocked bot or undeliverable number: the ladder sends a mentor instead of reminders."""
-    identity = await session.get(ChatIdentity, identity_id)
-    if identity is not None and identity.unreachable_at is None:
-        identity.unreachable_at, identity.unreachable_reason = now, (reason or "unreachable")[:64]
+def pacer_from(settings: Any) -> Pacer:
+    """The pace of each channel from the settings."""
+    return Pacer(
+        rates={"telegram": settings.telegram_rate, "whatsapp": settings.whatsapp_rate},
+        gaps={
+            "telegram": settings.telegram_recipient_interval,
+            "whatsapp": settings.whatsapp_recipient_interval,
+        },
+    )

@@ -25,32 +25,52 @@ def enqueue(
 ) -> OutboxMessage:
     """Add one message for `identity` to this unit of work."""
     row = OutboxMessage(
-        identity_id=identity.id, channel=identity.channel, recipient=identity.external_id,
-        payload=payload, dedupe_key=dedupe_key, state="pending", attempts=0,
-        next_attempt_at=not_before or now, created_at=now,
+        identity_id=identity.id,
+        channel=identity.channel,
+        recipient=identity.external_id,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        state="pending",
+        attempts=0,
+        next_attempt_at=not_before or now,
+        created_at=now,
     )
     session.add(row)
     return row
 
 
 async def enqueue_once(
-    session: AsyncSession, identity: ChatIdentity, payload: dict[str, Any], *, now: datetime, dedupe_key: str
+    session: AsyncSession,
+    identity: ChatIdentity,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    dedupe_key: str,
 ) -> bool:
     """Enqueue unless a message with this key exists; True when it was added."""
-    exists = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    exists = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    )
     if exists is not None:
         return False
     enqueue(session, identity, payload, now=now, dedupe_key=dedupe_key)
     return True
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxMessage]:
     """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease."""
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
     )
-    query = select(OutboxMessage).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    query = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
     if is_postgres(session):
         query = query.with_for_update(skip_locked=True)
     rows = list(await session.scalars(query))
@@ -62,16 +82,22 @@ async def claim_due(session: AsyncSession, *, now: datetime, lease: timedelta, l
 
 async def depth(session: AsyncSession) -> int:
     """Messages still waiting to go out."""
-    return int(await session.scalar(
-        select(func.count()).where(OutboxMessage.state.in_(("pending", "retry", "sending")))
-    ) or 0)
+    return int(
+        await session.scalar(
+            select(func.count()).where(OutboxMessage.state.in_(("pending", "retry", "sending")))
+        )
+        or 0
+    )
 
 
-async def by_external_id(session: AsyncSession, channel: str, external_message_id: str) -> OutboxMessage | None:
+async def by_external_id(
+    session: AsyncSession, channel: str, external_message_id: str
+) -> OutboxMessage | None:
     """The sent message a status callback speaks of."""
     return await session.scalar(
         select(OutboxMessage).where(
-            OutboxMessage.channel == channel, OutboxMessage.external_message_id == external_message_id
+            OutboxMessage.channel == channel,
+            OutboxMessage.external_message_id == external_message_id,
         )
     )
 
@@ -83,3 +109,158 @@ async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: s
         .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(CLAIMABLE))
         .values(state="cancelled", error=reason)
     )
+
+
+# WhatsApp's 24-hour window, receipts and pacing -------------------------------------------
+
+# A free-form WhatsApp message waiting for the person to write again (the window is closed).
+HELD = "held"
+# Sent when a held message waits: "you have a new message, reply to read it" (bot.config).
+WINDOW_TEMPLATE = "new_message"
+RECEIPT_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+
+
+def window_template_payload() -> dict[str, Any]:
+    """The outbox payload of the "you have a new message" template (text is unused)."""
+    return {
+        "text": "",
+        "choices": [],
+        "ask_contact": False,
+        "template": WINDOW_TEMPLATE,
+        "template_params": [],
+        "extra": {"template_only": True},
+    }
+
+
+async def hold_for_window(session: AsyncSession, row: OutboxMessage, *, now: datetime) -> bool:
+    """Park a free-form message until the person writes; ask them once with the template."""
+    row.state, row.lease_until, row.error = HELD, None, "window closed"
+    row.attempts = max(0, row.attempts - 1)  # waiting is not a failed attempt
+    identity = await session.get(ChatIdentity, row.identity_id)
+    if identity is None:
+        return False
+    since = identity.last_inbound_at.isoformat() if identity.last_inbound_at else "never"
+    # One template per closed window, however many messages wait behind it.
+    return await enqueue_once(
+        session,
+        identity,
+        window_template_payload(),
+        now=now,
+        dedupe_key=f"wa-window:{identity.id}:{since}"[:128],
+    )
+
+
+async def release_held(session: AsyncSession, *, now: datetime, window: timedelta) -> int:
+    """Held messages of people who wrote again go out now; an opted-out person's are cancelled."""
+    opened = select(ChatIdentity.id).where(
+        ChatIdentity.last_inbound_at > now - window, ChatIdentity.opted_out.is_(False)
+    )
+    stopped = select(ChatIdentity.id).where(ChatIdentity.opted_out.is_(True))
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(stopped))
+        .values(state="cancelled", error="opted_out")
+    )
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(opened))
+        .values(state="pending", next_attempt_at=now, error=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def windows_of(
+    session: AsyncSession, identity_ids: list[int]
+) -> dict[int, tuple[datetime | None, str | None]]:
+    """Each identity's last inbound time and phone, for the window check and the address."""
+    if not identity_ids:
+        return {}
+    rows = await session.execute(
+        select(ChatIdentity.id, ChatIdentity.last_inbound_at, ChatIdentity.phone).where(
+            ChatIdentity.id.in_(identity_ids)
+        )
+    )
+    return {row.id: (row.last_inbound_at, row.phone) for row in rows}
+
+
+async def defer(session: AsyncSession, row_ids: list[int], *, until: datetime) -> None:
+    """Give claimed messages back unsent, due later (pacing), without counting an attempt."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.state == "sending")
+            .values(
+                state="pending",
+                next_attempt_at=until,
+                lease_until=None,
+                attempts=OutboxMessage.attempts - 1,
+            )
+        )
+
+
+async def apply_receipt(
+    session: AsyncSession,
+    *,
+    channel: str,
+    external_message_id: str,
+    status: str,
+    now: datetime,
+    outcome: str | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> int:
+    """A platform's receipt updates the messages it speaks of; a failure is retried, held or given up."""
+    rows = list(
+        await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.external_message_id == external_message_id,
+            )
+        )
+    )
+    for row in rows:
+        if RECEIPT_RANK.get(status, 0) < RECEIPT_RANK.get(row.receipt or "", 0):
+            continue  # receipts arrive out of order: "read" is not undone by a late "delivered"
+        row.receipt = status[:16]
+        if status == "failed":
+            await _failed(session, row, now=now, outcome=outcome, error=error, retry_at=retry_at)
+    return len(rows)
+
+
+async def _failed(
+    session: AsyncSession,
+    row: OutboxMessage,
+    *,
+    now: datetime,
+    outcome: str | None,
+    error: str | None,
+    retry_at: datetime | None,
+) -> None:
+    """Accepted, then not delivered: what happens next depends on why."""
+    row.error = (error or "failed")[:200]
+    if outcome == "window_closed":
+        await hold_for_window(session, row, now=now)
+        row.attempts += 1  # hold_for_window forgave one attempt; this one was real
+    elif outcome == "retry":
+        # Meta dropped it (a rate limit): send again, a little later.
+        row.state, row.external_message_id = "retry", None
+        row.next_attempt_at = retry_at or now + timedelta(seconds=30)
+    elif outcome == "unreachable":
+        row.state = "failed"
+        await mark_unreachable(session, row.identity_id, now, error)
+    else:
+        row.state = "failed"
+
+
+async def mark_unreachable(
+    session: AsyncSession, identity_id: int, now: datetime, reason: str | None
+) -> None:
+    """A blocked bot or undeliverable number: the ladder sends a mentor instead of reminders."""
+    identity = await session.get(ChatIdentity, identity_id)
+    if identity is not None and identity.unreachable_at is None:
+        identity.unreachable_at, identity.unreachable_reason = now, (reason or "unreachable")[:64]
+
+
+async def dead_count(session: AsyncSession) -> int:
+    """Messages given up after their last attempt, for metrics and the admin view."""
+    return int(await session.scalar(select(func.count()).where(OutboxMessage.state == "dead")) or 0)

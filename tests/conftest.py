@@ -20,6 +20,8 @@ BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
 PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"
 if not PAYLOADS.exists():  # a clone beside shared/, or shared/ inside the repo's parent
     PAYLOADS = Path(__file__).resolve().parents[1].parent / "shared" / "payloads"
+# The app secret of the real signed capture in shared/payloads (already reset by its owner).
+WHATSAPP_APP_SECRET = "1222e786b144d0e85b9f365372d93676"
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA, a Monday
 
 
@@ -81,6 +83,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key",
         telegram_token="123456:TEST", telegram_secret="telegram-webhook-secret",
         telegram_api_url="https://telegram.test",
+        whatsapp_token="TEST-WA-TOKEN", whatsapp_phone_id="1122334455667",
+        whatsapp_app_secret=WHATSAPP_APP_SECRET, whatsapp_verify_token="whatsapp-verify-token",
+        whatsapp_api_url="https://graph.test/v23.0",
     )
 
 

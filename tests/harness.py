@@ -14,11 +14,13 @@ from bot.channels.local import LocalClient, make_update
 from bot.channels.telegram import TelegramClient
 from bot.config import Settings
 from bot.messages import Reply
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, whatsapp_client
 from bot.web.webhooks import store_update
 from storage.db import unit_of_work
 from tests.conftest import PAYLOADS, T0
+from tests.fakes.clock import VirtualPace
 from tests.fakes.telegram import FakeBotApi
+from tests.fakes.whatsapp import FakeGraphApi
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Harness:
     local_sent: list[tuple[str, Reply]]
     now: datetime = T0
     next_update_id: int = 829256100
+    whatsapp: FakeGraphApi = field(default_factory=FakeGraphApi)
+    pace: VirtualPace = field(default_factory=VirtualPace)
 
     @classmethod
     async def start(cls, settings: Settings) -> Harness:
@@ -62,12 +66,15 @@ class Harness:
             ),
             "simulator": LocalClient("simulator", lambda r, reply: local_sent.append((r, reply))),
         }
+        graph, pace = FakeGraphApi(), VirtualPace()
+        clients["whatsapp"] = whatsapp_client(settings, graph.transport())
         rt = build_runtime(settings, clients=clients)
+        rt.sender.pacer.clock, rt.sender.pacer.sleep = pace.clock, pace.sleep
         app = create_app(rt, background=False)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
         )
-        return cls(rt=rt, client=client, telegram=fake, local_sent=local_sent)
+        return cls(rt=rt, client=client, telegram=fake, local_sent=local_sent, whatsapp=graph, pace=pace)
 
     async def stop(self) -> None:
         """Close everything."""

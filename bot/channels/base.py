@@ -39,4 +39,10 @@ class ChannelClient(Protocol):
 class ChannelParser(Protocol):
     """Turns one stored raw update into neutral inbound messages (none for what we ignore)."""
 
-    def __call__(self, raw: str) -> list[Inbound | StatusUpdate]: ...
+    def __call__(self, raw: str) -> list[Inbound]: ...
+
+
+class ReceiptParser(Protocol):
+    """Reads the platform's delivery receipts (sent, delivered, read, failed) in a stored update."""
+
+    def __call__(self, raw: str) -> list[StatusUpdate]: ...

@@ -121,6 +121,8 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     external_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # The platform's last receipt (WhatsApp: sent → delivered → read, or failed).
+    receipt: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -345,6 +345,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('lease_until', storage.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('external_message_id', sa.String(length=128), nullable=True),
+    sa.Column('receipt', sa.String(length=16), nullable=True),
     sa.Column('error', sa.String(length=200), nullable=True),
     sa.Column('created_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
