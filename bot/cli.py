@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import chat, demo, roster, serve, tick
+from bot.commands import chat, demo, request, roster, serve, staff, tick
 
 app = typer.Typer(help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True)
 app.command("serve")(serve.serve)
@@ -13,6 +13,8 @@ app.command("tick")(tick.tick)
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(roster.app, name="import")
+app.add_typer(request.app, name="request")
+app.add_typer(staff.app, name="staff")
 
 
 def main() -> None:

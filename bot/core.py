@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import _, use_locale
 from bot.messages import Inbound, Reply
 from handlers import common, menu, start, status
-from handlers.routes import ACTIONS, JOURNEYS, MEDIA_JOURNEYS
+from handlers.routes import ACTIONS, JOURNEYS, MEDIA_JOURNEYS, TYPED_KEYWORDS
 from handlers.turn import Rules, Turn
 from storage import identities, outbox
 
@@ -69,6 +69,8 @@ async def handle(
         turn.choice = resolve_choice(
             inbound, turn.text, (conversation.data or {}).get("_choices", [])
         )
+        if inbound.kind == "system":
+            return turn  # a changed number: updating the identity above is all there is to do
         await route(turn)
         if late and turn.replies:
             first = turn.replies[0]
@@ -122,6 +124,8 @@ async def route(turn: Turn) -> None:
         await _unlinked(turn, keyword)
     elif keyword == "status" and turn.identity.household_id:
         await status.show(turn)
+    elif turn.inbound.kind == "text" and turn.text.lower() in TYPED_KEYWORDS:
+        await TYPED_KEYWORDS[turn.text.lower()](turn)
     else:
         await _journey(turn)
 

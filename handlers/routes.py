@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.i18n import N_
-from handlers import common, menu, mentor, start, status
+from handlers import common, mentor, mentor_cases, mentor_ladder, menu, reports, requests, start, status
 from handlers.menu import MenuItem
 from handlers.turn import Turn
 
@@ -18,19 +18,39 @@ JOURNEYS: dict[str, Step] = {
     "menu": menu.step,
     "language": common.language_step,
     "mentor_code": mentor.code_step,
+    "request": requests.step,
+    "report": reports.step,
+    "visit": mentor_cases.visit_step,
+    "handoff": mentor_ladder.handoff_step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
-MEDIA_JOURNEYS: set[str] = set()
+MEDIA_JOURNEYS: set[str] = {"report"}
+
+# Typed words (whole message, any case) that open a journey from any step, once linked.
+TYPED_KEYWORDS: dict[str, Step] = {
+    "riwayat": reports.history,
+    "status pengajuan": requests.show_list,
+    "pengajuan": requests.show_list,
+    "lapor": reports.begin,
+}
 
 HOUSEHOLD_MENU = [
     MenuItem("status", N_("Aid status"), status.show),
+    MenuItem("request", N_("Make a request"), requests.begin),
+    MenuItem("report", N_("Business report"), reports.begin),
+    MenuItem("history", N_("My reports"), reports.history),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
 
 MENTOR_MENU = [
     MenuItem("link_code", N_("Link code for a family"), mentor.ask_household_for_code),
+    MenuItem("cases_new", N_("New reports and requests"), mentor_cases.new_items),
+    MenuItem("cases_flagged", N_("Families that need a look"), mentor_cases.flagged),
+    MenuItem("visit", N_("Record a visit"), mentor_cases.begin_visit),
+    MenuItem("silent", N_("Who has not reported"), mentor_ladder.silent),
+    MenuItem("handoff", N_("Hand a family to Dinsos"), mentor_ladder.begin_handoff),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
@@ -46,7 +66,20 @@ async def unlink(turn: Turn, arg: str) -> None:
         await menu.show(turn)
 
 
+async def report_now(turn: Turn, _arg: str) -> None:
+    """The check-in's "report now" button starts the progress report."""
+    if turn.identity.household_id is not None:
+        await reports.begin(turn)
+    else:
+        await menu.show(turn)
+
+
 # Buttons sent in notices (`act:NAME:ARG`) work whatever step the person is at.
 ACTIONS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "unlink": unlink,
+    "report": report_now,
+    "silent": mentor_ladder.page_action,
+    "family": mentor_ladder.family,
+    "visit": mentor_ladder.visit,
+    "handoff": mentor_ladder.handoff,
 }

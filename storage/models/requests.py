@@ -23,6 +23,9 @@ class ServiceRequest(Base):
     state: Mapped[str] = mapped_column(String(16), default="diajukan")
     referred_to: Mapped[str | None] = mapped_column(String(64))
     region_code: Mapped[str] = mapped_column(String(10), index=True)
+    # `household:kind:topic` while the request is open, NULL once closed: the unique key makes
+    # a second open request of the same kind and topic (two quick taps, two workers) impossible.
+    open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
