@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from bot import workers
 from bot.runtime import Runtime
-from bot.web import health, webhooks, whatsapp
+from bot.web import admin, health, webhooks, whatsapp
 
 
 def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
@@ -31,4 +31,5 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
     app.state.runtime = rt
     for router in (webhooks.router, whatsapp.router, health.router):
         app.include_router(router)
+    admin.install(app)
     return app

@@ -1,5 +1,6 @@
 """Every table, imported here so that `Base.metadata` knows them all (Alembic reads it)."""
 
+from storage.models.admin import LoginFailure, StaffSession
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime
 from storage.models.chat import (
@@ -18,6 +19,8 @@ from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import RequestEvent, ServiceRequest
 
 __all__ = [
+    "StaffSession",
+    "LoginFailure",
     "AuditEvent",
     "Base",
     "ChatIdentity",

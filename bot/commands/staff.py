@@ -1,0 +1,63 @@
+"""`sinergi staff add USERNAME --role ROLE --region CODE`: a staff account; the password comes from stdin."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bot.commands.common import migrated_runtime, run, settings
+from bot.workers import utcnow
+from storage.db import unit_of_work
+from storage.normalize import region_code
+from storage.scope import Scope, ScopeError
+from storage.staff import StaffError, add_staff
+
+app = typer.Typer(help="Staff accounts of the admin view.", no_args_is_help=True)
+
+
+def _read_password() -> str:
+    """The first line of standard input (a prompt without echo when it is a terminal)."""
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@app.command("add")
+def add(
+    username: str = typer.Argument(..., help="login name"),
+    role: str = typer.Option(..., "--role", help="admin, supervisor or officer"),
+    region: str = typer.Option(
+        "", "--region", help="region code prefix: '' or 2 digits for admin, 4 or 6 otherwise"
+    ),
+) -> None:
+    """Create an active staff account scoped to a region."""
+    code = "" if region.strip() == "" else region_code(region)
+    try:
+        Scope(prefix=code or "", role=role, staff_id=0, username=username)
+    except ScopeError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    password = _read_password()
+
+    async def main() -> None:
+        rt = await migrated_runtime(settings())
+        try:
+            async with unit_of_work(rt.sessions) as session:
+                await add_staff(
+                    session,
+                    username=username,
+                    password=password,
+                    role=role,
+                    region_code=code or "",
+                    now=utcnow(),
+                )
+        finally:
+            await rt.close()
+
+    try:
+        run(main)
+    except StaffError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"staff {username} ({role}, region {code or 'all'}) added")

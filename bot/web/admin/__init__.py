@@ -1,0 +1,66 @@
+"""The Dinsos admin view and the chat simulator: server-rendered pages, scoped by region."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from bot.i18n import _, use_locale
+from bot.web.admin import (
+    audit,
+    auth,
+    dashboard,
+    escalations,
+    households,
+    imports,
+    mentors,
+    requests,
+    simulator,
+)
+from bot.web.admin.deps import LoginRequired
+from bot.web.admin.web import WEB, locale_of, make_templates, render, security_headers
+
+ROUTERS = (
+    auth.router,
+    dashboard.router,
+    escalations.router,
+    households.router,
+    requests.router,
+    mentors.router,
+    imports.router,
+    audit.router,
+    simulator.router,
+)
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, the static files, the security headers and the error pages to the app."""
+    app.state.templates = make_templates()
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    app.middleware("http")(security_headers)
+    app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
+    app.add_exception_handler(FastAPIHTTPException, _error_page)  # type: ignore[arg-type]
+
+
+async def _to_login(request: Request, exc: LoginRequired) -> Response:
+    """No session: the login page, coming back here afterwards (htmx-style calls get a 401)."""
+    if request.headers.get("HX-Request") or request.method != "GET":
+        return Response(status_code=401)
+    return RedirectResponse(f"/admin/login?next={exc.next_path}", status_code=303)
+
+
+async def _error_page(request: Request, exc: FastAPIHTTPException) -> Response:
+    """A plain page for 403/404/400 on staff pages; JSON elsewhere, as FastAPI would answer."""
+    if not request.url.path.startswith(("/admin", "/simulator")):
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, exc)
+    with use_locale(locale_of(request)):
+        text = {404: _("Not found, or not in your region."), 403: _("Not allowed.")}.get(
+            exc.status_code, _("That did not work. Check the form and try again.")
+        )
+    return render(request, "error.html", status_code=exc.status_code, staff=None, message=text)

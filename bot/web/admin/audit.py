@@ -1,0 +1,124 @@
+"""Audit log and staff accounts: for admins, within their own region."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from bot.i18n import _, use_locale
+from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt
+from bot.web.admin.escalations import _page
+from bot.web.admin.web import locale_of, now_of, render
+from storage import admin_queries as q
+from storage import audit
+from storage.db import unit_of_work
+from storage.scope import Scope, ScopeError
+from storage.staff import ROLES, StaffError, add_staff
+
+router = APIRouter()
+
+
+@router.get("/admin/audit")
+async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
+    """Logins, household views, exports and changes in my region, newest first."""
+    action = request.query_params.get("action", "")[:40]
+    async with rt.sessions() as session:
+        page = await q.audit_log(session, staff.scope, action, _page(request))
+    base = "/admin/audit?" + (urlencode({"action": action}) + "&" if action else "")
+    return render(request, "admin/audit.html", staff=staff, page=page, action=action, base=base)
+
+
+@router.get("/admin/staff")
+async def accounts(request: Request, rt: Rt, staff: AdminStaff) -> Response:
+    """Staff accounts of my region, and a form for a new one."""
+    async with rt.sessions() as session:
+        people = await q.staff_list(session, staff.scope)
+    return render(
+        request,
+        "admin/staff.html",
+        staff=staff,
+        people=people,
+        roles=ROLES,
+        error=request.query_params.get("error", ""),
+        done=request.query_params.get("done", ""),
+    )
+
+
+def _require_admin(staff: CheckedStaff) -> None:
+    """Officers and supervisors cannot manage staff."""
+    if not staff.scope.is_admin:
+        raise HTTPException(403, "admins only")
+
+
+@router.post("/admin/staff")
+async def add(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    username: str = Form(""),
+    password: str = Form(""),
+    role: str = Form(""),
+    region: str = Form(""),
+) -> Response:
+    """A new account, only for a region inside mine."""
+    _require_admin(staff)
+    region = region.replace(".", "").strip()
+    try:
+        Scope(prefix=region, role=role, staff_id=0, username=username)
+        if not staff.scope.covers(region) or (
+            role == "admin" and len(region) < len(staff.scope.prefix)
+        ):
+            raise ScopeError("outside")
+        async with unit_of_work(rt.sessions) as session:
+            await add_staff(
+                session,
+                username=username.strip(),
+                password=password,
+                role=role,
+                region_code=region,
+                now=now_of(request),
+            )
+            audit.record(
+                session,
+                actor=staff.username,
+                action="staff.add",
+                now=now_of(request),
+                region_code=region,
+                username=username.strip(),
+                role=role,
+            )
+    except (ScopeError, StaffError) as exc:
+        with use_locale(locale_of(request)):
+            reason = (
+                _("The region does not fit the role, or lies outside yours.")
+                if isinstance(exc, ScopeError)
+                else _("Username taken, or password shorter than 10 characters.")
+            )
+        return RedirectResponse("/admin/staff?" + urlencode({"error": reason}), status_code=303)
+    return RedirectResponse("/admin/staff?done=1", status_code=303)
+
+
+@router.post("/admin/staff/{staff_id}/active")
+async def switch(
+    request: Request, rt: Rt, staff: CheckedStaff, staff_id: int, active: str = Form("0")
+) -> Response:
+    """Switch an account of my region on or off (never my own)."""
+    _require_admin(staff)
+    if staff_id == staff.id:
+        raise HTTPException(400, "not your own account")
+    async with unit_of_work(rt.sessions) as session:
+        try:
+            row = await q.set_active(session, staff.scope, staff_id, active == "1")
+        except q.NotFound:
+            raise HTTPException(404) from None
+        audit.record(
+            session,
+            actor=staff.username,
+            action="staff.active" if row.active else "staff.inactive",
+            now=now_of(request),
+            region_code=row.region_code,
+            username=row.username,
+        )
+    return RedirectResponse("/admin/staff?done=1", status_code=303)

@@ -1,0 +1,94 @@
+"""Typed dependencies of the admin pages: the signed-in staff member, their scope, the CSRF check."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+
+from bot.runtime import Runtime
+from bot.web.admin.web import now_of
+from bot.web.webhooks import runtime_of
+from storage import staff_sessions
+from storage.scope import Scope, ScopeError
+
+SESSION_COOKIE = "sinergi_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+
+class LoginRequired(Exception):
+    """No live session: the browser is sent to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+@dataclass(frozen=True)
+class Staff:
+    """The signed-in staff member as pages see them."""
+
+    id: int
+    username: str
+    role: str
+    region_code: str
+    csrf: str
+    scope: Scope
+
+
+async def current_staff(request: Request) -> Staff:
+    """The staff member of this browser's session; anyone else goes to the login page."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        rt = runtime_of(request)
+        async with rt.sessions() as session:
+            found = await staff_sessions.session_user(session, token, now=now_of(request))
+        if found is not None:
+            row, user = found
+            try:
+                scope = Scope(
+                    prefix=user.region_code,
+                    role=user.role,
+                    staff_id=user.id,
+                    username=user.username,
+                )
+            except ScopeError:  # a malformed account sees nothing rather than everything
+                raise LoginRequired(request.url.path) from None
+            return Staff(
+                user.id, user.username, user.role, user.region_code, row.csrf_secret, scope
+            )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raise LoginRequired(quote(target, safe="/?=&"))
+
+
+async def checked_staff(request: Request, staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    """The staff member, after the CSRF token of the form or the `X-CSRF-Token` header matched."""
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        given = value if isinstance(value, str) else None
+    if not given or not hmac.compare_digest(given.encode(), staff.csrf.encode()):
+        raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
+    return staff
+
+
+async def admin_staff(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    """Only admins pass (staff management, the audit log)."""
+    if not staff.scope.is_admin:
+        raise HTTPException(status_code=403, detail="admins only")
+    return staff
+
+
+def runtime(request: Request) -> Runtime:
+    """The running Sinergi."""
+    return runtime_of(request)
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+CheckedStaff = Annotated[Staff, Depends(checked_staff)]
+AdminStaff = Annotated[Staff, Depends(admin_staff)]
+Rt = Annotated[Runtime, Depends(runtime)]

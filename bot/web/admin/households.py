@@ -1,0 +1,201 @@
+"""Households: search, the household page (every view audited), report photos, and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+from openpyxl import Workbook
+
+from bot.i18n import _, use_locale
+from bot.web.admin import charts
+from bot.web.admin.conversation import transcript
+from bot.web.admin.deps import CurrentStaff, Rt
+from bot.web.admin.escalations import _page
+from bot.web.admin.web import locale_of, now_of, render
+from storage import admin_queries as q
+from storage import audit
+from storage.db import unit_of_work
+from storage.models import Household
+
+router = APIRouter()
+EXPORT_LIMIT = 100_000
+COLUMNS = (
+    "no_kk",
+    "nama",
+    "jenis_kelamin",
+    "no_hp",
+    "desa",
+    "kecamatan",
+    "kabupaten",
+    "kode_wilayah",
+    "desil",
+    "kategori",
+)
+
+
+def _filter(request: Request) -> q.HouseholdFilter:
+    """The list's filters from the query string."""
+    params = request.query_params
+    return q.HouseholdFilter(
+        q=params.get("q", "")[:60],
+        kecamatan=params.get("kecamatan", "")[:10],
+        desa=params.get("desa", "")[:10],
+        silent=params.get("silent") == "1",
+    )
+
+
+@router.get("/admin/households")
+async def listing(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """Households of my region, searchable by name, No. KK or phone."""
+    flt = _filter(request)
+    async with rt.sessions() as session:
+        page = await q.households(session, staff.scope, flt, _page(request))
+        kecamatan = await q.regions(session, staff.scope, 3)
+        desa = await q.regions(session, staff.scope, 4, flt.kecamatan)
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return render(
+        request,
+        "admin/households.html",
+        staff=staff,
+        page=page,
+        flt=flt,
+        kecamatan=kecamatan,
+        desa=desa,
+        base="/admin/households?" + urlencode(query) + ("&" if query else ""),
+        export_query=urlencode({k: v for k, v in query.items() if k != "format"}),
+    )
+
+
+@router.get("/admin/households/export")
+async def export(request: Request, rt: Rt, staff: CurrentStaff, format: str = "csv") -> Response:
+    """The filtered list as CSV or XLSX; NIK only for admins; every export is audited."""
+    flt, with_nik = _filter(request), staff.scope.is_admin
+    rows: list[list[object]] = []
+    async with unit_of_work(rt.sessions) as session:
+        found = await session.stream_scalars(
+            q.household_query(staff.scope, flt).limit(EXPORT_LIMIT)
+        )
+        async for hh in found:
+            rows.append(_row(hh) + ([rt.vault.decrypt(hh.nik_encrypted)] if with_nik else []))
+        audit.record(
+            session,
+            actor=staff.username,
+            action="export",
+            now=now_of(request),
+            region_code=staff.region_code,
+            rows=len(rows),
+            format=format,
+            with_nik=with_nik,
+            filters={
+                "q": flt.q,
+                "kecamatan": flt.kecamatan,
+                "desa": flt.desa,
+                "silent": flt.silent,
+            },
+        )
+    header = list(COLUMNS) + (["nik"] if with_nik else [])
+    if format == "xlsx":
+        return _xlsx(header, rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="rumah-tangga.csv"'},
+    )
+
+
+def _row(hh: Household) -> list[object]:
+    """One household as an export row (no NIK)."""
+    return [
+        hh.no_kk,
+        hh.name,
+        hh.gender or "",
+        hh.phone or "",
+        hh.desa or "",
+        hh.kecamatan or "",
+        hh.kabupaten or "",
+        hh.region_code,
+        hh.desil or "",
+        hh.categories.replace(",", ";"),
+    ]
+
+
+def _xlsx(header: list[str], rows: list[list[object]]) -> Response:
+    """A workbook with one sheet."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("rumah_tangga")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="rumah-tangga.xlsx"'},
+    )
+
+
+@router.get("/admin/households/{household_id}")
+async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: int) -> Response:
+    """The household page: masked NIK, programs, requests, reports, conversation, ladder, mentor, viewers."""
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        try:
+            view = await q.household_view(session, staff.scope, household_id)
+        except q.NotFound:
+            raise HTTPException(404) from None
+        inbound, outbound = await q.timeline(session, view.identities)
+        audit.record(
+            session,
+            actor=staff.username,
+            action="household.view",
+            now=now,
+            household_id=view.household.id,
+            region_code=view.household.region_code,
+        )
+    months = sorted({r.period for r in view.reports})[-12:]
+    omzet = [
+        (r.period[2:], r.omzet)
+        for r in sorted(view.reports, key=lambda r: r.period)
+        if r.period in months
+    ]
+    with use_locale(locale_of(request)):
+        chart = charts.columns(omzet, _("Omzet per month"), _("No reports yet"), money=True)
+    return render(
+        request,
+        "admin/household.html",
+        staff=staff,
+        v=view,
+        chart=chart,
+        lines=transcript(rt, inbound, outbound)[-60:],
+    )
+
+
+@router.get("/admin/households/{household_id}/reports/{report_id}/photo")
+async def photo(rt: Rt, staff: CurrentStaff, household_id: int, report_id: int) -> Response:
+    """A report's photo, only for staff of the household's region."""
+    async with rt.sessions() as session:
+        try:
+            row = await q.report(session, staff.scope, report_id)
+        except q.NotFound:
+            raise HTTPException(404) from None
+    if row.household_id != household_id or not row.photo_path:
+        raise HTTPException(404)
+    root = rt.settings.media_path.resolve()
+    path = (
+        (root / row.photo_path).resolve()
+        if not Path(row.photo_path).is_absolute()
+        else Path(row.photo_path)
+    )
+    if not path.is_file() or root not in path.parents:
+        raise HTTPException(404)
+    return FileResponse(path)

@@ -1,0 +1,125 @@
+"""Requests queue: approve, reject with a reason, refer to another office, mark done; the household hears each step."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from bot.i18n import N_
+from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
+from bot.web.admin.escalations import _page
+from bot.web.admin.web import now_of, render
+from storage import admin_queries as q
+from storage import audit
+from storage.db import unit_of_work
+from storage.models import Household
+
+router = APIRouter()
+STATES = ("diajukan", "diproses", "disetujui", "ditolak", "dirujuk", "selesai", "dibatalkan")
+ACTIONS = {
+    "process": "diproses",
+    "approve": "disetujui",
+    "reject": "ditolak",
+    "refer": "dirujuk",
+    "done": "selesai",
+}
+OFFICES = (N_("Disperindagkop"), N_("Disnakertrans"), N_("PUPR"), N_("Koperasi Desa Merah Putih"))
+
+
+@router.get("/admin/requests")
+async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """Open requests of my region, oldest first, or those in one state."""
+    state = request.query_params.get("state", "")
+    state = state if state in STATES else ""
+    async with rt.sessions() as session:
+        page = await q.request_queue(session, staff.scope, state, _page(request))
+    base = "/admin/requests?" + (urlencode({"state": state}) + "&" if state else "")
+    return render(
+        request,
+        "admin/requests.html",
+        staff=staff,
+        page=page,
+        state=state,
+        states=STATES,
+        base=base,
+    )
+
+
+@router.get("/admin/requests/{request_id}")
+async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: int) -> Response:
+    """One request with its history and the actions its state allows."""
+    async with rt.sessions() as session:
+        try:
+            row = await q.service_request(session, staff.scope, request_id)
+        except q.NotFound:
+            raise HTTPException(404) from None
+        household = await session.get(Household, row.household_id)
+        history = await q.request_history(session, row.id)
+    from storage import requests as service_requests  # the requests engineer's state machine
+
+    allowed = service_requests.TRANSITIONS.get(row.state, set())
+    actions = [a for a, s in ACTIONS.items() if s in allowed]
+    return render(
+        request,
+        "admin/request.html",
+        staff=staff,
+        r=row,
+        household=household,
+        history=history,
+        actions=actions,
+        offices=OFFICES,
+        error=request.query_params.get("error", ""),
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.post("/admin/requests/{request_id}/move")
+async def move(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    request_id: int,
+    action: str = Form(""),
+    note: str = Form(""),
+    office: str = Form(""),
+) -> Response:
+    """Move the request one step; a rejection needs a reason, a referral an office."""
+    to_state = ACTIONS.get(action)
+    if to_state is None:
+        raise HTTPException(400, "unknown action")
+    if to_state == "ditolak" and not note.strip():
+        return RedirectResponse(f"/admin/requests/{request_id}?error=reason", status_code=303)
+    from storage import requests as service_requests  # the requests engineer's state machine
+
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        try:
+            row = await q.service_request(session, staff.scope, request_id)
+        except q.NotFound:
+            raise HTTPException(404) from None
+        try:
+            await service_requests.transition(
+                session,
+                row.id,
+                to_state,
+                actor=staff.username,
+                note=note.strip()[:2000] or None,
+                referred_to=office.strip() or None,
+                now=now,
+                scope=staff.scope,
+            )
+        except service_requests.RequestError:
+            return RedirectResponse(f"/admin/requests/{request_id}?error=state", status_code=303)
+        audit.record(
+            session,
+            actor=staff.username,
+            action=f"request.{action}",
+            now=now,
+            household_id=row.household_id,
+            region_code=row.region_code,
+            reference=row.reference,
+        )
+    rt.outbox_wake.set()
+    return RedirectResponse(f"/admin/requests/{request_id}?done={action}", status_code=303)
