@@ -21,6 +21,7 @@ HH = cast(Table, Household.__table__)
 MT = cast(Table, Mentor.__table__)
 PE = cast(Table, ProgramEnrollment.__table__)
 RG = cast(Table, Region.__table__)
+Good = tuple[int, dict[str, Any]]  # a row that passed: (line, table values)
 
 
 class Importer:
@@ -59,9 +60,9 @@ class Importer:
     def key(self, record: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def validate(self, chunk: list[Row]) -> list[tuple[int, dict[str, Any]]]:
-        """The rows that pass every check; each refused row is reported with all its reasons."""
-        good = []
+    def validate(self, chunk: list[Row]) -> tuple[list[Good], list[tuple[int, rules.Reasons]]]:
+        """The rows that pass every check, and the refused ones with all their reasons."""
+        good, refused = [], []
         for line, cells in chunk:
             record, why = self.check(cells)
             key = self.key(record)
@@ -70,12 +71,12 @@ class Importer:
             elif key is not None:
                 self.seen[key] = line
             if why:
-                self.report.refuse(line, why)
+                refused.append((line, why))
             else:
                 good.append((line, record))
-        return good
+        return good, refused
 
-    async def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    async def write(self, rows: list[Good]) -> None:
         raise NotImplementedError
 
     async def store(self, pending: list[Pending]) -> None:
@@ -122,7 +123,7 @@ class HouseholdImport(Importer):
             (self.by_region[code[:n]] for n in MENTOR_PREFIXES if code[:n] in self.by_region), None
         )
 
-    async def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    async def write(self, rows: list[Good]) -> None:
         """One upsert for the chunk; the region names are kept for the end."""
         existing = await _existing(self.session, Household.no_kk, [r["no_kk"] for _, r in rows])
         pending: list[Pending] = []
@@ -173,7 +174,7 @@ class MentorImport(Importer):
     def key(self, record: dict[str, Any]) -> Any:
         return record["phone"]
 
-    async def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    async def write(self, rows: list[Good]) -> None:
         """One upsert for the chunk."""
         existing = await _existing(self.session, Mentor.phone, [r["phone"] for _, r in rows])
         pending = [
@@ -230,7 +231,7 @@ class ProgramImport(Importer):
     def key(self, record: dict[str, Any]) -> Any:
         return (record["no_kk"], record["program"], record["period"]) if record["no_kk"] else None
 
-    async def write(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    async def write(self, rows: list[Good]) -> None:
         """Find the households, refuse rows of unknown ones, and upsert the rest."""
         found = await self.session.execute(
             select(Household.no_kk, Household.id).where(
@@ -256,7 +257,7 @@ class ProgramImport(Importer):
         ]
         await self.store(pending)
 
-    async def _existing(self, rows: list[tuple[int, dict[str, Any]]]) -> set[tuple[int, str, str]]:
+    async def _existing(self, rows: list[Good]) -> set[tuple[int, str, str]]:
         """The (household, program, period) keys of this chunk that are already stored."""
         keys = {(v["household_id"], v["program"], v["period"]) for _, v in rows}
         if not keys:
