@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.i18n import N_
-from handlers import common, mentor, mentor_cases, mentor_ladder, menu, reports, requests, start, status
+from handlers import common, journey, mentor, mentor_cases, mentor_journey, mentor_ladder, menu
+from handlers import reports, requests, start, status
 from handlers.menu import MenuItem
 from handlers.turn import Turn
 
@@ -22,6 +23,7 @@ JOURNEYS: dict[str, Step] = {
     "report": reports.step,
     "visit": mentor_cases.visit_step,
     "handoff": mentor_ladder.handoff_step,
+    "mentor_journey": mentor_journey.step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -32,6 +34,7 @@ TYPED_KEYWORDS: dict[str, Step] = {
     "riwayat": reports.history,
     "status pengajuan": requests.show_list,
     "pengajuan": requests.show_list,
+    "perjalanan usaha": journey.show,
     "lapor": reports.begin,
 }
 
@@ -40,6 +43,7 @@ HOUSEHOLD_MENU = [
     MenuItem("request", N_("Make a request"), requests.begin),
     MenuItem("report", N_("Business report"), reports.begin),
     MenuItem("history", N_("My reports"), reports.history),
+    MenuItem("journey", N_("My business journey"), journey.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
@@ -51,6 +55,7 @@ MENTOR_MENU = [
     MenuItem("visit", N_("Record a visit"), mentor_cases.begin_visit),
     MenuItem("silent", N_("Who has not reported"), mentor_ladder.silent),
     MenuItem("handoff", N_("Hand a family to Dinsos"), mentor_ladder.begin_handoff),
+    MenuItem("stages", N_("Families' business stages"), mentor_journey.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]

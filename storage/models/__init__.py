@@ -12,6 +12,12 @@ from storage.models.chat import (
     LinkCode,
     OutboxMessage,
 )
+from storage.models.graduation import (
+    GraduationStage,
+    Referral,
+    RelapseSignal,
+    StageTransition,
+)
 from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
 from storage.models.programs import ProgramEnrollment
@@ -19,12 +25,11 @@ from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import RequestEvent, ServiceRequest
 
 __all__ = [
-    "StaffSession",
-    "LoginFailure",
     "AuditEvent",
     "Base",
     "ChatIdentity",
     "Escalation",
+    "GraduationStage",
     "EscalationNote",
     "LadderAction",
     "LadderState",
@@ -38,10 +43,15 @@ __all__ = [
     "InboxUpdate",
     "LinkAttempt",
     "LinkCode",
+    "LoginFailure",
     "Mentor",
     "OutboxMessage",
     "ProgramEnrollment",
+    "Referral",
     "Region",
+    "RelapseSignal",
+    "StaffSession",
     "StaffUser",
+    "StageTransition",
     "UTCDateTime",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:51:48.333228
+Create Date: 2026-11-23 11:49:17.411536
 """
 
 from __future__ import annotations
@@ -184,6 +184,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('sla_due', sa.Date(), nullable=False),
+    sa.Column('at_risk', sa.Boolean(), nullable=False),
+    sa.Column('breached_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('created_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -196,6 +198,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_escalations_household_id'), ['household_id'], unique=False)
         batch_op.create_index('ix_escalations_queue', ['state', 'region_code', 'sla_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_escalations_sla', ['state', 'sla_due'], unique=False)
+
+    op.create_table('graduation_stages',
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('stage', sa.String(length=24), nullable=False),
+    sa.Column('rank', sa.SmallInteger(), nullable=False),
+    sa.Column('since', sa.Date(), nullable=False),
+    sa.Column('since_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('setback_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('watch_until', sa.Date(), nullable=True),
+    sa.Column('risk_since', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('risk_reason', sa.String(length=24), nullable=True),
+    sa.Column('desil_seen', sa.SmallInteger(), nullable=True),
+    sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_graduation_stages_household_id_households')),
+    sa.PrimaryKeyConstraint('household_id', name=op.f('pk_graduation_stages'))
+    )
+    with op.batch_alter_table('graduation_stages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_graduation_stages_rank'), ['rank'], unique=False)
+        batch_op.create_index(batch_op.f('ix_graduation_stages_risk_since'), ['risk_since'], unique=False)
 
     op.create_table('ladder_actions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -211,12 +233,16 @@ def upgrade() -> None:
     sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('cycle_start', sa.Date(), nullable=False),
     sa.Column('rung', sa.String(length=16), nullable=False),
+    sa.Column('checkin_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mentor_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=16), nullable=True),
     sa.Column('last_contact_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ladder_states_household_id_households')),
     sa.PrimaryKeyConstraint('household_id', name=op.f('pk_ladder_states'))
     )
     with op.batch_alter_table('ladder_states', schema=None) as batch_op:
+        batch_op.create_index('ix_ladder_rung_checkin', ['rung', 'checkin_at'], unique=False)
         batch_op.create_index('ix_ladder_rung_cycle', ['rung', 'cycle_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_ladder_states_cycle_start'), ['cycle_start'], unique=False)
 
@@ -294,6 +320,42 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_progress_reports_submitted_at'), ['submitted_at'], unique=False)
         batch_op.create_index('ix_reports_household_submitted', ['household_id', 'submitted_at'], unique=False)
 
+    op.create_table('referrals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('region_code', sa.String(length=10), nullable=False),
+    sa.Column('office', sa.String(length=24), nullable=False),
+    sa.Column('asked', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.String(length=80), nullable=False),
+    sa.Column('sent_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_referrals_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referrals'))
+    )
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referrals_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_referrals_open', ['state', 'region_code', 'sent_at'], unique=False)
+
+    op.create_table('relapse_signals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('period', sa.String(length=16), nullable=False),
+    sa.Column('stage', sa.String(length=24), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=True),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_relapse_signals_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_relapse_signals')),
+    sa.UniqueConstraint('household_id', 'kind', 'period', name=op.f('uq_relapse_signals_household_id_kind_period'))
+    )
+    with op.batch_alter_table('relapse_signals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_relapse_signals_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_relapse_signals_household_id'), ['household_id'], unique=False)
+
     op.create_table('service_requests',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('reference', sa.String(length=20), nullable=False),
@@ -316,6 +378,27 @@ def upgrade() -> None:
         batch_op.create_index('ix_requests_state_region', ['state', 'region_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_requests_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_requests_region_code'), ['region_code'], unique=False)
+
+    op.create_table('stage_transitions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('region_code', sa.String(length=10), nullable=False),
+    sa.Column('from_stage', sa.String(length=24), nullable=True),
+    sa.Column('to_stage', sa.String(length=24), nullable=False),
+    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('on_date', sa.Date(), nullable=False),
+    sa.Column('evidence_kind', sa.String(length=24), nullable=False),
+    sa.Column('evidence_detail', sa.Text(), nullable=True),
+    sa.Column('confirmed_by', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_stage_transitions_household_id_households')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_transitions')),
+    sa.UniqueConstraint('household_id', 'to_stage', 'at', name=op.f('uq_stage_transitions_household_id_to_stage_at'))
+    )
+    with op.batch_alter_table('stage_transitions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stage_transitions_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_transitions_at', ['at', 'to_stage'], unique=False)
+        batch_op.create_index('ix_transitions_region_on', ['region_code', 'on_date'], unique=False)
 
     op.create_table('consents',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -433,12 +516,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_consents_identity_id'))
 
     op.drop_table('consents')
+    with op.batch_alter_table('stage_transitions', schema=None) as batch_op:
+        batch_op.drop_index('ix_transitions_region_on')
+        batch_op.drop_index('ix_transitions_at')
+        batch_op.drop_index(batch_op.f('ix_stage_transitions_household_id'))
+
+    op.drop_table('stage_transitions')
     with op.batch_alter_table('service_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_requests_region_code'))
         batch_op.drop_index(batch_op.f('ix_service_requests_household_id'))
         batch_op.drop_index('ix_requests_state_region')
 
     op.drop_table('service_requests')
+    with op.batch_alter_table('relapse_signals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_relapse_signals_household_id'))
+        batch_op.drop_index(batch_op.f('ix_relapse_signals_at'))
+
+    op.drop_table('relapse_signals')
+    with op.batch_alter_table('referrals', schema=None) as batch_op:
+        batch_op.drop_index('ix_referrals_open')
+        batch_op.drop_index(batch_op.f('ix_referrals_household_id'))
+
+    op.drop_table('referrals')
     with op.batch_alter_table('progress_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_reports_household_submitted')
         batch_op.drop_index(batch_op.f('ix_progress_reports_submitted_at'))
@@ -461,10 +560,17 @@ def downgrade() -> None:
     with op.batch_alter_table('ladder_states', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ladder_states_cycle_start'))
         batch_op.drop_index('ix_ladder_rung_cycle')
+        batch_op.drop_index('ix_ladder_rung_checkin')
 
     op.drop_table('ladder_states')
     op.drop_table('ladder_actions')
+    with op.batch_alter_table('graduation_stages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_graduation_stages_risk_since'))
+        batch_op.drop_index(batch_op.f('ix_graduation_stages_rank'))
+
+    op.drop_table('graduation_stages')
     with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index('ix_escalations_sla')
         batch_op.drop_index(batch_op.f('ix_escalations_region_code'))
         batch_op.drop_index('ix_escalations_queue')
         batch_op.drop_index(batch_op.f('ix_escalations_household_id'))

@@ -1,0 +1,367 @@
+"""Graduation: the funnel per area and quarter, the at-risk list, referrals; a household's path, with actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from bot.i18n import _, use_locale
+from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
+from bot.web.admin.escalations import _page
+from bot.web.admin.web import locale_of, now_of, render
+from storage import audit, graduation, referrals
+from storage.db import unit_of_work
+from storage.graduation_rules import SIGNAL_NAMES, STAGE_NAMES, STAGES, Rules
+from storage.models import Household, RelapseSignal
+from storage.normalize import sixteen_digits
+
+router = APIRouter()
+EXPORTS = ("funnel", "at_risk", "referrals")
+EXPORT_LIMIT = 100_000
+
+
+def _quarter(request: Request) -> tuple[date, date, str]:
+    """The quarter asked for (`2026-Q4`), else the current one; its first day, the next's, and its name."""
+    raw = request.query_params.get("quarter", "")
+    day = graduation.office_day(now_of(request))
+    if len(raw) == 7 and raw[:4].isdigit() and raw[4:6] == "-Q" and raw[6] in "1234":
+        day = date(int(raw[:4]), (int(raw[6]) - 1) * 3 + 1, 1)
+    start, end = graduation.quarter_of(day)
+    return start, end, f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _digits(request: Request, staff: Any) -> int:
+    """Rows per kabupaten (4) or per kecamatan (6), as chosen; never coarser than the scope."""
+    chosen = request.query_params.get("by", "")
+    digits = {"kabupaten": 4, "kecamatan": 6}.get(chosen, graduation.area_digits(staff.scope))
+    return max(digits, len(staff.scope.prefix))
+
+
+@router.get("/admin/graduation")
+async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """The funnel of my region this quarter, the at-risk households and the referrals still open."""
+    start, end, name = _quarter(request)
+    rules = Rules.from_settings(rt.settings)
+    async with rt.sessions() as session:
+        rows = await graduation.funnel(
+            session, staff.scope, start, end, digits=_digits(request, staff)
+        )
+        risky = await graduation.at_risk(session, staff.scope, _page(request))
+        waiting = await referrals.open_referrals(session, staff.scope, 1)
+        overdue = await referrals.overdue_referrals(
+            session, staff.scope, now_of(request), rules.referral_overdue_days
+        )
+    return render(
+        request,
+        "admin/graduation.html",
+        staff=staff,
+        rows=rows,
+        total=graduation.totals(rows),
+        stages=STAGES,
+        stage_names=STAGE_NAMES,
+        signal_names=SIGNAL_NAMES,
+        risky=risky,
+        waiting=waiting,
+        overdue=overdue,
+        overdue_days=rules.referral_overdue_days,
+        quarter=name,
+        by=request.query_params.get("by", ""),
+        base=f"/admin/graduation?quarter={name}&",
+        offices=referrals.OFFICES,
+        states=referrals.STATES,
+    )
+
+
+@router.get("/admin/graduation/find")
+async def find(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """A No. KK typed in the search box opens that household's path (inside my region only)."""
+    kk = sixteen_digits(request.query_params.get("no_kk", "")) or ""
+    async with rt.sessions() as session:
+        found = await session.scalar(select(Household.id).where(Household.no_kk == kk))
+        household = (
+            await graduation.household_in_scope(session, staff.scope, found) if found else None
+        )
+    if household is None:
+        raise HTTPException(404)
+    return RedirectResponse(f"/admin/graduation/households/{household.id}", status_code=303)
+
+
+@router.get("/admin/graduation/households/{household_id}")
+async def household_path(
+    request: Request, rt: Rt, staff: CurrentStaff, household_id: int
+) -> Response:
+    """One household's stage, moves, signals and referrals, with the forms to act on them."""
+    async with unit_of_work(rt.sessions) as session:
+        household = await graduation.household_in_scope(session, staff.scope, household_id)
+        if household is None:
+            raise HTTPException(404)
+        stage = await graduation.stage_of(session, household.id)
+        moves = await graduation.history(session, household.id)
+        signals = list(
+            await session.scalars(
+                select(RelapseSignal)
+                .where(RelapseSignal.household_id == household.id)
+                .order_by(RelapseSignal.at.desc())
+                .limit(20)
+            )
+        )
+        refs = await referrals.of_household(session, household.id)
+        audit.record(
+            session,
+            actor=staff.username,
+            action="graduation.view",
+            now=now_of(request),
+            household_id=household.id,
+            region_code=household.region_code,
+        )
+    rules = Rules.from_settings(rt.settings)
+    return render(
+        request,
+        "admin/graduation_household.html",
+        staff=staff,
+        hh=household,
+        stage=stage,
+        moves=moves,
+        signals=signals,
+        refs=refs,
+        stage_names=STAGE_NAMES,
+        signal_names=SIGNAL_NAMES,
+        offices=referrals.OFFICES,
+        states=referrals.STATES,
+        moves_of=referrals.MOVES,
+        can_confirm=stage is not None and stage.stage in rules.confirm_from,
+        flash=_flash(request),
+    )
+
+
+def _flash(request: Request) -> str:
+    """The line shown after an action (read in the reader's language)."""
+    with use_locale(locale_of(request)):
+        return {
+            "mandiri": _("Confirmed as independent."),
+            "cleared": _("Taken off the at-risk list."),
+            "referred": _("Referral sent."),
+            "moved": _("Referral updated."),
+            "error": _("That did not work. Check the form and try again."),
+        }.get(request.query_params.get("done", ""), "")
+
+
+def _back(household_id: int, done: str) -> Response:
+    """Back to the household's path with a note of what happened."""
+    return RedirectResponse(
+        f"/admin/graduation/households/{household_id}?done={done}", status_code=303
+    )
+
+
+async def _scoped(session: Any, staff: Any, household_id: int) -> Household:
+    """The household inside the staff member's region, else 404."""
+    household = await graduation.household_in_scope(session, staff.scope, household_id)
+    if household is None:
+        raise HTTPException(404)
+    return household
+
+
+@router.post("/admin/graduation/households/{household_id}/mandiri")
+async def confirm(
+    request: Request, rt: Rt, staff: CheckedStaff, household_id: int, note: str = Form("")
+) -> Response:
+    """Staff confirm the household stands on its own (mandiri), with a note."""
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        household = await _scoped(session, staff, household_id)
+        try:
+            await graduation.confirm_mandiri(
+                session,
+                household,
+                by=f"staff:{staff.id}",
+                now=now,
+                note=note.strip()[:500] or None,
+                rules=Rules.from_settings(rt.settings),
+            )
+        except graduation.StageError:
+            return _back(household_id, "error")
+        audit.record(
+            session,
+            actor=staff.username,
+            action="graduation.mandiri",
+            now=now,
+            household_id=household.id,
+            region_code=household.region_code,
+        )
+    return _back(household_id, "mandiri")
+
+
+@router.post("/admin/graduation/households/{household_id}/clear")
+async def clear(request: Request, rt: Rt, staff: CheckedStaff, household_id: int) -> Response:
+    """Staff take the household off the at-risk list once support is under way."""
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        household = await _scoped(session, staff, household_id)
+        await graduation.clear_risk(session, staff.scope, household.id, now=now)
+        audit.record(
+            session,
+            actor=staff.username,
+            action="graduation.clear_risk",
+            now=now,
+            household_id=household.id,
+            region_code=household.region_code,
+        )
+    return _back(household_id, "cleared")
+
+
+@router.post("/admin/graduation/households/{household_id}/referrals")
+async def refer(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    household_id: int,
+    office: str = Form(""),
+    asked: str = Form(""),
+) -> Response:
+    """Staff hand the household to another office with what is asked; the household is told."""
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        household = await _scoped(session, staff, household_id)
+        try:
+            row = await referrals.create(
+                session,
+                staff.scope,
+                household_id=household.id,
+                office=office,
+                asked=asked,
+                actor=staff.username,
+                now=now,
+            )
+        except referrals.ReferralError:
+            return _back(household_id, "error")
+        audit.record(
+            session,
+            actor=staff.username,
+            action="referral.create",
+            now=now,
+            household_id=household.id,
+            region_code=household.region_code,
+            office=row.office,
+        )
+    return _back(household_id, "referred")
+
+
+@router.post("/admin/graduation/households/{household_id}/referral")
+async def move_referral(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    household_id: int,
+    referral_id: str = Form(""),
+    state: str = Form(""),
+    note: str = Form(""),
+) -> Response:
+    """Staff record the office's answer to a referral of this household; the household is told."""
+    now = now_of(request)
+    async with unit_of_work(rt.sessions) as session:
+        household = await _scoped(session, staff, household_id)
+        found = (
+            await referrals.get(session, staff.scope, int(referral_id))
+            if referral_id.isdigit()
+            else None
+        )
+        if found is None or found.household_id != household.id:
+            raise HTTPException(404)
+        try:
+            await referrals.move(session, staff.scope, found.id, state, now=now, note=note)
+        except referrals.ReferralError:
+            return _back(household_id, "error")
+        audit.record(
+            session,
+            actor=staff.username,
+            action="referral.move",
+            now=now,
+            household_id=household.id,
+            region_code=household.region_code,
+            state=state,
+        )
+    return _back(household_id, "moved")
+
+
+@router.get("/admin/graduation/export")
+async def export(request: Request, rt: Rt, staff: CurrentStaff, what: str = "funnel") -> Response:
+    """The funnel, the at-risk list or the open referrals as CSV (no NIK); every export is audited."""
+    if what not in EXPORTS:
+        raise HTTPException(400)
+    start, end, name = _quarter(request)
+    async with unit_of_work(rt.sessions) as session:
+        if what == "funnel":
+            rows = await graduation.funnel(
+                session, staff.scope, start, end, digits=_digits(request, staff)
+            )
+            header = ["kode_wilayah", "wilayah", *STAGES, "maju", "mundur"]
+            table = [
+                [r.area, r.name, *(r.stages[s] for s in STAGES), r.forward, r.back] for r in rows
+            ]
+        elif what == "at_risk":
+            found = await session.execute(graduation.at_risk_query(staff.scope).limit(EXPORT_LIMIT))
+            header = ["no_kk", "nama", "desa", "kode_wilayah", "tahap", "berisiko_sejak", "alasan"]
+            table = [
+                [
+                    hh.no_kk,
+                    hh.name,
+                    hh.desa or "",
+                    hh.region_code,
+                    st.stage,
+                    st.risk_since.isoformat(),
+                    st.risk_reason or "",
+                ]
+                for st, hh in found.all()
+            ]
+        else:
+            found = await session.execute(referrals.open_query(staff.scope).limit(EXPORT_LIMIT))  # type: ignore[attr-defined]
+            header = [
+                "no_kk",
+                "nama",
+                "kode_wilayah",
+                "instansi",
+                "permintaan",
+                "status",
+                "dikirim",
+                "diterima",
+            ]
+            table = [
+                [
+                    hh.no_kk,
+                    hh.name,
+                    hh.region_code,
+                    ref.office,
+                    ref.asked,
+                    ref.state,
+                    ref.sent_at.isoformat(),
+                    ref.received_at.isoformat() if ref.received_at else "",
+                ]
+                for ref, hh in found.all()
+            ]
+        audit.record(
+            session,
+            actor=staff.username,
+            action="export",
+            now=now_of(request),
+            region_code=staff.region_code,
+            rows=len(table),
+            format="csv",
+            what=f"graduation.{what}",
+            quarter=name,
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(table)
+    filename = f"graduasi-{what.replace('_', '-')}-{name}.csv"
+    return Response(
+        buffer.getvalue().encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,49 @@
+"""journey: menu → "My business journey" → stage, since when, next step, open referrals."""
+
+from __future__ import annotations
+
+from bot.i18n import _, long_date
+from handlers.turn import Turn
+from storage import graduation, referrals
+from storage.graduation_rules import NEXT_STEPS, RULES, STAGE_NAMES
+from storage.models import GraduationStage
+
+
+async def show(turn: Turn) -> None:
+    """A linked household sees where it is on the path and its next step, in a few short lines."""
+    household = await turn.household()
+    if household is None:
+        from handlers import start  # a cycle at import time otherwise: start shows the menu
+
+        turn.say(_("First, let us connect this chat to your family data."))
+        await start.offer_ways(turn)
+        return
+    turn.goto("menu", "choose")
+    stage = await graduation.stage_of(turn.session, household.id)
+    lines = [
+        where(stage)
+        if stage
+        else _(
+            "Your family is not on a business program yet. "
+            "Ask your mentor about training and the business starter package."
+        )
+    ]
+    if stage is not None and stage.risk_since is not None:
+        lines.append(_("Your mentor will contact you to help you get going again."))
+    for row in await referrals.of_household(turn.session, household.id, open_only=True):
+        lines.append(referrals.describe(row))
+    turn.say("\n\n".join(lines) + "\n\n" + _("Type MENU for the menu."))
+
+
+def where(stage: GraduationStage) -> str:
+    """Two lines: the stage with its date, and what comes next."""
+    name = _(STAGE_NAMES.get(stage.stage, stage.stage))
+    head = _("Your business journey: {stage} (since {date}).").format(
+        stage=name, date=long_date(stage.since)
+    )
+    step = _(NEXT_STEPS.get(stage.stage, ""))
+    if stage.stage == "mandiri":
+        step = step.format(date=long_date(stage.watch_until or stage.since))
+    elif stage.stage == "usaha_rintisan":
+        step = step.format(n=RULES.reports_running)
+    return head + "\n" + step if step else head
