@@ -21,7 +21,7 @@ demo: install  ## migrate, seed the demo region, serve on http://127.0.0.1:8000
 	$(BIN)/sinergi demo
 	$(BIN)/sinergi serve --host 127.0.0.1 --port 8000
 
-test: install  ## the whole suite: SQLite always, PostgreSQL when SINERGI_TEST_POSTGRES_URL is set
+test: install browsers  ## the whole suite: SQLite always, PostgreSQL when SINERGI_TEST_POSTGRES_URL is set
 	$(BIN)/python -m locales.catalog check
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
@@ -48,6 +48,11 @@ schema: install  ## regenerate the initial migration from the models (before the
 
 bench: install  ## benchmarks under bench/, reported as ratios to a baseline of the same run
 	$(BIN)/python -m bench
+
+browsers:  ## Debian's Chromium for the browser tests (apt, only as root and only when missing)
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Chromium missing: the browser tests will be skipped (apt-get install chromium)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -60,9 +60,7 @@ class Page:
         return max(1, (self.total + self.size - 1) // self.size)
 
 
-async def paged(
-    session: AsyncSession, query: Select[Any], page: int, *, scalars: bool = True
-) -> Page:
+async def paged(session: AsyncSession, query: Select, page: int, *, scalars: bool = True) -> Page:
     """Count, then fetch one page (never the whole list)."""
     page = max(1, page)
     total = int(
@@ -256,7 +254,7 @@ class QueueFilter:
     assignee: str = ""  # "", "me", "none" or a staff id
 
 
-def _queue_query(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select[Any]:
+def _queue_query(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select:
     """The filtered, scoped queue, most urgent first."""
     query = scoped(
         select(Escalation, Household, StaffUser.username)
@@ -417,7 +415,7 @@ class HouseholdFilter:
     silent: bool = False
 
 
-def household_query(scope: Scope, flt: HouseholdFilter) -> Select[Any]:
+def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
     """Households of the scope matching the filters, by name."""
     query = scoped(select(Household), scope)
     place = flt.desa or flt.kecamatan
@@ -522,7 +520,7 @@ async def timeline(
     """The latest inbound rows and outbound messages of identities already read through a scope."""
     keys = [f"{i.channel}:{i.external_id}" for i in identities]
     ids = [i.id for i in identities]
-    inbound = (
+    inbound: Any = (
         await session.scalars(
             select(InboxUpdate)
             .where(InboxUpdate.chat_key.in_(keys))
@@ -532,7 +530,7 @@ async def timeline(
         if keys
         else []
     )
-    outbound = (
+    outbound: Any = (
         await session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.identity_id.in_(ids))

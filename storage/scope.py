@@ -10,7 +10,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from storage.models import Household
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select)
 
 ADMIN_ROLES = ("admin",)
 LOCAL_ROLES = ("supervisor", "officer")

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,14 +83,14 @@ async def close_all_sessions(session: AsyncSession, staff_id: int) -> None:
 
 
 async def _recent_failures(
-    session: AsyncSession, column: object, value: str, now: datetime
+    session: AsyncSession, column: Any, value: str, now: datetime
 ) -> tuple[int, datetime | None]:
     """How many failures `column == value` had in the window, and when the last one was."""
     row = (
         await session.execute(
             select(func.count(), func.max(LoginFailure.at)).where(
                 column == value, LoginFailure.at > now - WINDOW
-            )  # type: ignore[operator]
+            )
         )
     ).one()
     return int(row[0]), row[1]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_admin_support import World, csrf_of, world  # noqa: F401
+from tests.test_admin_support import World, csrf_of, world_fixture  # noqa: F401
 
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/lang/{code}")}
 SECURITY = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
@@ -16,10 +16,12 @@ SECURITY = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
 
 def routes(app: Any) -> Iterator[tuple[str, str]]:
     """(method, path) of every staff route of the app, included routers unfolded."""
+
     def walk(items: list[Any]) -> Iterator[Any]:
         for item in items:
             inner = getattr(item, "original_router", None)
             yield from walk(inner.routes) if inner is not None else [item]
+
     for route in walk(app.routes):
         path = getattr(route, "path", "")
         if path.startswith(("/admin", "/simulator")):
@@ -30,16 +32,28 @@ def routes(app: Any) -> Iterator[tuple[str, str]]:
 
 def fill(path: str, region: Any) -> str:
     """The path with the ids of one region's records."""
-    ids = {"escalation_id": region.escalation, "household_id": region.household, "request_id": region.request,
-           "mentor_id": region.mentor, "report_id": region.report, "staff_id": region.staff, "code": "en"}
+    ids = {
+        "escalation_id": region.escalation,
+        "household_id": region.household,
+        "request_id": region.request,
+        "mentor_id": region.mentor,
+        "report_id": region.report,
+        "staff_id": region.staff,
+        "code": "en",
+    }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 
 def test_the_enumeration_sees_the_pages(world: World) -> None:
     """The list is read from the app, and it is not empty (else the other tests prove nothing)."""
     found = set(routes(world.app))
-    for expected in [("GET", "/admin"), ("GET", "/admin/escalations"), ("POST", "/admin/requests/{request_id}/move"),
-                     ("GET", "/simulator"), ("POST", "/simulator/send")]:
+    for expected in [
+        ("GET", "/admin"),
+        ("GET", "/admin/escalations"),
+        ("POST", "/admin/requests/{request_id}/move"),
+        ("GET", "/simulator"),
+        ("POST", "/simulator/send"),
+    ]:
         assert expected in found
     assert len(found) >= 30
 
@@ -66,10 +80,18 @@ async def test_other_region_sees_none_of_the_records(world: World) -> None:
     for method, path in routes(world.app):
         if "{" not in path or (method, path) in PUBLIC or path.startswith("/admin/staff"):
             continue
-        data = {"csrf_token": token, "text": "x", "outcome": "x", "action": "approve", "assignee": "me",
-                "ids": str(world.balikpapan.household), "to": str(world.samarinda.mentor)}
-        response = await officer.request(method, fill(path, world.balikpapan),
-                                          data=data if method == "POST" else None)
+        data = {
+            "csrf_token": token,
+            "text": "x",
+            "outcome": "x",
+            "action": "approve",
+            "assignee": "me",
+            "ids": str(world.balikpapan.household),
+            "to": str(world.samarinda.mentor),
+        }
+        response = await officer.request(
+            method, fill(path, world.balikpapan), data=data if method == "POST" else None
+        )
         assert response.status_code == 404, (method, path, response.status_code)
         assert "Rahasia" not in response.text
         checked += 1
@@ -82,9 +104,19 @@ async def test_lists_of_one_region_do_not_show_the_other(world: World) -> None:
     for method, path in routes(world.app):
         if method != "GET" or "{" in path:
             continue
-        for query in ("", "?state=resolved", "?q=Rahasia", "?kecamatan=647101", "?phone=081300000002"):
+        for query in (
+            "",
+            "?state=resolved",
+            "?q=Rahasia",
+            "?kecamatan=647101",
+            "?phone=081300000002",
+        ):
             response = await officer.get(path + query)
-            assert response.status_code in (200, 303, 307, 403, 404), (path, query, response.status_code)
+            assert response.status_code in (200, 303, 307, 403, 404), (
+                path,
+                query,
+                response.status_code,
+            )
             for secret in world.balikpapan.names:
                 assert secret not in response.text, (path, query, secret)
     listing = await officer.get("/admin/households")
@@ -95,8 +127,14 @@ async def test_bulk_actions_with_a_foreign_id_change_nothing(world: World) -> No
     """Bulk-assigning one of mine and one of theirs is a 404, and mine stays unassigned."""
     officer = await world.client("samarinda")
     token = await csrf_of(officer)
-    response = await officer.post("/admin/escalations/bulk-assign", data={
-        "csrf_token": token, "assignee": "me", "ids": [str(world.samarinda.escalation), str(world.balikpapan.escalation)]})
+    response = await officer.post(
+        "/admin/escalations/bulk-assign",
+        data={
+            "csrf_token": token,
+            "assignee": "me",
+            "ids": [str(world.samarinda.escalation), str(world.balikpapan.escalation)],
+        },
+    )
     assert response.status_code == 404
     queue = await officer.get("/admin/escalations?assignee=me")
     assert ">Siti Aminah Rahayu</a>" not in queue.text
@@ -112,15 +150,20 @@ async def test_state_changes_need_the_csrf_token(world: World) -> None:
         for data in ({}, {"csrf_token": "wrong"}):
             response = await admin.request(method, fill(path, world.samarinda), data=data)
             assert response.status_code == 403, (path, data, response.status_code)
-    good = await admin.post(f"/admin/escalations/{world.samarinda.escalation}/note",
-                            headers={"X-CSRF-Token": await csrf_of(admin)}, data={"text": "lewat header"})
+    good = await admin.post(
+        f"/admin/escalations/{world.samarinda.escalation}/note",
+        headers={"X-CSRF-Token": await csrf_of(admin)},
+        data={"text": "lewat header"},
+    )
     assert good.status_code == 303
 
 
 async def test_login_form_needs_its_token(world: World) -> None:
     """A login POST without the form's token (a cross-site post) is refused."""
     anon = await world.client()
-    response = await anon.post("/admin/login", data={"username": "samarinda", "password": "kata-sandi-yang-panjang"})
+    response = await anon.post(
+        "/admin/login", data={"username": "samarinda", "password": "kata-sandi-yang-panjang"}
+    )
     assert response.status_code == 403
     assert "sinergi_session" not in response.cookies
 
@@ -132,7 +175,11 @@ async def test_security_headers_on_every_page(world: World, path: str) -> None:
     response = await officer.get(path)
     assert response.status_code == 200
     csp = response.headers["content-security-policy"]
-    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
+    assert (
+        "default-src 'self'" in csp
+        and "frame-ancestors 'none'" in csp
+        and "unsafe-inline" not in csp
+    )
     for name, value in SECURITY.items():
         assert response.headers[name] == value
     assert response.headers["referrer-policy"]

@@ -53,9 +53,13 @@ class World:
     samarinda: Region_
     balikpapan: Region_
 
-    async def client(self, username: str | None = None, password: str = PASSWORD) -> httpx.AsyncClient:
+    async def client(
+        self, username: str | None = None, password: str = PASSWORD
+    ) -> httpx.AsyncClient:
         """A browser of its own, signed in as `username` (anonymous when None)."""
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://sinergi.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://sinergi.test"
+        )
         if username is not None:
             response = await login(client, username, password)
             assert response.status_code == 303, response.text[:500]
@@ -67,8 +71,15 @@ async def login(client: httpx.AsyncClient, username: str, password: str) -> http
     form = await client.get("/admin/login")
     token = CSRF.search(form.text)
     assert token, form.text[:300]
-    return await client.post("/admin/login", data={"username": username, "password": password,
-                                                   "csrf_token": token.group(1), "next_path": "/admin"})
+    return await client.post(
+        "/admin/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": token.group(1),
+            "next_path": "/admin",
+        },
+    )
 
 
 async def csrf_of(client: httpx.AsyncClient, path: str = "/admin") -> str:
@@ -79,51 +90,145 @@ async def csrf_of(client: httpx.AsyncClient, path: str = "/admin") -> str:
     return found.group(1)
 
 
-async def _region(session: AsyncSession, h: Harness, *, code: str, kecamatan: str, name: str, kk: str,
-                  nik: str, phone: str, mentor_phone: str, staff: str, reference: str) -> Region_:
+async def _region(
+    session: AsyncSession,
+    h: Harness,
+    *,
+    code: str,
+    kecamatan: str,
+    name: str,
+    kk: str,
+    nik: str,
+    phone: str,
+    mentor_phone: str,
+    staff: str,
+    reference: str,
+) -> Region_:
     """One region's records."""
     desa = code + "011001"
-    session.add_all([Region(code=code, name=f"Kota {code}", level=2), Region(code=code + "01", name=kecamatan, level=3),
-                     Region(code=desa, name=f"Desa {name}", level=4)])
-    mentor = await factories.mentor(session, name=f"Mentor {name}", phone=mentor_phone, region_code=desa)
-    hh = await factories.household(session, h.rt.vault, nik=nik, no_kk=kk, name=name, phone=phone,
-                                   region_code=desa, mentor_id=mentor.id)
+    session.add_all(
+        [
+            Region(code=code, name=f"Kota {code}", level=2),
+            Region(code=code + "01", name=kecamatan, level=3),
+            Region(code=desa, name=f"Desa {name}", level=4),
+        ]
+    )
+    mentor = await factories.mentor(
+        session, name=f"Mentor {name}", phone=mentor_phone, region_code=desa
+    )
+    hh = await factories.household(
+        session,
+        h.rt.vault,
+        nik=nik,
+        no_kk=kk,
+        name=name,
+        phone=phone,
+        region_code=desa,
+        mentor_id=mentor.id,
+    )
     hh.kecamatan = kecamatan
-    esc = Escalation(household_id=hh.id, region_code=desa, reason="silent", level=1, state="open",
-                     sla_due=date(2026, 11, 30), created_at=T0)
-    req = ServiceRequest(reference=reference, household_id=hh.id, kind="pelatihan", topic="pengemasan",
-                         details="ingin belajar", state="diajukan", region_code=desa, created_at=T0, updated_at=T0)
-    rep = ProgressReport(household_id=hh.id, period="2026-11", business_state="berjalan", omzet=1_500_000,
-                         status="complete", started_at=T0, submitted_at=T0)
-    session.add_all([esc, req, rep, LadderState(household_id=hh.id, cycle_start=date(2026, 11, 1), rung="mentor",
-                                                updated_at=T0 - timedelta(days=10))])
-    user = await add_staff(session, username=staff, password=PASSWORD, role="officer", region_code=code, now=T0)
+    esc = Escalation(
+        household_id=hh.id,
+        region_code=desa,
+        reason="silent",
+        level=1,
+        state="open",
+        sla_due=date(2026, 11, 30),
+        created_at=T0,
+    )
+    req = ServiceRequest(
+        reference=reference,
+        household_id=hh.id,
+        kind="pelatihan",
+        topic="pengemasan",
+        details="ingin belajar",
+        state="diajukan",
+        region_code=desa,
+        created_at=T0,
+        updated_at=T0,
+    )
+    rep = ProgressReport(
+        household_id=hh.id,
+        period="2026-11",
+        business_state="berjalan",
+        omzet=1_500_000,
+        status="complete",
+        started_at=T0,
+        submitted_at=T0,
+    )
+    session.add_all(
+        [
+            esc,
+            req,
+            rep,
+            LadderState(
+                household_id=hh.id,
+                cycle_start=date(2026, 11, 1),
+                rung="mentor",
+                updated_at=T0 - timedelta(days=10),
+            ),
+        ]
+    )
+    user = await add_staff(
+        session, username=staff, password=PASSWORD, role="officer", region_code=code, now=T0
+    )
     await session.flush()
-    return Region_(code, hh.id, mentor.id, esc.id, req.id, rep.id, user.id, [name, f"Mentor {name}", reference])
+    return Region_(
+        code, hh.id, mentor.id, esc.id, req.id, rep.id, user.id, [name, f"Mentor {name}", reference]
+    )
 
 
 async def linked_chat(session: AsyncSession, household_id: int, chat_id: int) -> ChatIdentity:
     """A consented Telegram chat linked to the household, with one message already sent to it."""
-    identity = ChatIdentity(channel="telegram", external_id=str(chat_id), household_id=household_id, locale="id",
-                            consent_at=T0, opted_out=False, created_at=T0, last_inbound_at=T0)
+    identity = ChatIdentity(
+        channel="telegram",
+        external_id=str(chat_id),
+        household_id=household_id,
+        locale="id",
+        consent_at=T0,
+        opted_out=False,
+        created_at=T0,
+        last_inbound_at=T0,
+    )
     session.add(identity)
     await session.flush()
     outbox.enqueue(session, identity, Reply("Selamat datang").to_payload(), now=T0)
     return identity
 
 
-@pytest.fixture
-async def world(harness: Harness) -> World:
+@pytest.fixture(name="world")
+async def world_fixture(harness: Harness) -> World:
     """Two regions with records and an officer each, plus a provincial admin of Kalimantan Timur."""
     app = harness.client._transport.app  # type: ignore[attr-defined]
     app.state.clock = lambda: harness.now
     async with await harness.session() as session:
-        samarinda = await _region(session, harness, code="6472", kecamatan="Palaran", name="Siti Aminah Rahayu",
-                                  kk="6472010101000001", nik="6472016503810001", phone="+6281300000001",
-                                  mentor_phone="+6281200000001", staff="samarinda", reference="PL-2611-0001")
-        balikpapan = await _region(session, harness, code="6471", kecamatan="Balikpapan Selatan",
-                                   name="Rahasia Balikpapan", kk="6471010101000002", nik="6471014404790002",
-                                   phone="+6281300000002", mentor_phone="+6281200000002", staff="balikpapan",
-                                   reference="PL-2611-0002")
-        await add_staff(session, username="kaltim", password=PASSWORD, role="admin", region_code="64", now=T0)
+        samarinda = await _region(
+            session,
+            harness,
+            code="6472",
+            kecamatan="Palaran",
+            name="Siti Aminah Rahayu",
+            kk="6472010101000001",
+            nik="6472016503810001",
+            phone="+6281300000001",
+            mentor_phone="+6281200000001",
+            staff="samarinda",
+            reference="PL-2611-0001",
+        )
+        balikpapan = await _region(
+            session,
+            harness,
+            code="6471",
+            kecamatan="Balikpapan Selatan",
+            name="Rahasia Balikpapan",
+            kk="6471010101000002",
+            nik="6471014404790002",
+            phone="+6281300000002",
+            mentor_phone="+6281200000002",
+            staff="balikpapan",
+            reference="PL-2611-0002",
+        )
+        await add_staff(
+            session, username="kaltim", password=PASSWORD, role="admin", region_code="64", now=T0
+        )
     return World(harness, app, samarinda, balikpapan)

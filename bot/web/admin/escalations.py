@@ -162,25 +162,24 @@ async def note(
 async def resolve(
     request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, outcome: str = Form("")
 ) -> Response:
-    """Close the case with what was done; the audit log keeps who did it."""
+    """Close the case with what was done; the household starts a fresh month on the ladder."""
+    from storage import escalations as cases  # the ladder engineer's escalation store
+
     if not outcome.strip():
         raise HTTPException(400, "outcome required")
     now = now_of(request)
     async with unit_of_work(rt.sessions) as session:
         try:
-            esc = await q.resolve(
-                session, staff.scope, escalation_id, outcome.strip(), actor=staff.username, now=now
-            )
+            await q.escalation(session, staff.scope, escalation_id)
         except q.NotFound:
             raise HTTPException(404) from None
-        audit.record(
+        await cases.resolve(
             session,
-            actor=staff.username,
-            action="escalation.resolve",
+            staff.scope,
+            escalation_id,
+            outcome=outcome.strip(),
             now=now,
-            household_id=esc.household_id,
-            region_code=esc.region_code,
-            escalation_id=esc.id,
+            today=q.today(now),
         )
     return _back(escalation_id, "resolved")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, _, use_locale
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
@@ -39,7 +41,7 @@ async def form(request: Request, staff: CurrentStaff) -> Response:
 
 
 async def _outside(
-    session: object, scope: Scope, kind: str, data: bytes, filename: str
+    session: AsyncSession, scope: Scope, kind: str, data: bytes, filename: str
 ) -> list[Problem]:
     """Rows for a region this staff member does not cover: refused, like any other bad row."""
     try:
@@ -52,7 +54,7 @@ async def _outside(
         mine = set(
             await session.scalars(
                 scoped(
-                    select(Household.no_kk).where(Household.no_kk.in_(kks)),  # type: ignore[attr-defined]
+                    select(Household.no_kk).where(Household.no_kk.in_(kks)),
                     scope,
                 )
             )
@@ -78,7 +80,7 @@ async def _outside(
 
 
 async def _run(
-    rt: Rt, staff: Staff, kind: str, data: bytes, filename: str, *, dry_run: bool, now: object
+    rt: Rt, staff: Staff, kind: str, data: bytes, filename: str, *, dry_run: bool, now: datetime
 ) -> ImportReport:
     """Import (or only check) the file; rows outside the region refuse the whole import."""
     async with unit_of_work(rt.sessions) as session:
@@ -89,7 +91,7 @@ async def _run(
             data,
             filename,
             vault=rt.vault,
-            now=now,  # type: ignore[arg-type]
+            now=now,
             dry_run=dry_run or bool(outside),
             actor=staff.username,
         )
@@ -102,7 +104,7 @@ async def _run(
             action="import.check" if report.dry_run else "import",
             now=now,
             region_code=staff.region_code,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             created=report.created,
             updated=report.updated,
             rejected=report.rejected,
