@@ -138,7 +138,7 @@ class OutboxSender:
             reply = templated
         result = await self._send(first.channel, first.recipient, reply)
         await self._record(chunk, result, now)
-        return len(chunk) if result.ok else 0
+        return len(chunk) if result.ok or result.window_closed else 0
 
     def _as_template(self, channel: str, reply: Reply) -> Reply | None:
         """The approved template form of a reply (a check-in, a reminder), if it has a valid one."""

@@ -134,7 +134,8 @@ def window_template_payload() -> dict[str, Any]:
 
 async def hold_for_window(session: AsyncSession, row: OutboxMessage, *, now: datetime) -> bool:
     """Park a free-form message until the person writes; ask them once with the template."""
-    row.state, row.lease_until, row.error = HELD, None, "window closed"
+    # next_attempt_at keeps the time of holding: only a message after it opens the window.
+    row.state, row.lease_until, row.error, row.next_attempt_at = HELD, None, "window closed", now
     row.attempts = max(0, row.attempts - 1)  # waiting is not a failed attempt
     identity = await session.get(ChatIdentity, row.identity_id)
     if identity is None:
@@ -151,19 +152,25 @@ async def hold_for_window(session: AsyncSession, row: OutboxMessage, *, now: dat
 
 
 async def release_held(session: AsyncSession, *, now: datetime, window: timedelta) -> int:
-    """Held messages of people who wrote again go out now; an opted-out person's are cancelled."""
-    opened = select(ChatIdentity.id).where(
-        ChatIdentity.last_inbound_at > now - window, ChatIdentity.opted_out.is_(False)
-    )
+    """Held messages of people who wrote since they were held go out now; an opted-out person's are cancelled."""
     stopped = select(ChatIdentity.id).where(ChatIdentity.opted_out.is_(True))
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(stopped))
         .values(state="cancelled", error="opted_out")
     )
+    wrote_since = (
+        select(ChatIdentity.id)
+        .where(
+            ChatIdentity.id == OutboxMessage.identity_id,
+            ChatIdentity.last_inbound_at > OutboxMessage.next_attempt_at,
+            ChatIdentity.last_inbound_at > now - window,
+        )
+        .exists()
+    )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(opened))
+        .where(OutboxMessage.state == HELD, wrote_since)
         .values(state="pending", next_attempt_at=now, error=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -290,10 +290,9 @@ def render(reply: Reply) -> dict[str, Any]:
         return {"type": "interactive", "interactive": _buttons(reply)}
     if choices and _fits_list(reply):
         return {"type": "interactive", "interactive": _list(reply)}
-    return {
-        "type": "text",
-        "text": {"body": _clip(reply.numbered_text(), MAX_TEXT), "preview_url": False},
-    }
+    body = _clip(reply.numbered_text(), MAX_TEXT)
+    # Meta refuses an empty body; a blank reply is a bug upstream, but never a refused request.
+    return {"type": "text", "text": {"body": body if body.strip() else "…", "preview_url": False}}
 
 
 def _fits_buttons(reply: Reply) -> bool:

@@ -67,6 +67,7 @@ class FakeGraphApi:
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)
     next_id: int = 1
+    accepted: list[dict[str, Any]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Graph API call."""
@@ -89,6 +90,7 @@ class FakeGraphApi:
             status, error = self.failures.pop(0)
             return httpx.Response(status, json=error)
         self.next_id += 1
+        self.accepted.append(body)
         to = body.get("to") or body.get("recipient")
         return httpx.Response(
             200,
@@ -130,14 +132,16 @@ class FakeGraphApi:
         return httpx.MockTransport(self.handler)
 
     def sent(self, to: str | None = None) -> list[dict[str, Any]]:
-        """The messages sent (read receipts left out), optionally to one wa_id or BSUID."""
-        return [
-            b
-            for m, url, b in self.calls
-            if url.endswith("/messages")
-            and b.get("status") != "read"
-            and (to is None or to in (b.get("to"), b.get("recipient")))
-        ]
+        """The messages Meta accepted (what the person got), optionally to one wa_id or BSUID."""
+        return [b for b in self.accepted if to is None or to in (b.get("to"), b.get("recipient"))]
+
+    def tries(self) -> int:
+        """Send requests made, accepted or refused (read receipts left out)."""
+        return sum(
+            1
+            for _m, url, b in self.calls
+            if url.endswith("/messages") and b.get("status") != "read"
+        )
 
     def read_receipts(self) -> list[str]:
         """The message ids marked as read."""

@@ -1,0 +1,313 @@
+"""The outbox sender under faults: rate limits, outages, a crash mid-send, blocks, the 24-hour window."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.messages import Choice, Reply
+from bot.sender import Job, OutboxSender, Pacer, merge_burst
+from storage import outbox
+from storage.models import ChatIdentity, OutboxMessage
+from tests.drivers import TelegramDriver, WhatsAppDriver
+from tests.harness import Harness
+
+WA = "6281300000001"
+
+
+async def _whatsapp_person(h: Harness) -> WhatsAppDriver:
+    person = WhatsAppDriver(h, phone="+" + WA)
+    await person.text("halo")
+    return person
+
+
+async def _enqueue(h: Harness, reply: Reply, channel: str = "whatsapp") -> int:
+    """A message for the first identity on `channel`, as a journey or the scheduler writes it."""
+    async with await h.session() as s:
+        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.channel == channel))
+        assert identity is not None
+        row = outbox.enqueue(s, identity, reply.to_payload(), now=h.now)
+        await s.flush()
+        return row.id
+
+
+async def _row(h: Harness, row_id: int) -> OutboxMessage:
+    async with await h.session() as s:
+        row = await s.get(OutboxMessage, row_id)
+        assert row is not None
+        return row
+
+
+def _texts(h: Harness) -> list[str]:
+    return [
+        b.get("text", {}).get("body")
+        or b.get("interactive", {}).get("body", {}).get("text")
+        or b["template"]["name"]
+        for b in h.whatsapp.sent(WA)
+    ]
+
+
+# Rate limits and outages -----------------------------------------------------------------------
+
+
+async def test_rate_limits_and_server_errors_lose_nothing_and_send_once(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.whatsapp.fail_next(130429)
+    harness.whatsapp.fail_next(131056)
+    harness.whatsapp.fail_http(500, times=2)
+    harness.whatsapp.fail_next(131000)
+    row_id = await _enqueue(harness, Reply("Laporan Anda sudah kami terima."))
+    for _ in range(12):  # each round: what is due is tried once; the clock moves past the backoff
+        await harness.work()
+        harness.advance(minutes=2)
+    row = await _row(harness, row_id)
+    assert row.state == "sent" and row.attempts == 6
+    assert _texts(harness).count("Laporan Anda sudah kami terima.") == 1
+    assert harness.whatsapp.tries() == 1 + 6  # the reply to "halo", then six tries of this one
+
+
+async def test_telegram_retry_after_is_honoured(harness: Harness) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    harness.telegram.fail_next(429, "Too Many Requests: retry after 30", retry_after=30)
+    row_id = await _enqueue(harness, Reply("Halo"), channel="telegram")
+    await harness.work()
+    assert (await _row(harness, row_id)).state == "retry"
+    harness.advance(seconds=29)
+    await harness.work()
+    assert (await _row(harness, row_id)).state == "retry"
+    harness.advance(seconds=2)
+    await harness.work()
+    assert (await _row(harness, row_id)).state == "sent"
+    # two calls: the one refused with 429, then the one accepted; no third
+    assert [p["text"] for p in harness.telegram.sent()].count("Halo") == 2
+
+
+async def test_after_the_last_attempt_a_message_is_dead_and_counted(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.whatsapp.fail_http(503, times=50)
+    row_id = await _enqueue(harness, Reply("Tidak akan sampai"))
+    for _ in range(harness.rt.settings.outbox_max_attempts + 3):
+        await harness.work()
+        harness.advance(hours=2)
+    row = await _row(harness, row_id)
+    assert row.state == "dead" and row.attempts == harness.rt.settings.outbox_max_attempts
+    assert harness.rt.metrics.dead.labels("whatsapp", "attempts")._value.get() == 1
+
+
+# A sender that dies ----------------------------------------------------------------------------
+
+
+async def test_a_message_claimed_by_a_sender_that_died_goes_out_once_after_the_lease(
+    harness: Harness,
+) -> None:
+    await _whatsapp_person(harness)
+    row_id = await _enqueue(harness, Reply("Jadwal kunjungan pendamping: Senin."))
+    async with await harness.session() as s:  # another sender claims it, then its process dies
+        claimed = await outbox.claim_due(s, now=harness.now, lease=timedelta(seconds=60), limit=10)
+        assert [r.id for r in claimed] == [row_id]
+    await harness.work()
+    assert "Jadwal kunjungan pendamping: Senin." not in _texts(harness)  # the lease still holds
+    harness.advance(seconds=61)
+    await harness.work()
+    harness.advance(minutes=10)
+    await harness.work()
+    assert _texts(harness).count("Jadwal kunjungan pendamping: Senin.") == 1
+    assert (await _row(harness, row_id)).state == "sent"
+
+
+async def test_a_message_the_platform_accepted_is_never_sent_again(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    await _enqueue(harness, Reply("Sekali saja"))
+    for _ in range(3):
+        await harness.work()
+        harness.advance(minutes=5)
+    assert _texts(harness).count("Sekali saja") == 1
+
+
+# Blocked and undeliverable --------------------------------------------------------------------
+
+
+async def test_telegram_blocked_by_the_user_marks_the_identity_unreachable(
+    harness: Harness,
+) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    harness.telegram.fail_next(403, "Forbidden: bot was blocked by the user")
+    row_id = await _enqueue(harness, Reply("Bagaimana usaha Anda?"), channel="telegram")
+    await harness.work()
+    async with await harness.session() as s:
+        identity = await s.scalar(select(ChatIdentity))
+    assert identity is not None and identity.unreachable_at == harness.now
+    assert "blocked" in (identity.unreachable_reason or "")
+    assert (await _row(harness, row_id)).state == "failed"
+
+
+async def test_whatsapp_undeliverable_marks_the_identity_unreachable(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.whatsapp.fail_next(131026)
+    row_id = await _enqueue(harness, Reply("Bagaimana usaha Anda?"))
+    await harness.work()
+    async with await harness.session() as s:
+        identity = await s.scalar(select(ChatIdentity))
+    assert identity is not None and identity.unreachable_at is not None
+    assert (await _row(harness, row_id)).state == "failed"
+
+
+# The 24-hour window ----------------------------------------------------------------------------
+
+
+async def test_outside_the_window_a_template_goes_and_the_message_follows_the_answer(
+    harness: Harness,
+) -> None:
+    person = await _whatsapp_person(harness)
+    harness.advance(hours=25)
+    first = await _enqueue(harness, Reply("Permintaan Anda REQ-001 sudah disetujui."))
+    second = await _enqueue(harness, Reply("Dana cair minggu depan."))
+    await harness.work()
+    assert _texts(harness)[-1] == "sinergi_pesan_baru"  # one template for both
+    assert _texts(harness).count("sinergi_pesan_baru") == 1
+    assert {(await _row(harness, first)).state, (await _row(harness, second)).state} == {"held"}
+    harness.advance(hours=1)
+    await harness.work()
+    assert _texts(harness).count("sinergi_pesan_baru") == 1  # not retried while the person is quiet
+    said = await person.text("ya")
+    # the waiting messages come first, merged with the answer into one message
+    assert said[-1].text.startswith(
+        "Permintaan Anda REQ-001 sudah disetujui.\n\nDana cair minggu depan."
+    )
+    assert "Terima kasih" in said[-1].text
+    assert (await _row(harness, first)).state == "sent"
+
+
+async def test_outside_the_window_a_check_in_goes_as_its_own_template(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.advance(days=3)
+    checkin = Reply(
+        "Halo Ibu Siti, bagaimana usaha Anda bulan ini?",
+        (Choice("act:report", "Lapor"),),
+        template="checkin",
+        template_params=("Ibu Siti",),
+    )
+    row_id = await _enqueue(harness, checkin)
+    await harness.work()
+    body = harness.whatsapp.sent(WA)[-1]
+    assert body["template"]["name"] == "sinergi_tanya_kabar"
+    assert body["template"]["components"][0]["parameters"][0]["text"] == "Ibu Siti"
+    assert (await _row(harness, row_id)).state == "sent"
+
+
+async def test_a_template_with_an_empty_parameter_is_never_sent(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.advance(days=3)
+    row_id = await _enqueue(
+        harness, Reply("Halo, bagaimana usaha Anda?", template="checkin", template_params=("",))
+    )
+    await harness.work()
+    templates = [b["template"] for b in harness.whatsapp.sent(WA) if b["type"] == "template"]
+    assert [t["name"] for t in templates] == ["sinergi_pesan_baru"]
+    assert (await _row(harness, row_id)).state == "held"
+
+
+async def test_platform_says_window_closed_then_the_message_waits_for_the_answer(
+    harness: Harness,
+) -> None:
+    person = await _whatsapp_person(harness)
+    harness.whatsapp.fail_next(131047)
+    row_id = await _enqueue(harness, Reply("Ada kabar tentang bantuan Anda."))
+    await harness.work()
+    assert (await _row(harness, row_id)).state == "held"
+    assert _texts(harness)[-1] == "sinergi_pesan_baru"
+    harness.advance(minutes=1)  # the person answers: the window is open again
+    said = await person.text("oke")
+    assert said[-1].text.startswith("Ada kabar tentang bantuan Anda.\n\n")
+    assert _texts(harness).count("Ada kabar tentang bantuan Anda.") == 0  # never sent on its own
+
+
+async def test_a_paused_template_is_reported_and_not_retried(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    harness.advance(days=3)
+    harness.whatsapp.fail_next(132015)
+    row_id = await _enqueue(
+        harness, Reply("Cek", template="reminder", template_params=("Ibu Siti",))
+    )
+    for _ in range(3):
+        await harness.work()
+        harness.advance(hours=1)
+    assert (await _row(harness, row_id)).state == "dead"
+    assert [b.get("type") for _m, _u, b in harness.whatsapp.calls].count("template") == 1
+    assert harness.rt.metrics.templates_refused.labels("reminder")._value.get() == 1
+
+
+async def test_berhenti_cancels_held_messages(harness: Harness) -> None:
+    person = await _whatsapp_person(harness)
+    await person.text("SETUJU")
+    harness.advance(hours=25)
+    row_id = await _enqueue(harness, Reply("Pesan lama"))
+    await harness.work()
+    await person.text("BERHENTI")
+    harness.advance(minutes=1)
+    await harness.work()
+    assert (await _row(harness, row_id)).state == "cancelled"
+    assert "Pesan lama" not in "".join(_texts(harness))
+
+
+# Pacing -----------------------------------------------------------------------------------------
+
+
+async def test_a_whatsapp_burst_reaches_the_person_as_one_message(harness: Harness) -> None:
+    await _whatsapp_person(harness)
+    before = len(harness.whatsapp.sent(WA))
+    await _enqueue(harness, Reply("Terima kasih."))
+    await _enqueue(harness, Reply("Laporan tersimpan."))
+    await _enqueue(harness, Reply("Menu utama:", (Choice("a", "Status"), Choice("b", "Bantuan"))))
+    await harness.work()
+    sent = harness.whatsapp.sent(WA)[before:]
+    assert len(sent) == 1
+    assert (
+        sent[0]["interactive"]["body"]["text"]
+        == "Terima kasih.\n\nLaporan tersimpan.\n\nMenu utama:"
+    )
+
+
+async def test_messages_to_one_person_are_spaced_and_to_the_channel_paced(harness: Harness) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    harness.pace.waits.clear()
+    for i in range(3):
+        await _enqueue(harness, Reply(f"Pesan {i}"), channel="telegram")
+    await harness.work()
+    assert [p["text"] for p in harness.telegram.sent()][-3:] == ["Pesan 0", "Pesan 1", "Pesan 2"]
+    # Telegram: one per second per chat (the first waits for the reply to /start)
+    assert harness.pace.waits == [1.0, 1.0, 1.0]
+
+
+async def test_a_wait_beyond_the_lease_goes_back_to_the_outbox_unsent() -> None:
+    t = [0.0]
+
+    async def no_sleep(seconds: float) -> None:
+        t[0] += seconds
+
+    pacer = Pacer(
+        rates={"whatsapp": 80}, gaps={"whatsapp": 6.0}, clock=lambda: t[0], sleep=no_sleep
+    )
+    assert pacer.reserve("whatsapp", "A", max_wait=10) == 0
+    assert pacer.reserve("whatsapp", "B", max_wait=10) == 1 / 80  # the channel's pace
+    assert pacer.reserve("whatsapp", "A", max_wait=10) == 6.0  # one person's gap
+    assert pacer.reserve("whatsapp", "A", max_wait=10) is None  # 12 s: give it back instead
+    assert OutboxSender.max_inline_wait < OutboxSender.lease.total_seconds()  # type: ignore[attr-defined]
+
+
+def test_merging_keeps_buttons_last_and_templates_apart() -> None:
+    def job(i: int, reply: Reply) -> Job:
+        return Job(i, "whatsapp", WA, reply, 1)
+
+    jobs = [
+        job(1, Reply("a")),
+        job(2, Reply("b", (Choice("x", "X"),))),
+        job(3, Reply("c")),
+        job(4, Reply("d", template="checkin", template_params=("Siti",))),
+        job(5, Reply("e")),
+    ]
+    assert [[j.row_id for j in chunk] for chunk in merge_burst(jobs)] == [[1, 2], [3], [4], [5]]
