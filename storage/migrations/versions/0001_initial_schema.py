@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:56:58.394424
+Create Date: 2026-11-23 11:58:04.700733
 """
 
 from __future__ import annotations
