@@ -53,6 +53,7 @@ def rules_from(settings: Settings, vault: NikVault) -> Rules:
         nik_window=timedelta(minutes=settings.nik_tries_window_minutes),
         nik_tries_per_nik_per_day=settings.nik_tries_per_nik_per_day,
         max_text_length=settings.max_text_length,
+        sla_working_days=settings.escalation_sla_working_days,
     )
 
 

@@ -25,6 +25,7 @@ class Rules:
     nik_window: timedelta = timedelta(minutes=15)
     nik_tries_per_nik_per_day: int = 10
     max_text_length: int = 4000
+    sla_working_days: int = 5  # a mentor's hand-up to Dinsos is due in this many working days
 
 
 @dataclass

@@ -8,6 +8,8 @@ import typer
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.runtime import Runtime
+from scheduler.jobs import run_due
+from scheduler.ladder import Plan
 
 
 def parse_at(value: str | None) -> datetime:
@@ -21,9 +23,15 @@ def parse_at(value: str | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+async def run_jobs(rt: Runtime, now: datetime) -> dict[str, int]:
+    """Run the scheduled jobs due at `now` (the clock of `serve` calls only this)."""
+    return await run_due(rt.sessions, now, Plan.from_settings(rt.settings))
+
+
 async def run_tick(rt: Runtime, now: datetime) -> dict[str, int]:
     """Answer waiting updates, run due jobs, deliver the outbox; counts for the summary line."""
     summary = {"answered": await rt.inbox.drain(now)}
+    summary.update(await run_jobs(rt, now))
     summary["sent"] = 0
     while sent := await rt.sender.deliver(now):
         summary["sent"] += sent

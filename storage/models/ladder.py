@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId, UTCDateTime
@@ -16,7 +25,14 @@ class LadderState(Base):
     __tablename__ = "ladder_states"
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
     cycle_start: Mapped[date] = mapped_column(Date, index=True)  # D0 of the current check-in
-    rung: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|checkin|reminder|mentor|dinsos
+    rung: Mapped[str] = mapped_column(
+        String(16), default="waiting"
+    )  # waiting|checkin|reminder|mentor|dinsos
+    # D0 of the current cycle as an instant: the rungs above are counted from it.
+    checkin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the mentor was given the visit task; their own deadline runs from here.
+    mentor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(16))  # silent | unreachable
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -40,11 +56,15 @@ class Escalation(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(10), index=True)
-    reason: Mapped[str] = mapped_column(String(32))  # silent | unreachable | mentor_handoff | report_flag
+    reason: Mapped[str] = mapped_column(
+        String(32)
+    )  # silent | unreachable | mentor_handoff | report_flag
     level: Mapped[int] = mapped_column(SmallInteger, default=1)  # 1 officer, 2 supervisor
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | assigned | resolved
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     sla_due: Mapped[date] = mapped_column(Date)
+    at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -63,3 +83,5 @@ class EscalationNote(Base):
 
 Index("ix_escalations_queue", Escalation.state, Escalation.region_code, Escalation.sla_due)
 Index("ix_ladder_rung_cycle", LadderState.rung, LadderState.cycle_start)
+Index("ix_ladder_rung_checkin", LadderState.rung, LadderState.checkin_at)
+Index("ix_escalations_sla", Escalation.state, Escalation.sla_due)
