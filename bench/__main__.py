@@ -78,8 +78,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.postgres:
         os.environ["SINERGI_BENCH_POSTGRES_URL"] = args.postgres
+    load = os.getloadavg()  # other work on the machine skews wall-clock times: say how busy it was
     results = run_all(args.names)
     print(table(results))
+    print(
+        f"# load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     machine = {
         "python": platform.python_version(),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -38,12 +38,21 @@ def upsert(
 async def write_batch(
     session: AsyncSession, stmt: Insert, rows: list[Pending], report: ImportReport
 ) -> None:
-    """All rows in one statement; if the database refuses it, row by row so only the culprit is refused."""
+    """New rows by plain INSERT, known ones by the upsert; if the database refuses, row by row.
+
+    A plain INSERT is much cheaper than an upsert on SQLite; a row that another import added
+    meanwhile makes the batch fail, and the one-by-one retry upserts it.
+    """
     if not rows:
         return
+    fresh = [values for _, values, exists in rows if not exists]
+    known = [values for _, values, exists in rows if exists]
     try:
         async with session.begin_nested():
-            await session.execute(stmt, [values for _, values, _ in rows])
+            if fresh:
+                await session.execute(insert(stmt.table), fresh)
+            if known:
+                await session.execute(stmt, known)
     except DBAPIError as exc:
         # Never log the database's message: it may quote the row's personal data.
         log.warning(
