@@ -111,8 +111,10 @@ async def seed(session: AsyncSession, now: datetime, rules: Rules = RULES) -> in
             source,
         )
         .on_conflict_do_nothing(index_elements=["household_id"])
+        .returning(GS.household_id)
     )
-    return _count(await session.execute(stmt))
+    # psycopg reports no row count for INSERT … SELECT … ON CONFLICT; the returned ids are exact.
+    return len((await session.scalars(stmt)).all())
 
 
 # Evidence for a step forward ----------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,7 +188,8 @@ async def funnel(
 ) -> list[FunnelRow]:
     """Households per stage and area in the scope, with forward and backward moves in [start, end)."""
     width = digits or area_digits(scope)
-    area = func.substr(HH.region_code, 1, width)
+    # Literal numbers, so PostgreSQL sees the GROUP BY expression equal to the selected one.
+    area = func.substr(HH.region_code, literal_column("1"), literal_column(str(int(width))))
     counts = await session.execute(
         select(area, GS.stage, func.count())
         .select_from(GS)
@@ -201,7 +202,7 @@ async def funnel(
         rows.setdefault(code, FunnelRow(code, code, dict.fromkeys(STAGES, 0))).stages[stage] = int(
             n
         )
-    moved_area = func.substr(ST.region_code, 1, width)
+    moved_area = func.substr(ST.region_code, literal_column("1"), literal_column(str(int(width))))
     moves = await session.execute(
         select(moved_area, ST.direction, func.count(func.distinct(ST.household_id)))
         .where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from bot.commands.tick import run_tick
 from scheduler.graduation import advance_stages, months_back, run_graduation, watch_relapse
@@ -457,10 +457,17 @@ async def test_funnel_matches_a_direct_count_on_generated_data(harness: Harness)
     async with await h.session() as s:
         rows = await graduation.funnel(s, _scope("6472"), start, end)
         direct = await s.execute(
-            select(func.substr(Household.region_code, 1, 6), GraduationStage.stage, func.count())
+            select(
+                func.substr(Household.region_code, literal_column("1"), literal_column("6")),
+                GraduationStage.stage,
+                func.count(),
+            )
             .join(GraduationStage, GraduationStage.household_id == Household.id)
             .where(Household.region_code.like("6472%"))
-            .group_by(func.substr(Household.region_code, 1, 6), GraduationStage.stage)
+            .group_by(
+                func.substr(Household.region_code, literal_column("1"), literal_column("6")),
+                GraduationStage.stage,
+            )
         )
         expected: dict[tuple[str, str], int] = {(a, st): n for a, st, n in direct}
         got = {(r.area, st): n for r in rows for st, n in r.stages.items() if n}

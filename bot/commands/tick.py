@@ -8,8 +8,10 @@ import typer
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.runtime import Runtime
+from scheduler.graduation import run_graduation
 from scheduler.jobs import run_due
 from scheduler.ladder import Plan
+from storage.graduation_rules import Rules
 
 
 def parse_at(value: str | None) -> datetime:
@@ -25,7 +27,9 @@ def parse_at(value: str | None) -> datetime:
 
 async def run_jobs(rt: Runtime, now: datetime) -> dict[str, int]:
     """Run the scheduled jobs due at `now` (the clock of `serve` calls only this)."""
-    return await run_due(rt.sessions, now, Plan.from_settings(rt.settings))
+    counts = await run_due(rt.sessions, now, Plan.from_settings(rt.settings))
+    counts.update(await run_graduation(rt.sessions, now, Rules.from_settings(rt.settings)))
+    return counts
 
 
 async def run_tick(rt: Runtime, now: datetime) -> dict[str, int]:
