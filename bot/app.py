@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from fastapi import FastAPI
 
 from bot import workers
 from bot.runtime import Runtime
 from bot.web import admin, health, webhooks, whatsapp
+from scheduler.clock import Clock
 
 
 def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
@@ -19,9 +21,12 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = workers.start(rt) if background else []
+        clock = _clock(rt) if background and getattr(_app.state, "scheduler_enabled", False) else None
         try:
             yield
         finally:
+            if clock is not None:
+                await clock.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -33,3 +38,16 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
         app.include_router(router)
     admin.install(app)
     return app
+
+
+def _clock(rt: Runtime) -> Clock:
+    """The scheduler clock of `serve`: jobs every minute, then the sender is woken."""
+    from bot.commands.tick import run_jobs  # the tick's job list, shared with `sinergi tick`
+
+    async def jobs(now: datetime) -> None:
+        await run_jobs(rt, now)
+        rt.outbox_wake.set()
+
+    clock = Clock(jobs, rt.engine)
+    clock.start()
+    return clock

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import chat, demo, request, roster, serve, staff, tick
+from bot.commands import chat, demo, request, roster, scheduler, serve, staff, tick
 
 app = typer.Typer(help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)
 app.command("tick")(tick.tick)
+app.command("scheduler")(scheduler.scheduler)
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
 app.add_typer(roster.app, name="import")

@@ -77,8 +77,11 @@ async def _climb(
 
 
 async def enroll(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
-    """New empowerment households get a ladder."""
-    return await store.enroll(session, now=now)
+    """New empowerment households get a ladder (in batches: the first run may enroll millions)."""
+    total = 0
+    while ids := await store.enroll(session, now=now, limit=plan.batch * 10):
+        total += len(ids)
+    return total
 
 
 async def reset(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:

@@ -104,24 +104,27 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 # Seeding and resets -------------------------------------------------------------------------
 
 
-async def enroll(session: AsyncSession, *, now: datetime) -> int:
-    """Households newly in an empowerment program get a ladder, anchored on their enrollment."""
+async def enroll(session: AsyncSession, *, now: datetime, limit: int = 5000) -> list[int]:
+    """Up to `limit` households newly in an empowerment program get a ladder (their ids)."""
     pe = ProgramEnrollment
     anchor = (
         select(func.min(pe.as_of))
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    source = select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type)).where(
-        in_program(HH.id), ~exists().where(LS.household_id == HH.id)
+    source = (
+        select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type))
+        .where(in_program(HH.id), ~exists().where(LS.household_id == HH.id))
+        .order_by(HH.id)
+        .limit(limit)
     )
     stmt = (
         _insert(session, LS)
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
+        .returning(LS.household_id)
     )
-    result = await session.execute(stmt)
-    return _count(result)
+    return list(await session.scalars(stmt))
 
 
 async def reset_contacted(session: AsyncSession, *, now: datetime) -> int:
@@ -439,8 +442,9 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], *, now
         _insert(session, OutboxMessage)
         .values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)
     )
-    return _count(await session.execute(stmt))
+    return len((await session.scalars(stmt)).all())
 
 
 async def offer_choices(
@@ -465,4 +469,5 @@ def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
 
 def _count(result: Any) -> int:
     """Rows a statement touched."""
-    return int(getattr(result, "rowcount", 0) or 0)
+    # -1 means the driver does not know; the counts are for the summary line only.
+    return max(0, int(getattr(result, "rowcount", 0) or 0))
