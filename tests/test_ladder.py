@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.commands.tick import run_tick
 from scheduler import calendar
-from storage.models import Escalation, LadderAction
+from storage import escalations
+from storage.models import Escalation, EscalationNote, LadderAction, LadderState, StaffUser
+from storage.scope import Scope, ScopeError
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
@@ -187,3 +191,215 @@ async def test_a_second_tick_at_the_same_moment_does_nothing_more(harness: Harne
     async with await h.session() as s:
         actions = await s.scalar(select(func.count()).select_from(LadderAction))
     assert actions == 4  # Siti, Dewi, Wati checked in; Budi handed to the mentor
+
+
+# The mentor's side ------------------------------------------------------------------------------
+
+
+async def press(h: Harness, user_id: int, key: str) -> list[str]:
+    """A button press, answered; the texts the person got back."""
+    before = len(h.telegram.sent(user_id))
+    assert (await h.post_telegram(h.telegram_callback(user_id, key))).status_code == 200
+    await run_tick(h.rt, h.now)
+    return [p["text"] for p in h.telegram.sent(user_id)[before:]]
+
+
+async def write(h: Harness, user_id: int, text: str) -> list[str]:
+    """A typed message, answered; the texts the person got back."""
+    before = len(h.telegram.sent(user_id))
+    assert (await h.post_telegram(h.telegram_update(user_id, text=text))).status_code == 200
+    await run_tick(h.rt, h.now)
+    return [p["text"] for p in h.telegram.sent(user_id)[before:]]
+
+
+def buttons(h: Harness, user_id: int) -> list[tuple[str, str]]:
+    """The buttons of the last message to this chat (labels without their number)."""
+    return [
+        (key, re.sub(r"^\d+\. ", "", label)) for key, label in h.telegram_said(user_id)[-1].choices
+    ]
+
+
+async def test_a_mentor_with_150_silent_households_pages_through_them(harness: Harness) -> None:
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        for n in range(150):
+            hh = await lf.enrolled(
+                s, h.rt.vault, n=100 + n, name=f"Keluarga {n:03d}", mentor_id=m.id, user_id=None
+            )
+            s.add(
+                LadderState(
+                    household_id=hh.id,
+                    cycle_start=DAY0 - timedelta(days=10 + n % 5),
+                    rung="mentor",
+                    reason="silent",
+                    updated_at=T0,
+                )
+            )
+    h.now = T0.replace(hour=13)  # evening: no digest comes in between
+    await write(h, MENTOR, "MENU")
+    assert ("silent", "Siapa yang belum lapor") in buttons(h, MENTOR)
+    said = await press(h, MENTOR, "silent")
+    assert "Keluarga yang belum lapor: 150 (halaman 1 dari 19)" in said[-1]
+    assert "14 hari tanpa kabar" in said[-1]  # longest silent first
+    first = buttons(h, MENTOR)
+    assert len(first) == 9 and first[-1] == ("act:silent:1", "Halaman berikutnya")
+    said = await press(h, MENTOR, "act:silent:18")
+    assert "(halaman 19 dari 19)" in said[-1]
+    last = buttons(h, MENTOR)
+    assert len(last) == 7 and last[-1] == ("act:silent:17", "Halaman sebelumnya")
+    assert not {k for k, _l in first} & {k for k, _l in last}
+    said = await press(h, MENTOR, first[0][0])
+    assert "Belum ada kabar sejak" in said[-1]
+    assert [label for _k, label in buttons(h, MENTOR)] == [
+        "Catat kunjungan",
+        "Teruskan ke Dinsos",
+        "Kembali ke daftar",
+    ]
+
+
+async def test_a_visit_from_the_digest_closes_the_mentor_task(harness: Harness) -> None:
+    h = harness
+    await seed(h)
+    await simulate(h, 8)  # Dewi is in the mentor's digest on day 7
+    visit = next(k for k, label in buttons(h, MENTOR) if label.startswith("Dewi"))
+    said = await press(h, MENTOR, visit)
+    assert "Kunjungan ke Dewi Lestari. Apakah Anda bertemu" in said[-1]
+    await press(h, MENTOR, "met")
+    await press(h, MENTOR, "berjalan")
+    said = await write(h, MENTOR, "Warung buka, ramai")
+    assert "Kunjungan ke Dewi Lestari sudah dicatat" in said[-1]
+    log = await simulate_from(h, 8, 16)
+    async with await h.session() as s:
+        reasons = list(await s.scalars(select(Escalation.household_id)))
+        dewi = await s.scalar(select(LadderState).where(LadderState.rung == "waiting"))
+    assert len(reasons) == 3  # Budi, Siti and Wati went to Dinsos; Dewi was visited
+    assert dewi is not None
+    assert not any("Dewi Lestari" in s.text for s in to(log, MENTOR, DIGEST))
+
+
+async def simulate_from(h: Harness, first: int, last: int) -> list[Sent]:
+    """Tick on days first..last-1 (the same times as `simulate`)."""
+    log: list[Sent] = []
+    for day in range(first, last):
+        for at in TIMES:
+            now = datetime.combine(DAY0 + timedelta(days=day), at, tzinfo=T0.tzinfo)
+            h.now = now
+            before = len(h.telegram.sent())
+            await run_tick(h.rt, now)
+            log += [
+                Sent(day, now, int(p["chat_id"]), p.get("text", ""))
+                for p in h.telegram.sent()[before:]
+            ]
+    return log
+
+
+async def test_a_mentor_hands_a_family_to_dinsos_with_a_note(harness: Harness) -> None:
+    h = harness
+    await seed(h)
+    h.now = T0
+    await write(h, MENTOR, "MENU")
+    said = await press(h, MENTOR, "handoff")
+    assert "Keluarga mana yang perlu ditangani Dinsos" in said[-1]
+    said = await write(h, MENTOR, "Dewi")
+    assert "Teruskan Dewi Lestari ke Dinsos" in said[-1]
+    said = await write(h, MENTOR, "Usaha tutup, butuh modal kerja")
+    # Monday 23 November + 5 working days.
+    assert "Sudah diteruskan ke Dinsos Kota Samarinda" in said[-1]
+    assert "paling lambat 30 November 2026" in said[-1]
+    async with await h.session() as s:
+        row = await s.scalar(select(Escalation))
+        assert row is not None and row.reason == "mentor_handoff" and row.region_code == "6472"
+        notes = list(await s.scalars(select(EscalationNote.text)))
+    assert notes == ["Usaha tutup, butuh modal kerja"]
+
+
+async def test_the_checkin_button_starts_the_report(harness: Harness) -> None:
+    h = harness
+    await seed(h)
+    await run_tick(h.rt, T0)
+    assert buttons(h, SITI)[0] == ("act:report", "Lapor sekarang")
+    async with await h.session() as s:
+        state = await s.get(LadderState, 1)
+    assert state is not None and state.rung == "checkin"
+    h.now = T0 + timedelta(minutes=5)
+    said = await press(h, SITI, "act:report")
+    assert "Laporan usaha November 2026" in said[0]
+    async with await h.session() as s:  # the answer reset the ladder
+        state = await s.get(LadderState, 1)
+    assert state is not None and state.rung == "waiting"
+
+
+async def test_typing_one_answers_the_checkin(harness: Harness) -> None:
+    h = harness
+    await seed(h)
+    await run_tick(h.rt, T0)
+    h.now = T0 + timedelta(minutes=5)
+    said = await write(h, SITI, "1")
+    assert "Laporan usaha November 2026" in said[0]
+
+
+# The Dinsos queue -------------------------------------------------------------------------------
+
+
+async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness) -> None:
+    h = harness
+    await seed(h)
+    await run_tick(h.rt, T0)
+    later = datetime(2026, 12, 8, 1, 30, tzinfo=T0.tzinfo)
+    await run_tick(h.rt, later)
+    samarinda = Scope("6472", "officer", 1, "petugas.smd")
+    surabaya = Scope("3578", "officer", 2, "petugas.sby")
+    async with await h.session() as s:
+        officer = StaffUser(
+            username="petugas.smd",
+            password_hash="x",
+            role="officer",
+            region_code="6472",
+            active=True,
+            failed_logins=0,
+            created_at=T0,
+        )
+        s.add(officer)
+        await s.flush()
+        mine = await escalations.queue(s, samarinda)
+        # The kabupaten's three, and only them (same SLA: all opened the same day).
+        assert sorted(hh.name for _e, hh in mine) == ["Budi Santoso", "Dewi Lestari", "Siti Aminah"]
+        assert [hh.name for _e, hh in await escalations.queue(s, surabaya)] == ["Wati Surabaya"]
+        assert (
+            await escalations.count(s, samarinda, filters=escalations.Filters(reason="unreachable"))
+            == 1
+        )
+        with pytest.raises(ScopeError):
+            await escalations.queue(s, None)  # type: ignore[arg-type]
+        with pytest.raises(ScopeError):
+            await escalations.get(s, "6472", mine[0][0].id)  # type: ignore[arg-type]
+        first = next(e for e, hh in mine if hh.name == "Budi Santoso")  # unreachable
+        assert await escalations.get(s, surabaya, first.id) is None
+        assert (
+            await escalations.resolve(s, surabaya, first.id, outcome="x", now=T0, today=DAY0)
+            is None
+        )
+        assert (
+            await escalations.assign(s, surabaya, first.id, assignee_id=officer.id, now=T0) is None
+        )
+        assigned = await escalations.assign(
+            s, samarinda, first.id, assignee_id=officer.id, now=later
+        )
+        assert assigned is not None and assigned.state == "assigned"
+        await escalations.add_note(s, samarinda, first.id, text="Ditelepon, tidak aktif", now=later)
+        done = await escalations.resolve(
+            s,
+            samarinda,
+            first.id,
+            outcome="Dikunjungi bersama",
+            now=T0 + timedelta(days=16),
+            today=date(2026, 12, 9),
+        )
+        assert done is not None and done.state == "resolved"
+        history = await escalations.history(s, samarinda, first.id)
+        assert [e.kind for e in history][:2] == ["unreachable", "dinsos"]
+        assert "Dikunjungi bersama" in history[-1].text
+        ladder_row = await s.get(LadderState, first.household_id)
+        assert ladder_row is not None and ladder_row.rung == "waiting"
+        assert ladder_row.cycle_start == date(2026, 12, 9)
