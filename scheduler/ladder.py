@@ -300,10 +300,11 @@ async def _to_mentors(
         limit=plan.batch,
     ):
         rows = []
+        pages = await store.silent_pages(
+            session, [chat.owner_id for chat in chats], rungs=rungs, limit=LIST_LENGTH
+        )
         for chat in chats:
-            page, total = await store.silent_of_mentor(
-                session, chat.owner_id, rungs=rungs, limit=LIST_LENGTH
-            )
+            page, total = pages.get(chat.owner_id, ([], 0))
             with use_locale(chat.locale):
                 reply = render(page, total, calendar.period_day(now))
             rows.append(_row(chat, reply, store.digest_key(kind, chat.owner_id, period)))

@@ -112,11 +112,21 @@ async def enroll(session: AsyncSession, *, now: datetime, limit: int = 5000) -> 
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    source = (
-        select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type))
-        .where(in_program(HH.id), ~exists().where(LS.household_id == HH.id))
-        .order_by(HH.id)
+    # Driven by the enrollments' (program, status) index: only empowerment households are read.
+    new = (
+        select(pe.household_id)
+        .where(
+            pe.program.in_(EMPOWERMENT),
+            pe.status.in_(ACTIVE),
+            ~exists().where(LS.household_id == pe.household_id),
+        )
+        .distinct()
+        .order_by(pe.household_id)
         .limit(limit)
+        .subquery()
+    )
+    source = select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type)).where(
+        HH.id.in_(select(new.c.household_id))
     )
     stmt = (
         _insert(session, LS)
@@ -363,14 +373,13 @@ async def mentors_with(
 ) -> list[Chat]:
     """Chats of mentors, in delivery hours, with households on `rungs` and no message of this key."""
     ci = ChatIdentity
-    has_work = exists().where(
-        HH.mentor_id == ci.mentor_id, LS.household_id == HH.id, LS.rung.in_(rungs)
-    )
+    # Driven by the ladder's rung index: only mentors of households on those rungs are looked at.
+    with_work = select(HH.mentor_id).join(LS, LS.household_id == HH.id).where(LS.rung.in_(rungs))
     sent = exists().where(OutboxMessage.dedupe_key == unsent_key)
     query = (
         _mentor_chat()
         .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(zones, has_work, ~sent)
+        .where(~sent, zones, ci.mentor_id.in_(with_work))
         .order_by(ci.id)
         .limit(limit)
     )
@@ -398,12 +407,12 @@ async def silent_of_mentor(
     limit: int = 8,
 ) -> tuple[list[SilentHousehold], int]:
     """A page of the mentor's silent households, longest silent first, and how many in all."""
-    base = (
-        select(LS, HH)
+    total = await session.scalar(
+        select(func.count())
+        .select_from(LS)
         .join(HH, HH.id == LS.household_id)
         .where(HH.mentor_id == mentor_id, LS.rung.in_(rungs))
     )
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = await session.execute(
         select(LS.household_id, HH.name, HH.desa, LS.rung, LS.reason, LS.cycle_start)
         .join(HH, HH.id == LS.household_id)
@@ -413,6 +422,41 @@ async def silent_of_mentor(
         .limit(limit)
     )
     return [SilentHousehold(*row) for row in rows], int(total or 0)
+
+
+async def silent_pages(
+    session: AsyncSession, mentor_ids: Sequence[int], *, rungs: Sequence[str], limit: int
+) -> dict[int, tuple[list[SilentHousehold], int]]:
+    """The first page and the total of several mentors' lists, in one windowed query."""
+    order = (LS.cycle_start, HH.name, LS.household_id)
+    ranked = (
+        select(
+            HH.mentor_id.label("mentor_id"),
+            LS.household_id,
+            HH.name,
+            HH.desa,
+            LS.rung,
+            LS.reason,
+            LS.cycle_start,
+            func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
+            func.count().over(partition_by=HH.mentor_id).label("total"),
+        )
+        .join(HH, HH.id == LS.household_id)
+        .where(LS.rung.in_(rungs), HH.mentor_id.in_(mentor_ids))
+        .subquery()
+    )
+    c = ranked.c
+    rows = await session.execute(
+        select(
+            c.mentor_id, c.household_id, c.name, c.desa, c.rung, c.reason, c.cycle_start, c.total
+        )
+        .where(c.n <= limit)
+        .order_by(c.mentor_id, c.n)
+    )
+    pages: dict[int, tuple[list[SilentHousehold], int]] = {}
+    for mentor_id, *line, total in rows:
+        pages.setdefault(mentor_id, ([], int(total)))[0].append(SilentHousehold(*line))
+    return pages
 
 
 async def state_of(session: AsyncSession, household_id: int) -> LadderState | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.programs import ProgramEnrollment
 
 
 class LadderState(Base):
@@ -85,3 +86,5 @@ Index("ix_escalations_queue", Escalation.state, Escalation.region_code, Escalati
 Index("ix_ladder_rung_cycle", LadderState.rung, LadderState.cycle_start)
 Index("ix_ladder_rung_checkin", LadderState.rung, LadderState.checkin_at)
 Index("ix_escalations_sla", Escalation.state, Escalation.sla_due)
+# The ladder finds empowerment households by program and status (set-based enrollment).
+Index("ix_enrollments_program_status", ProgramEnrollment.program, ProgramEnrollment.status)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:58:04.700733
+Create Date: 2026-11-23 12:09:07.318129
 """
 
 from __future__ import annotations
@@ -184,6 +184,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('assignee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('sla_due', sa.Date(), nullable=False),
+    sa.Column('at_risk', sa.Boolean(), nullable=False),
+    sa.Column('breached_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.Text(), nullable=True),
     sa.Column('created_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('resolved_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -196,6 +198,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_escalations_household_id'), ['household_id'], unique=False)
         batch_op.create_index('ix_escalations_queue', ['state', 'region_code', 'sla_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_region_code'), ['region_code'], unique=False)
+        batch_op.create_index('ix_escalations_sla', ['state', 'sla_due'], unique=False)
 
     op.create_table('graduation_stages',
     sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -230,12 +233,16 @@ def upgrade() -> None:
     sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('cycle_start', sa.Date(), nullable=False),
     sa.Column('rung', sa.String(length=16), nullable=False),
+    sa.Column('checkin_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mentor_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.String(length=16), nullable=True),
     sa.Column('last_contact_at', storage.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ladder_states_household_id_households')),
     sa.PrimaryKeyConstraint('household_id', name=op.f('pk_ladder_states'))
     )
     with op.batch_alter_table('ladder_states', schema=None) as batch_op:
+        batch_op.create_index('ix_ladder_rung_checkin', ['rung', 'checkin_at'], unique=False)
         batch_op.create_index('ix_ladder_rung_cycle', ['rung', 'cycle_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_ladder_states_cycle_start'), ['cycle_start'], unique=False)
 
@@ -287,6 +294,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('household_id', 'program', 'period', name=op.f('uq_program_enrollments_household_id_program_period'))
     )
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
+        batch_op.create_index('ix_enrollments_program_status', ['program', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_program_enrollments_household_id'), ['household_id'], unique=False)
 
     op.create_table('progress_reports',
@@ -539,6 +547,7 @@ def downgrade() -> None:
     op.drop_table('progress_reports')
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_program_enrollments_household_id'))
+        batch_op.drop_index('ix_enrollments_program_status')
 
     op.drop_table('program_enrollments')
     with op.batch_alter_table('mentor_visits', schema=None) as batch_op:
@@ -553,6 +562,7 @@ def downgrade() -> None:
     with op.batch_alter_table('ladder_states', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ladder_states_cycle_start'))
         batch_op.drop_index('ix_ladder_rung_cycle')
+        batch_op.drop_index('ix_ladder_rung_checkin')
 
     op.drop_table('ladder_states')
     op.drop_table('ladder_actions')
@@ -562,6 +572,7 @@ def downgrade() -> None:
 
     op.drop_table('graduation_stages')
     with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index('ix_escalations_sla')
         batch_op.drop_index(batch_op.f('ix_escalations_region_code'))
         batch_op.drop_index('ix_escalations_queue')
         batch_op.drop_index(batch_op.f('ix_escalations_household_id'))
