@@ -85,8 +85,9 @@ async def _measure(backend: str, url: str, size: int) -> dict[str, Any]:
         "count_s": round(count_s, 3),
         "sweep_s": round(sweep_s, 3),
         "ratio": round(sweep_s / max(count_s, 1e-6), 1),
-        "next_day_acted": sum(next_day[k] for k in ("checkins", "reminders", "mentor_tasks",
-                                                    "escalations")),
+        "next_day_acted": sum(
+            next_day[k] for k in ("checkins", "reminders", "mentor_tasks", "escalations")
+        ),
         "peak_mb": round(peak / 1e6, 1),
         "prepare_s": round(prepared, 1),
     }
@@ -95,17 +96,21 @@ async def _measure(backend: str, url: str, size: int) -> dict[str, Any]:
 def _chats(conn: sa.Connection, backend: str) -> None:
     """A consented Telegram chat for every empowerment household and every mentor."""
     past = "'2026-09-01 00:00:00.000000'" if backend == "sqlite" else "TIMESTAMPTZ '2026-09-01'"
-    conn.execute(sa.text(f"""
+    conn.execute(
+        sa.text(f"""
         INSERT INTO chat_identities (channel, external_id, household_id, locale, consent_at,
                                      opted_out, last_inbound_at, created_at)
         SELECT 'telegram', 'h' || h.id, h.id, 'id', {past}, false, {past}, {past}
         FROM households h WHERE EXISTS (
             SELECT 1 FROM program_enrollments pe WHERE pe.household_id = h.id
-            AND pe.program IN {EMPOWERMENT})"""))  # noqa: S608 - constants only
-    conn.execute(sa.text(f"""
+            AND pe.program IN {EMPOWERMENT})""")
+    )  # noqa: S608 - constants only
+    conn.execute(
+        sa.text(f"""
         INSERT INTO chat_identities (channel, external_id, mentor_id, locale, consent_at,
                                      opted_out, created_at)
-        SELECT 'telegram', 'm' || m.id, m.id, 'id', {past}, false, {past} FROM mentors m"""))  # noqa: S608
+        SELECT 'telegram', 'm' || m.id, m.id, 'id', {past}, false, {past} FROM mentors m""")
+    )  # noqa: S608
 
 
 def _spread(conn: sa.Connection, backend: str) -> None:
@@ -119,30 +124,44 @@ def _spread(conn: sa.Connection, backend: str) -> None:
         start = f"DATE '2026-11-22' - {day}"
         at = f"TIMESTAMPTZ '2026-11-22 01:30:00+00' - {day} * INTERVAL '1 day'"
         mentor_at = f"TIMESTAMPTZ '2026-11-22 01:30:00+00' - ({day} - 7) * INTERVAL '1 day'"
-    rung = (f"CASE WHEN household_id % 3 = 0 THEN 'waiting' WHEN {day} < 3 THEN 'checkin' "
-            f"WHEN {day} < 7 THEN 'reminder' WHEN {day} < 14 THEN 'mentor' ELSE 'dinsos' END")
+    rung = (
+        f"CASE WHEN household_id % 3 = 0 THEN 'waiting' WHEN {day} < 3 THEN 'checkin' "
+        f"WHEN {day} < 7 THEN 'reminder' WHEN {day} < 14 THEN 'mentor' ELSE 'dinsos' END"
+    )
     # Yesterday's view: day 0 households started 30 days ago and are due for a new month.
-    conn.execute(sa.text(f"""
-        UPDATE ladder_states SET cycle_start = CASE WHEN {day} = 0 THEN {start.replace(day, '30')}
+    conn.execute(
+        sa.text(f"""
+        UPDATE ladder_states SET cycle_start = CASE WHEN {day} = 0 THEN {start.replace(day, "30")}
                                                    ELSE {start} END,
                rung = CASE WHEN {day} = 0 THEN 'waiting' ELSE {rung} END,
                checkin_at = {at}, reason = 'silent',
-               mentor_at = CASE WHEN {day} >= 7 THEN {mentor_at} END"""))  # noqa: S608
+               mentor_at = CASE WHEN {day} >= 7 THEN {mentor_at} END""")
+    )  # noqa: S608
     # Those who answered wrote the day after their check-in.
-    later = at.replace("'-' ||", "'+1 days', '-' ||") if backend == "sqlite" else f"{at} + INTERVAL '1 day'"
-    conn.execute(sa.text(f"""
+    later = (
+        at.replace("'-' ||", "'+1 days', '-' ||")
+        if backend == "sqlite"
+        else f"{at} + INTERVAL '1 day'"
+    )
+    conn.execute(
+        sa.text(f"""
         UPDATE chat_identities SET last_inbound_at = (
             SELECT {later} FROM ladder_states WHERE ladder_states.household_id = chat_identities.household_id)
-        WHERE household_id % 3 = 0 AND household_id % 30 <> 0"""))  # noqa: S608
+        WHERE household_id % 3 = 0 AND household_id % 30 <> 0""")
+    )  # noqa: S608
 
 
 def _due_params(now: datetime) -> dict[str, Any]:
     """The thresholds of the plain count, as the jobs compute them."""
     today = now.date()
     fmt = lambda d: d.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731
-    return {"anchor": (today - timedelta(days=30)).isoformat(), "quiet": fmt(now - timedelta(days=30)),
-            "remind": fmt(now - timedelta(days=3)), "mentor": fmt(now - timedelta(days=7)),
-            "dinsos": fmt(now - timedelta(days=14))}
+    return {
+        "anchor": (today - timedelta(days=30)).isoformat(),
+        "quiet": fmt(now - timedelta(days=30)),
+        "remind": fmt(now - timedelta(days=3)),
+        "mentor": fmt(now - timedelta(days=7)),
+        "dinsos": fmt(now - timedelta(days=14)),
+    }
 
 
 def _due_count_sql(backend: str) -> str:

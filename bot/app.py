@@ -21,7 +21,9 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         tasks = workers.start(rt) if background else []
-        clock = _clock(rt) if background and getattr(_app.state, "scheduler_enabled", False) else None
+        clock = (
+            _clock(rt) if background and getattr(_app.state, "scheduler_enabled", False) else None
+        )
         try:
             yield
         finally:
@@ -32,7 +34,9 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
             await asyncio.gather(*tasks, return_exceptions=True)
             await rt.close()
 
-    app = FastAPI(title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
     app.state.runtime = rt
     for router in (webhooks.router, whatsapp.router, health.router):
         app.include_router(router)

@@ -6,7 +6,9 @@ import typer
 
 from bot.commands import chat, demo, request, roster, scheduler, serve, staff, tick
 
-app = typer.Typer(help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True)
+app = typer.Typer(
+    help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True
+)
 app.command("serve")(serve.serve)
 app.command("migrate")(serve.migrate)
 app.command("tick")(tick.tick)

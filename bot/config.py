@@ -96,7 +96,9 @@ class Settings(BaseSettings):
     def _channel_secrets_present(self) -> Settings:
         """Refuse a Telegram token without the webhook secret, and WhatsApp without its app secret."""
         if self.telegram_token and not self.telegram_secret:
-            raise ValueError("SINERGI_TELEGRAM_SECRET is required when SINERGI_TELEGRAM_TOKEN is set")
+            raise ValueError(
+                "SINERGI_TELEGRAM_SECRET is required when SINERGI_TELEGRAM_TOKEN is set"
+            )
         if self.whatsapp_enabled and not self.whatsapp_app_secret:
             raise ValueError("SINERGI_WHATSAPP_APP_SECRET is required when WhatsApp is on")
         return self

@@ -10,26 +10,69 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.updates = Counter("sinergi_updates_received", "Webhook updates stored", ["channel"],
-                               registry=self.registry)
-        self.duplicates = Counter("sinergi_updates_duplicate", "Redelivered updates ignored", ["channel"],
-                                  registry=self.registry)
-        self.rejected = Counter("sinergi_webhook_rejected", "Webhook calls refused", ["channel", "reason"],
-                                registry=self.registry)
-        self.quarantined = Counter("sinergi_updates_quarantined", "Updates that did not parse", ["channel"],
-                                   registry=self.registry)
-        self.processing = Histogram("sinergi_processing_seconds", "Time to answer one update", ["channel"],
-                                    registry=self.registry)
-        self.sent = Counter("sinergi_messages_sent", "Messages accepted by a platform", ["channel"],
-                            registry=self.registry)
-        self.send_failures = Counter("sinergi_send_failures", "Failed send attempts", ["channel", "kind"],
-                                     registry=self.registry)
-        self.dead = Counter("sinergi_messages_dead", "Messages given up after their last attempt",
-                            ["channel", "reason"], registry=self.registry)
-        self.held = Counter("sinergi_messages_held", "WhatsApp messages held for a closed 24-hour window",
-                            ["channel"], registry=self.registry)
-        self.templates_refused = Counter("sinergi_templates_refused", "Templates Meta refused (paused, rejected)",
-                                         ["template"], registry=self.registry)
-        self.outbox_depth = Gauge("sinergi_outbox_depth", "Messages waiting to be sent", registry=self.registry)
-        self.inbox_pending = Gauge("sinergi_inbox_pending", "Updates waiting to be processed",
-                                   registry=self.registry)
+        self.updates = Counter(
+            "sinergi_updates_received",
+            "Webhook updates stored",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.duplicates = Counter(
+            "sinergi_updates_duplicate",
+            "Redelivered updates ignored",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "sinergi_webhook_rejected",
+            "Webhook calls refused",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.quarantined = Counter(
+            "sinergi_updates_quarantined",
+            "Updates that did not parse",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.processing = Histogram(
+            "sinergi_processing_seconds",
+            "Time to answer one update",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.sent = Counter(
+            "sinergi_messages_sent",
+            "Messages accepted by a platform",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.send_failures = Counter(
+            "sinergi_send_failures",
+            "Failed send attempts",
+            ["channel", "kind"],
+            registry=self.registry,
+        )
+        self.dead = Counter(
+            "sinergi_messages_dead",
+            "Messages given up after their last attempt",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
+        self.held = Counter(
+            "sinergi_messages_held",
+            "WhatsApp messages held for a closed 24-hour window",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.templates_refused = Counter(
+            "sinergi_templates_refused",
+            "Templates Meta refused (paused, rejected)",
+            ["template"],
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "sinergi_outbox_depth", "Messages waiting to be sent", registry=self.registry
+        )
+        self.inbox_pending = Gauge(
+            "sinergi_inbox_pending", "Updates waiting to be processed", registry=self.registry
+        )

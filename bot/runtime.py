@@ -61,7 +61,9 @@ def default_clients(settings: Settings) -> dict[str, ChannelClient]:
     """The real platform clients for the channels that have credentials."""
     clients: dict[str, ChannelClient] = {name: LocalClient(name) for name in LOCAL_CHANNELS}
     if settings.telegram_enabled and settings.telegram_token:
-        clients["telegram"] = telegram.TelegramClient(settings.telegram_token, settings.telegram_api_url)
+        clients["telegram"] = telegram.TelegramClient(
+            settings.telegram_token, settings.telegram_api_url
+        )
     if settings.whatsapp_enabled:
         clients["whatsapp"] = whatsapp_client(settings)
     return clients
@@ -70,14 +72,22 @@ def default_clients(settings: Settings) -> dict[str, ChannelClient]:
 def whatsapp_client(settings: Settings, transport: Any = None) -> whatsapp.WhatsAppClient:
     """The Graph API client from the settings (tests pass a fake transport)."""
     return whatsapp.WhatsAppClient(
-        settings.whatsapp_token or "", settings.whatsapp_phone_id or "", settings.whatsapp_api_url,
-        templates=settings.whatsapp_templates, media_dir=settings.media_path, transport=transport,
+        settings.whatsapp_token or "",
+        settings.whatsapp_phone_id or "",
+        settings.whatsapp_api_url,
+        templates=settings.whatsapp_templates,
+        media_dir=settings.media_path,
+        transport=transport,
     )
 
 
 def media_fetchers(clients: dict[str, ChannelClient]) -> dict[str, MediaFetcher]:
     """The channels that download a photo as soon as it arrives (WhatsApp's links expire)."""
-    return {name: c.download_media for name, c in clients.items() if isinstance(c, whatsapp.WhatsAppClient)}
+    return {
+        name: c.download_media
+        for name, c in clients.items()
+        if isinstance(c, whatsapp.WhatsAppClient)
+    }
 
 
 PARSERS: dict[str, Parser] = {
@@ -87,7 +97,9 @@ PARSERS: dict[str, Parser] = {
 }
 
 
-def build_runtime(settings: Settings, *, clients: dict[str, ChannelClient] | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, *, clients: dict[str, ChannelClient] | None = None
+) -> Runtime:
     """Wire the parts together; tests pass fake clients, production the real ones."""
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
@@ -96,12 +108,29 @@ def build_runtime(settings: Settings, *, clients: dict[str, ChannelClient] | Non
     metrics = Metrics()
     chosen = default_clients(settings) if clients is None else clients
     return Runtime(
-        settings=settings, engine=engine, sessions=sessions, vault=vault, rules=rules,
-        metrics=metrics, clients=chosen,
-        inbox=InboxWorker(sessions, dict(PARSERS), rules, metrics,
-                          stale_after=timedelta(seconds=settings.stale_after_seconds), unseal=vault.unseal,
-                          fetchers=media_fetchers(chosen), receipts={"whatsapp": whatsapp.receipts}),
-        sender=OutboxSender(sessions, chosen, metrics, max_attempts=settings.outbox_max_attempts,
-                            lease=timedelta(seconds=settings.outbox_lease_seconds),
-                            pacer=pacer_from(settings)),
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        vault=vault,
+        rules=rules,
+        metrics=metrics,
+        clients=chosen,
+        inbox=InboxWorker(
+            sessions,
+            dict(PARSERS),
+            rules,
+            metrics,
+            stale_after=timedelta(seconds=settings.stale_after_seconds),
+            unseal=vault.unseal,
+            fetchers=media_fetchers(chosen),
+            receipts={"whatsapp": whatsapp.receipts},
+        ),
+        sender=OutboxSender(
+            sessions,
+            chosen,
+            metrics,
+            max_attempts=settings.outbox_max_attempts,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+            pacer=pacer_from(settings),
+        ),
     )

@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.i18n import N_
-from handlers import common, journey, mentor, mentor_cases, mentor_journey, mentor_ladder, menu
-from handlers import reports, requests, start, status
+from handlers import (
+    common,
+    journey,
+    mentor,
+    mentor_cases,
+    mentor_journey,
+    mentor_ladder,
+    menu,
+    reports,
+    requests,
+    start,
+    status,
+)
 from handlers.menu import MenuItem
 from handlers.turn import Turn
 

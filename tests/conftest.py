@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,9 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from storage.models import Base
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
 
 PG_URL = os.environ.get("SINERGI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -62,7 +66,9 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None
+) -> Iterator[str]:
     """An empty database with the current schema, on each backend in turn."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path}/sinergi.db"
@@ -80,17 +86,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: st
 def settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings of a test: Telegram on (with a fake API), secrets fixed."""
     return Settings(
-        database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key",
-        telegram_token="123456:TEST", telegram_secret="telegram-webhook-secret",
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret_key="test-secret-key",
+        telegram_token="123456:TEST",
+        telegram_secret="telegram-webhook-secret",
         telegram_api_url="https://telegram.test",
-        whatsapp_token="TEST-WA-TOKEN", whatsapp_phone_id="1122334455667",
-        whatsapp_app_secret=WHATSAPP_APP_SECRET, whatsapp_verify_token="whatsapp-verify-token",
+        whatsapp_token="TEST-WA-TOKEN",
+        whatsapp_phone_id="1122334455667",
+        whatsapp_app_secret=WHATSAPP_APP_SECRET,
+        whatsapp_verify_token="whatsapp-verify-token",
         whatsapp_api_url="https://graph.test/v23.0",
     )
 
 
 @pytest.fixture
-async def harness(settings: Settings) -> AsyncIterator["Harness"]:
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
     """The real app over HTTP, with the fake Bot API, at a controlled clock."""
     from tests.harness import Harness
 

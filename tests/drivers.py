@@ -54,8 +54,10 @@ class TelegramDriver:
 
     async def photo(self, file_id: str = "AgACAgUAAxkBAAIBphoto") -> list[Said]:
         """Send a photo (Telegram gives several sizes; the largest comes last)."""
-        sizes = [{"file_id": file_id + "_s", "file_unique_id": "s1", "width": 90, "height": 90},
-                 {"file_id": file_id, "file_unique_id": "m1", "width": 800, "height": 600}]
+        sizes = [
+            {"file_id": file_id + "_s", "file_unique_id": "s1", "width": 90, "height": 90},
+            {"file_id": file_id, "file_unique_id": "m1", "width": 800, "height": 600},
+        ]
         return await self._exchange(self.h.telegram_update(self.user_id, photo=sizes))
 
     async def link_by_phone(self, phone: str) -> list[Said]:
@@ -78,7 +80,9 @@ class SimulatorDriver:
     async def _exchange(self, text: str = "", choice: str | None = None) -> list[Said]:
         await post_local(self.h, self.phone, text, choice)
         await self.h.work()
-        mine = [reply for recipient, reply in self.h.local_sent if recipient == self.phone][self.seen:]
+        mine = [reply for recipient, reply in self.h.local_sent if recipient == self.phone][
+            self.seen :
+        ]
         self.seen += len(mine)
         return [Said(r.text, [(c.key, c.label) for c in r.choices], r.ask_contact) for r in mine]
 
@@ -118,7 +122,9 @@ class WhatsAppDriver:
         self.sent_count += 1
         wamid = f"wamid.TEST{self.wa_id}{self.sent_count:05d}"
         msg = wa.message(wamid, self.wa_id, int(self.h.now.timestamp()), kind, **content)
-        body = json.dumps(wa.envelope(messages=[msg], contacts=[wa.contact(self.wa_id, self.user_id)]))
+        body = json.dumps(
+            wa.envelope(messages=[msg], contacts=[wa.contact(self.wa_id, self.user_id)])
+        )
         response = await post_whatsapp(self.h, body.encode())
         assert response.status_code == 200, response.text
         await self.h.work()
@@ -139,7 +145,9 @@ class WhatsAppDriver:
         if how == "typed":
             return await self.text(key)
         reply = "button_reply" if how == "button" else "list_reply"
-        return await self._exchange("interactive", interactive={"type": reply, reply: {"id": key, "title": key}})
+        return await self._exchange(
+            "interactive", interactive={"type": reply, reply: {"id": key, "title": key}}
+        )
 
     async def photo(self, file_id: str = "1234567890123456") -> list[Said]:
         """Send a photo: Meta gives a media id, and Sinergi downloads the file at once."""
@@ -168,14 +176,23 @@ def said_whatsapp(body: dict[str, Any]) -> _WhatsAppSaid:
     if body["type"] == "text":
         text = body["text"]["body"]
         menu = re.findall(r"^(\d+)\. (.+)$", text.split("\n\n")[-1], flags=re.M)
-        return _WhatsAppSaid(Said(text, [(n, label) for n, label in menu]), [(n, label, "typed") for n, label in menu])
+        return _WhatsAppSaid(
+            Said(text, [(n, label) for n, label in menu]),
+            [(n, label, "typed") for n, label in menu],
+        )
     interactive = body["interactive"]
     if interactive["type"] == "button":
-        buttons = [(b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]]
-        return _WhatsAppSaid(Said(interactive["body"]["text"], buttons), [(k, t, "button") for k, t in buttons])
+        buttons = [
+            (b["reply"]["id"], b["reply"]["title"]) for b in interactive["action"]["buttons"]
+        ]
+        return _WhatsAppSaid(
+            Said(interactive["body"]["text"], buttons), [(k, t, "button") for k, t in buttons]
+        )
     rows = [r for section in interactive["action"]["sections"] for r in section["rows"]]
     items = [(r["id"], r["description"] if r["title"].endswith("…") else r["title"]) for r in rows]
-    return _WhatsAppSaid(Said(interactive["body"]["text"], items), [(k, t, "list") for k, t in items])
+    return _WhatsAppSaid(
+        Said(interactive["body"]["text"], items), [(k, t, "list") for k, t in items]
+    )
 
 
 async def post_whatsapp(h: Harness, body: bytes, signature: str | None = "sign") -> httpx.Response:

@@ -74,7 +74,9 @@ class Harness:
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
         )
-        return cls(rt=rt, client=client, telegram=fake, local_sent=local_sent, whatsapp=graph, pace=pace)
+        return cls(
+            rt=rt, client=client, telegram=fake, local_sent=local_sent, whatsapp=graph, pace=pace
+        )
 
     async def stop(self) -> None:
         """Close everything."""

@@ -37,15 +37,17 @@ async def test_without_a_token_telegram_is_off_and_the_log_says_so(
     assert "telegram" not in rt.clients
 
 
-async def test_polling_stores_updates_like_the_webhook_and_advances_the_offset(harness: Harness) -> None:
+async def test_polling_stores_updates_like_the_webhook_and_advances_the_offset(
+    harness: Harness,
+) -> None:
     update = json.loads((PAYLOADS / "telegram_message_text_start_command.json").read_text())
     update["message"]["date"] = int(harness.now.timestamp())
     harness.telegram.results["getUpdates"] = [update]
     client = harness.rt.clients["telegram"]
     assert isinstance(client, TelegramClient)
-    offset = await poll_telegram_once(harness.rt, client, 0, timeout=0)
+    offset = await poll_telegram_once(harness.rt, client, 0, wait=0)
     assert offset == update["update_id"] + 1
-    await poll_telegram_once(harness.rt, client, 0, timeout=0)  # Telegram sends it again
+    await poll_telegram_once(harness.rt, client, 0, wait=0)  # Telegram sends it again
     await harness.work()
     sent = harness.telegram.sent(568577002)
     assert len(sent) == 1 and "Selamat datang" in sent[0]["text"]

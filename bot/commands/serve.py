@@ -88,15 +88,15 @@ async def _poll_telegram(rt: Runtime) -> None:
     offset = 0
     while True:
         try:
-            offset = await poll_telegram_once(rt, client, offset, timeout=30)
+            offset = await poll_telegram_once(rt, client, offset, wait=30)
         except Exception:  # noqa: BLE001 - network trouble: wait and poll again
             log.warning("Telegram polling failed; retrying")
             await asyncio.sleep(5)
 
 
-async def poll_telegram_once(rt: Runtime, client: TelegramClient, offset: int, *, timeout: int) -> int:
+async def poll_telegram_once(rt: Runtime, client: TelegramClient, offset: int, *, wait: int) -> int:
     """One getUpdates call; each update goes to the inbox; returns the next offset."""
-    for update in await client.bot.get_updates(offset=offset, timeout=timeout):
+    for update in await client.bot.get_updates(offset=offset, timeout=wait):
         data = update.to_dict()
         body = json.dumps(data).encode()
         await store_update(rt, "telegram", str(update.update_id), chat_key(data), body)

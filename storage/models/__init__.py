@@ -18,8 +18,8 @@ from storage.models.graduation import (
     RelapseSignal,
     StageTransition,
 )
-from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
+from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import RequestEvent, ServiceRequest

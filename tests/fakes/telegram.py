@@ -35,8 +35,12 @@ class FakeBotApi:
         """The `result` Telegram returns for the methods Sinergi calls."""
         if method == "sendMessage":
             self.next_message_id += 1
-            return {"message_id": self.next_message_id, "date": 1763900000,
-                    "chat": {"id": int(params["chat_id"]), "type": "private"}, "text": params.get("text", "")}
+            return {
+                "message_id": self.next_message_id,
+                "date": 1763900000,
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "text": params.get("text", ""),
+            }
         if method in self.results:
             return self.results[method]
         if method == "getMe":
@@ -56,8 +60,11 @@ class FakeBotApi:
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The sendMessage calls, optionally to one chat."""
-        return [p for m, p in self.calls
-                if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)]
+        return [
+            p
+            for m, p in self.calls
+            if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)
+        ]
 
 
 def _params(request: httpx.Request) -> dict[str, Any]:
