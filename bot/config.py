@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
 
+    # How often the graduation and relapse sweeps run (the clock ticks every minute).
+    graduation_every_minutes: int = 60
     outbox_max_attempts: int = 8
     outbox_lease_seconds: int = 60
 

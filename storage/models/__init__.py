@@ -18,6 +18,7 @@ from storage.models.graduation import (
     RelapseSignal,
     StageTransition,
 )
+from storage.models.jobs import JobRun
 from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
 from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
@@ -40,6 +41,7 @@ __all__ = [
     "Consent",
     "Conversation",
     "Household",
+    "JobRun",
     "InboxUpdate",
     "LinkAttempt",
     "LinkCode",

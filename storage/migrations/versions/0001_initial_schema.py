@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:09:07.318129
+Create Date: 2026-11-23 12:28:28.548826
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_inbox_chat_key', ['chat_key', 'id'], unique=False)
         batch_op.create_index('ix_inbox_pending', ['state', 'chat_key', 'id'], unique=False)
 
+    op.create_table('job_runs',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('last_run_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_job_runs'))
+    )
     op.create_table('login_failures',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -616,6 +621,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_login_failures_address')
 
     op.drop_table('login_failures')
+    op.drop_table('job_runs')
     with op.batch_alter_table('inbox_updates', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_pending')
         batch_op.drop_index('ix_inbox_chat_key')

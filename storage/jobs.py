@@ -1,0 +1,33 @@
+"""Claiming a periodic job's slot: at most one run per interval, across ticks and processes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import is_postgres
+from storage.models.jobs import JobRun
+
+
+async def claim_slot(session: AsyncSession, name: str, *, now: datetime, every: timedelta) -> bool:
+    """True (and the run recorded) when `name` has not run within `every` before `now`."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    created = await session.execute(
+        insert(JobRun)
+        .values(name=name, last_run_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(JobRun.name)
+    )
+    if created.scalar() is not None:
+        return True
+    # The row lock makes a second process wait here and then see the first one's run.
+    row = await session.scalar(select(JobRun).where(JobRun.name == name).with_for_update())
+    assert row is not None
+    if row.last_run_at + every > now:
+        return False
+    row.last_run_at = now
+    return True
