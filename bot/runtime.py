@@ -14,6 +14,7 @@ from bot.channels.base import ChannelClient
 from bot.channels.local import LOCAL_CHANNELS, LocalClient
 from bot.config import Settings
 from bot.inbox import InboxWorker, MediaFetcher, Parser
+from bot.inbox_writer import InboxWriter
 from bot.metrics import Metrics
 from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
@@ -34,6 +35,7 @@ class Runtime:
     clients: dict[str, ChannelClient]
     inbox: InboxWorker
     sender: OutboxSender
+    inbox_writer: InboxWriter
     inbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
     outbox_wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -115,6 +117,7 @@ def build_runtime(
         rules=rules,
         metrics=metrics,
         clients=chosen,
+        inbox_writer=InboxWriter(sessions),
         inbox=InboxWorker(
             sessions,
             dict(PARSERS),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,6 +44,20 @@ async def store(
     )
     # rowcount is unreliable for ON CONFLICT DO NOTHING across drivers; RETURNING is not.
     return (await session.execute(stmt)).scalar() is not None
+
+
+async def store_many(session: AsyncSession, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Insert in one statement the updates not seen before; the (channel, id) keys that were new."""
+    if not rows:
+        return set()
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = (
+        insert(InboxUpdate)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboxUpdate.channel, InboxUpdate.external_id)
+    )
+    return {(channel, external_id) for channel, external_id in await session.execute(stmt)}
 
 
 async def pending_chats(session: AsyncSession, *, limit: int) -> list[str]:

@@ -170,3 +170,17 @@ async def test_healthz_and_metrics(harness: Harness) -> None:
     assert 'sinergi_updates_received_total{channel="telegram"} 1.0' in text
     assert 'sinergi_updates_duplicate_total{channel="telegram"} 1.0' in text
     assert "sinergi_outbox_depth 0.0" in text
+
+
+async def test_concurrent_posts_share_commits_and_each_update_is_stored_once(harness: Harness) -> None:
+    import asyncio
+
+    updates = [harness.telegram_update(100 + i, text="/start") for i in range(10)]
+    responses = await asyncio.gather(*(harness.post_telegram(u) for u in updates + updates))
+    assert [r.status_code for r in responses] == [200] * 20
+    assert await _count(harness, InboxUpdate) == 10
+    text = (await harness.client.get("/metrics")).text
+    assert 'sinergi_updates_received_total{channel="telegram"} 10.0' in text
+    assert 'sinergi_updates_duplicate_total{channel="telegram"} 10.0' in text
+    await harness.work()
+    assert all(len(harness.telegram.sent(100 + i)) == 1 for i in range(10))

@@ -15,9 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import telegram
+from bot.inbox_writer import NewUpdate
 from bot.runtime import Runtime
-from storage import inbox
-from storage.db import unit_of_work
 
 log = logging.getLogger("sinergi.webhooks")
 router = APIRouter()
@@ -69,23 +68,28 @@ def _json_object(body: bytes) -> dict[str, object] | None:
 async def store_update(
     rt: Runtime, channel: str, external_id: str, chat_key: str, body: bytes
 ) -> Response:
-    """One commit, then 200; with the database down, 503 so the platform retries."""
+    """Committed (sealed), then 200; with the database down, 503 so the platform retries."""
+    update = NewUpdate(
+        channel=channel,
+        external_id=external_id,
+        chat_key=chat_key,
+        raw=rt.vault.seal(body.decode("utf-8", errors="replace")),
+        received_at=datetime.now(UTC),
+    )
+    return await store_updates(rt, channel, [update])
+
+
+async def store_updates(rt: Runtime, channel: str, updates: list[NewUpdate]) -> Response:
+    """All updates of one POST committed together (shared with concurrent POSTs), then 200."""
     try:
-        async with unit_of_work(rt.sessions) as session:
-            new = await inbox.store(
-                session,
-                channel=channel,
-                external_id=external_id,
-                chat_key=chat_key,
-                raw=rt.vault.seal(body.decode("utf-8", errors="replace")),
-                now=datetime.now(UTC),
-            )
+        fresh = await rt.inbox_writer.store(updates)
     except (SQLAlchemyError, OSError):
         log.exception("could not store %s update", channel)
         return JSONResponse({"ok": False}, status_code=503)
+    new = sum(fresh)
     if new:
-        rt.metrics.updates.labels(channel).inc()
+        rt.metrics.updates.labels(channel).inc(new)
         rt.inbox_wake.set()
-    else:
-        rt.metrics.duplicates.labels(channel).inc()
+    if len(updates) > new:
+        rt.metrics.duplicates.labels(channel).inc(len(updates) - new)
     return JSONResponse({"ok": True})

@@ -13,13 +13,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels import whatsapp
+from bot.inbox_writer import NewUpdate
 from bot.runtime import Runtime
-from bot.web.webhooks import MAX_BODY, runtime_of
-from storage import inbox
-from storage.db import unit_of_work
+from bot.web.webhooks import MAX_BODY, runtime_of, store_updates
 
 log = logging.getLogger("sinergi.webhooks")
 router = APIRouter()
@@ -80,26 +78,14 @@ def _json_object(body: bytes) -> dict[str, object] | None:
 async def store_items(rt: Runtime, items: list[whatsapp.WebhookItem]) -> Response:
     """All items of one POST in one commit, then 200; with the database down, 503 so Meta retries."""
     now = datetime.now(UTC)
-    try:
-        async with unit_of_work(rt.sessions) as session:
-            fresh = [
-                await inbox.store(
-                    session,
-                    channel="whatsapp",
-                    external_id=item.external_id,
-                    chat_key=item.chat_key,
-                    raw=rt.vault.seal(item.raw),
-                    now=now,
-                )
-                for item in items
-            ]
-    except (SQLAlchemyError, OSError):
-        log.exception("could not store whatsapp update")
-        return JSONResponse({"ok": False}, status_code=503)
-    new = sum(fresh)
-    if new:
-        rt.metrics.updates.labels("whatsapp").inc(new)
-        rt.inbox_wake.set()
-    if len(items) > new:
-        rt.metrics.duplicates.labels("whatsapp").inc(len(items) - new)
-    return JSONResponse({"ok": True})
+    updates = [
+        NewUpdate(
+            channel="whatsapp",
+            external_id=item.external_id,
+            chat_key=item.chat_key,
+            raw=rt.vault.seal(item.raw),
+            received_at=now,
+        )
+        for item in items
+    ]
+    return await store_updates(rt, "whatsapp", updates)

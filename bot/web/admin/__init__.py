@@ -21,7 +21,7 @@ from bot.web.admin import (
     simulator,
 )
 from bot.web.admin.deps import LoginRequired
-from bot.web.admin.web import WEB, locale_of, make_templates, render, security_headers
+from bot.web.admin.web import WEB, SecurityHeaders, locale_of, make_templates, render
 
 ROUTERS = (
     auth.router,
@@ -43,7 +43,7 @@ def install(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.add_exception_handler(FastAPIHTTPException, _error_page)  # type: ignore[arg-type]
 

@@ -1,0 +1,109 @@
+"""Group commit for the webhooks: updates that arrive while a commit runs share the next one.
+
+Each webhook still answers 200 only after its update is committed, and each POST still
+costs at most one commit; under load many POSTs share it, which is what lets a small
+server keep up with Meta's and Telegram's bursts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from storage import inbox
+from storage.db import Sessions, unit_of_work
+
+# One multi-row INSERT holds at most this many updates (SQLite binds 8 values per row).
+MAX_BATCH = 500
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    """One raw update to keep: already sealed, keyed by the platform's id."""
+
+    channel: str
+    external_id: str
+    chat_key: str
+    raw: str
+    received_at: datetime
+
+    def row(self) -> dict[str, Any]:
+        """The inbox row's values."""
+        return {
+            "channel": self.channel,
+            "external_id": self.external_id,
+            "chat_key": self.chat_key,
+            "raw": self.raw,
+            "received_at": self.received_at,
+            "state": "pending",
+        }
+
+
+@dataclass
+class _Waiting:
+    updates: list[NewUpdate]
+    done: asyncio.Future[list[bool]]
+
+
+@dataclass
+class InboxWriter:
+    """Stores webhook updates durably, batching the ones that wait at the same moment."""
+
+    sessions: Sessions
+    _queue: list[_Waiting] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def store(self, updates: list[NewUpdate]) -> list[bool]:
+        """Commit these updates; for each, True when it is new and False for a redelivery."""
+        waiting = _Waiting(updates, asyncio.get_running_loop().create_future())
+        self._queue.append(waiting)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        return await waiting.done
+
+    async def _drain(self) -> None:
+        """Commit what is queued, batch after batch, until nothing waits."""
+        while self._queue:
+            batch = self._take()
+            try:
+                fresh = await self._commit(batch)
+            except BaseException as exc:  # the callers answer 503 and the platform retries
+                for waiting in batch:
+                    if not waiting.done.done():
+                        waiting.done.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for waiting in batch:
+                if not waiting.done.done():
+                    waiting.done.set_result([_first(fresh, u) for u in waiting.updates])
+
+    def _take(self) -> list[_Waiting]:
+        """The oldest waiting POSTs, up to about MAX_BATCH updates."""
+        batch: list[_Waiting] = []
+        size = 0
+        while self._queue and (not batch or size + len(self._queue[0].updates) <= MAX_BATCH):
+            waiting = self._queue.pop(0)
+            batch.append(waiting)
+            size += len(waiting.updates)
+        return batch
+
+    async def _commit(self, batch: list[_Waiting]) -> set[tuple[str, str]]:
+        """One transaction and one INSERT for the whole batch; returns the keys that were new."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for waiting in batch:
+            for update in waiting.updates:
+                rows.setdefault((update.channel, update.external_id), update.row())
+        async with unit_of_work(self.sessions) as session:
+            return await inbox.store_many(session, list(rows.values()))
+
+
+def _first(fresh: set[tuple[str, str]], update: NewUpdate) -> bool:
+    """True the first time a new key is reported, so a key twice in one batch counts once."""
+    key = (update.channel, update.external_id)
+    if key in fresh:
+        fresh.discard(key)
+        return True
+    return False
