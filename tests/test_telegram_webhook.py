@@ -172,7 +172,9 @@ async def test_healthz_and_metrics(harness: Harness) -> None:
     assert "sinergi_outbox_depth 0.0" in text
 
 
-async def test_concurrent_posts_share_commits_and_each_update_is_stored_once(harness: Harness) -> None:
+async def test_concurrent_posts_share_commits_and_each_update_is_stored_once(
+    harness: Harness,
+) -> None:
     import asyncio
 
     updates = [harness.telegram_update(100 + i, text="/start") for i in range(10)]
