@@ -64,7 +64,7 @@ def default_clients(settings: Settings) -> dict[str, ChannelClient]:
     clients: dict[str, ChannelClient] = {name: LocalClient(name) for name in LOCAL_CHANNELS}
     if settings.telegram_enabled and settings.telegram_token:
         clients["telegram"] = telegram.TelegramClient(
-            settings.telegram_token, settings.telegram_api_url
+            settings.telegram_token, settings.telegram_api_url, media_dir=settings.media_path
         )
     if settings.whatsapp_enabled:
         clients["whatsapp"] = whatsapp_client(settings)
@@ -84,11 +84,11 @@ def whatsapp_client(settings: Settings, transport: Any = None) -> whatsapp.Whats
 
 
 def media_fetchers(clients: dict[str, ChannelClient]) -> dict[str, MediaFetcher]:
-    """The channels that download a photo as soon as it arrives (WhatsApp's links expire)."""
+    """The channels that download a photo as soon as it arrives (platform links expire)."""
     return {
         name: c.download_media
         for name, c in clients.items()
-        if isinstance(c, whatsapp.WhatsAppClient)
+        if isinstance(c, whatsapp.WhatsAppClient | telegram.TelegramClient)
     }
 
 

@@ -63,6 +63,7 @@ class Harness:
                 settings.telegram_api_url,
                 fake.request(),
                 fake.request(),
+                media_dir=settings.media_path,
             ),
             "simulator": LocalClient("simulator", lambda r, reply: local_sent.append((r, reply))),
         }

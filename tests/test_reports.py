@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from scheduler.reports import close_stale_reports
+from storage.media import MediaStore
 from storage.models import ProgressReport
 from tests.case_helpers import linked, linked_mentor, menu_key, person_on, seed
 from tests.conftest import T0
@@ -171,7 +172,10 @@ async def test_photo_and_number_in_the_wrong_places(harness: Harness) -> None:
     assert "foto sudah diterima" in said[-1].text and "Foto: ya" in said[-1].text
     await person.press(said[-1].key_of("Ya, kirim laporan"))
     (row,) = await _reports(h)
-    assert row.photo_path == "telegram:AgACAgUAAxkBAAIBbizphoto"
+    # downloaded at once into the media store, because platform links expire
+    assert row.photo_path is not None and row.photo_path.startswith("file:")
+    stored = MediaStore(h.rt.settings.media_path).path_of(row.photo_path)
+    assert stored is not None and stored.read_bytes().endswith(b"AgACAgUAAxkBAAIBbizphoto.jpg")
 
 
 async def test_a_closed_business_alerts_the_mentor_at_once(harness: Harness) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -21,8 +23,12 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.base import SendResult
 from bot.messages import Address, Inbound, Media, Reply
+from storage.media import MediaStore
 
 CHANNEL = "telegram"
+# The Bot API serves files up to 20 MB; a report photo is far smaller.
+MAX_MEDIA_BYTES = 20 * 1024 * 1024
+log = logging.getLogger("sinergi.telegram")
 # Telegram's limit is 4096 characters; leave room for the numbered choices.
 MAX_TEXT = 4000
 
@@ -115,7 +121,9 @@ class TelegramClient:
         api_url: str,
         request: BaseRequest | None = None,
         updates_request: BaseRequest | None = None,
+        media_dir: Path | None = None,
     ) -> None:
+        self.media_dir = media_dir
         root = api_url.rstrip("/")
         self.bot = Bot(
             token,
@@ -153,6 +161,23 @@ class TelegramClient:
         """Stop the button's spinner; a stale query is not worth failing the message for."""
         with contextlib.suppress(BadRequest):
             await self.bot.answer_callback_query(callback_id)
+
+    async def download_media(self, media: Media) -> Media:
+        """Fetch the file at once into the media store; on failure keep only its file_id."""
+        if self.media_dir is None:
+            return media
+        try:
+            file = await self.bot.get_file(media.file_id)
+            if (file.file_size or 0) > MAX_MEDIA_BYTES:
+                raise ValueError("file too large")
+            data = bytes(await file.download_as_bytearray())
+        except (TelegramError, ValueError) as exc:
+            log.warning("media %s not downloaded: %s", media.kind, type(exc).__name__)
+            return media
+        reference = MediaStore(self.media_dir).save(
+            data[:MAX_MEDIA_BYTES], mime_type=media.mime_type
+        )
+        return Media(media.kind, media.file_id, media.mime_type, reference)
 
     async def register_webhook(self, public_url: str, secret: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""

@@ -23,6 +23,10 @@ class FakeBotApi:
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
+        if "/file/bot" in request.url.path:  # a file download: the bytes the photo "has"
+            name = request.url.path.rsplit("/", 1)[-1]
+            self.calls.append(("download", {"file_path": name}))
+            return httpx.Response(200, content=b"\xff\xd8\xff fake jpeg " + name.encode())
         method = request.url.path.rsplit("/", 1)[-1]
         params = _params(request)
         self.calls.append((method, params))
@@ -40,6 +44,14 @@ class FakeBotApi:
                 "date": 1763900000,
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "text": params.get("text", ""),
+            }
+        if method == "getFile":
+            file_id = params["file_id"]
+            return {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id[-6:],
+                "file_size": 2048,
+                "file_path": f"photos/{file_id}.jpg",
             }
         if method in self.results:
             return self.results[method]
