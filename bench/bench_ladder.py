@@ -115,7 +115,8 @@ def _chats(conn: sa.Connection, backend: str) -> None:
 
 def _spread(conn: sa.Connection, backend: str) -> None:
     """Day d = id % 30 of the cycle; id % 3 = 0 answered, the rest climbed the ladder."""
-    day = "(household_id % 30)"
+    # PostgreSQL subtracts only an integer from a date, and household_id is a bigint there.
+    day = "(household_id % 30)" if backend == "sqlite" else "CAST(household_id % 30 AS integer)"
     if backend == "sqlite":
         start = f"date('2026-11-22', '-' || {day} || ' days')"
         at = f"strftime('%Y-%m-%d %H:%M:%S.000000', '2026-11-22 01:30:00', '-' || {day} || ' days')"
@@ -166,16 +167,17 @@ def _due_params(now: datetime) -> dict[str, Any]:
 
 def _due_count_sql(backend: str) -> str:
     """The same due households, written by hand: check-in, reminder, mentor, Dinsos."""
-    cast = "" if backend == "sqlite" else "::timestamptz"
-    dcast = "" if backend == "sqlite" else "::date"
+    # CAST(), not `::`: text() would read `:anchor::date` as a bind parameter named wrongly.
+    def typed(name: str, sql_type: str) -> str:
+        return f":{name}" if backend == "sqlite" else f"CAST(:{name} AS {sql_type})"
     return f"""
     SELECT
       (SELECT count(*) FROM ladder_states ls WHERE ls.rung IN ('waiting','dinsos')
-         AND ls.cycle_start <= :anchor{dcast}
+         AND ls.cycle_start <= {typed('anchor', 'date')}
          AND NOT EXISTS (SELECT 1 FROM chat_identities c WHERE c.household_id = ls.household_id
-                         AND c.last_inbound_at > :quiet{cast}))
-    + (SELECT count(*) FROM ladder_states WHERE rung = 'checkin' AND checkin_at <= :remind{cast})
+                         AND c.last_inbound_at > {typed('quiet', 'timestamptz')}))
+    + (SELECT count(*) FROM ladder_states WHERE rung = 'checkin' AND checkin_at <= {typed('remind', 'timestamptz')})
     + (SELECT count(*) FROM ladder_states WHERE rung IN ('checkin','reminder')
-         AND checkin_at <= :mentor{cast})
+         AND checkin_at <= {typed('mentor', 'timestamptz')})
     + (SELECT count(*) FROM ladder_states WHERE rung = 'mentor'
-         AND (checkin_at <= :dinsos{cast} OR mentor_at <= :mentor{cast}))"""  # noqa: S608
+         AND (checkin_at <= {typed('dinsos', 'timestamptz')} OR mentor_at <= {typed('mentor', 'timestamptz')}))"""  # noqa: S608
