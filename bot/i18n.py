@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
@@ -80,4 +80,10 @@ def rupiah(amount: int) -> str:
 
 def long_date(day: date) -> str:
     """`12 November 2026` in Indonesian (`November 12, 2026` in English)."""
-    return format_date(day, format="long", locale=_active.get())
+    return _long_date(day, _active.get())
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: str) -> str:
+    """Babel's formatting is slow for a digest of 150 lines; the same days recur."""
+    return format_date(day, format="long", locale=locale)

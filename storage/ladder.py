@@ -482,13 +482,14 @@ async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], *, now
         {"state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, **r}
         for r in rows
     ]
+    # Parameters passed beside the statement (executemany, batched by SQLAlchemy's
+    # insertmanyvalues) compile once; `.values(list)` compiled a bind per value.
     stmt = (
         _insert(session, OutboxMessage)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutboxMessage.id)
     )
-    return len((await session.scalars(stmt)).all())
+    return len((await session.scalars(stmt, values)).all())
 
 
 async def offer_choices(
