@@ -167,17 +167,19 @@ def _due_params(now: datetime) -> dict[str, Any]:
 
 def _due_count_sql(backend: str) -> str:
     """The same due households, written by hand: check-in, reminder, mentor, Dinsos."""
+
     # CAST(), not `::`: text() would read `:anchor::date` as a bind parameter named wrongly.
     def typed(name: str, sql_type: str) -> str:
         return f":{name}" if backend == "sqlite" else f"CAST(:{name} AS {sql_type})"
+
     return f"""
     SELECT
       (SELECT count(*) FROM ladder_states ls WHERE ls.rung IN ('waiting','dinsos')
-         AND ls.cycle_start <= {typed('anchor', 'date')}
+         AND ls.cycle_start <= {typed("anchor", "date")}
          AND NOT EXISTS (SELECT 1 FROM chat_identities c WHERE c.household_id = ls.household_id
-                         AND c.last_inbound_at > {typed('quiet', 'timestamptz')}))
-    + (SELECT count(*) FROM ladder_states WHERE rung = 'checkin' AND checkin_at <= {typed('remind', 'timestamptz')})
+                         AND c.last_inbound_at > {typed("quiet", "timestamptz")}))
+    + (SELECT count(*) FROM ladder_states WHERE rung = 'checkin' AND checkin_at <= {typed("remind", "timestamptz")})
     + (SELECT count(*) FROM ladder_states WHERE rung IN ('checkin','reminder')
-         AND checkin_at <= {typed('mentor', 'timestamptz')})
+         AND checkin_at <= {typed("mentor", "timestamptz")})
     + (SELECT count(*) FROM ladder_states WHERE rung = 'mentor'
-         AND (checkin_at <= {typed('dinsos', 'timestamptz')} OR mentor_at <= {typed('mentor', 'timestamptz')}))"""  # noqa: S608
+         AND (checkin_at <= {typed("dinsos", "timestamptz")} OR mentor_at <= {typed("mentor", "timestamptz")}))"""  # noqa: S608

@@ -56,6 +56,7 @@ def rules_from(settings: Settings, vault: NikVault) -> Rules:
         nik_tries_per_nik_per_day=settings.nik_tries_per_nik_per_day,
         max_text_length=settings.max_text_length,
         sla_working_days=settings.escalation_sla_working_days,
+        graduation_reports_running=settings.graduation_reports_running,
     )
 
 

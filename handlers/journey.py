@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.i18n import _, long_date
 from handlers.turn import Turn
 from storage import graduation, referrals
-from storage.graduation_rules import NEXT_STEPS, RULES, STAGE_NAMES
+from storage.graduation_rules import NEXT_STEPS, STAGE_NAMES
 from storage.models import GraduationStage
 
 
@@ -21,7 +21,7 @@ async def show(turn: Turn) -> None:
     turn.goto("menu", "choose")
     stage = await graduation.stage_of(turn.session, household.id)
     lines = [
-        where(stage)
+        where(stage, turn.rules.graduation_reports_running)
         if stage
         else _(
             "Your family is not on a business program yet. "
@@ -35,7 +35,7 @@ async def show(turn: Turn) -> None:
     turn.say("\n\n".join(lines) + "\n\n" + _("Type MENU for the menu."))
 
 
-def where(stage: GraduationStage) -> str:
+def where(stage: GraduationStage, reports_running: int) -> str:
     """Two lines: the stage with its date, and what comes next."""
     name = _(STAGE_NAMES.get(stage.stage, stage.stage))
     head = _("Your business journey: {stage} (since {date}).").format(
@@ -45,5 +45,5 @@ def where(stage: GraduationStage) -> str:
     if stage.stage == "mandiri":
         step = step.format(date=long_date(stage.watch_until or stage.since))
     elif stage.stage == "usaha_rintisan":
-        step = step.format(n=RULES.reports_running)
+        step = step.format(n=reports_running)
     return head + "\n" + step if step else head

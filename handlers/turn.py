@@ -26,6 +26,7 @@ class Rules:
     nik_tries_per_nik_per_day: int = 10
     max_text_length: int = 4000
     sla_working_days: int = 5  # a mentor's hand-up to Dinsos is due in this many working days
+    graduation_reports_running: int = 3  # reports in a row that make a business "berjalan"
 
 
 @dataclass
