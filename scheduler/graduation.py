@@ -254,23 +254,7 @@ async def _advance(session: AsyncSession, rule: Advance, now: datetime, rules: R
         .join(HH, HH.id == GS.household_id)
         .where(GS.stage.in_(rule.from_stages), held)
     )
-    cols = [
-        "household_id",
-        "region_code",
-        "from_stage",
-        "to_stage",
-        "direction",
-        "at",
-        "on_date",
-        "evidence_kind",
-        "evidence_detail",
-        "confirmed_by",
-    ]
-    await session.execute(
-        insert_of(session, ST)
-        .from_select(cols, source)
-        .on_conflict_do_nothing(index_elements=["household_id", "to_stage", "at"])
-    )
+    await _record_transitions(session, source)
     moved = exists().where(
         ST.household_id == GS.household_id,
         ST.to_stage == rule.to,
@@ -455,23 +439,7 @@ async def _set_back(session: AsyncSession, rule: Setback, now: datetime) -> int:
             .join(HH, HH.id == GS.household_id)
             .where(GS.stage.in_(list(lower)), fresh)
         )
-        cols = [
-            "household_id",
-            "region_code",
-            "from_stage",
-            "to_stage",
-            "direction",
-            "at",
-            "on_date",
-            "evidence_kind",
-            "evidence_detail",
-            "confirmed_by",
-        ]
-        await session.execute(
-            insert_of(session, ST)
-            .from_select(cols, source)
-            .on_conflict_do_nothing(index_elements=["household_id", "to_stage", "at"])
-        )
+        await _record_transitions(session, source)
         recorded = exists().where(
             ST.household_id == GS.household_id,
             ST.at == now,
@@ -579,3 +547,26 @@ async def run_graduation(sessions: Sessions, now: datetime, rules: Rules = RULES
             log.exception("job %s failed at %s; the next tick tries again", name, now.isoformat())
             counts[name] = -1
     return counts
+
+
+TRANSITION_COLUMNS = [
+    "household_id",
+    "region_code",
+    "from_stage",
+    "to_stage",
+    "direction",
+    "at",
+    "on_date",
+    "evidence_kind",
+    "evidence_detail",
+    "confirmed_by",
+]
+
+
+async def _record_transitions(session: AsyncSession, source: Any) -> None:
+    """Insert the transitions `source` selects (columns in TRANSITION_COLUMNS order), once each."""
+    await session.execute(
+        insert_of(session, ST)
+        .from_select(TRANSITION_COLUMNS, source)
+        .on_conflict_do_nothing(index_elements=["household_id", "to_stage", "at"])
+    )
