@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import CHAT, Site
 
@@ -45,13 +46,13 @@ def test_work_an_escalation_to_resolved(site: Site, page: Any) -> None:
     page.click(f"a[href='/admin/escalations/{site.escalation}']")
     page.select_option("form[action$='/assign'] select[name=assignee]", "me")
     page.click("form[action$='/assign'] button")
-    assert "Sudah ditugaskan" in page.locator("p.flash").inner_text()
+    expect(page.locator("p.flash")).to_contain_text("Sudah ditugaskan")
     page.fill("form[action$='/note'] textarea", "Sudah ditelepon, usaha tutup sementara")
     page.click("form[action$='/note'] button")
     page.fill("form[action$='/resolve'] textarea", "Dikunjungi pendamping, usaha buka lagi")
     page.click("form[action$='/resolve'] button")
-    assert "Sudah diselesaikan" in page.locator("p.flash").inner_text()
-    assert "Dikunjungi pendamping, usaha buka lagi" in page.content()
+    expect(page.locator("p.flash")).to_contain_text("Sudah diselesaikan")
+    expect(page.locator("body")).to_contain_text("Dikunjungi pendamping, usaha buka lagi")
     site.shot(page, "escalation-resolved")
     page.goto(site.url + "/admin/escalations")
     assert page.locator(f"a[href='/admin/escalations/{site.escalation}']").count() == 0
@@ -66,7 +67,7 @@ def test_approve_a_request_and_the_household_hears(site: Site, page: Any) -> Non
     approve = page.locator("form:has(input[value=approve])")
     approve.locator("textarea").fill("Pelatihan kemasan tanggal 3 Desember")
     approve.locator("button").click()
-    assert "Keluarga sudah diberi tahu" in page.locator("p.flash").inner_text()
+    expect(page.locator("p.flash")).to_contain_text("Keluarga sudah diberi tahu")
     sent = _wait_for(lambda: site.telegram.sent(CHAT)[before:])
     assert sent and "PL-2611-0042" in sent[-1]["text"] and "3 Desember" in sent[-1]["text"]
 
@@ -85,10 +86,12 @@ def test_upload_a_roster_with_a_broken_row(site: Site, page: Any, tmp_path: Path
     page.set_input_files("input[type=file]", str(roster))
     page.click("form[enctype] button")
     problems = page.locator("table.problems")
-    assert problems.count() == 1 and "3" in problems.locator("tbody tr").first.inner_text()
+    # `expect` waits for the preview page; a bare count() can read the form page still loading.
+    expect(problems).to_have_count(1)
+    expect(problems.locator("tbody tr").first).to_contain_text("3")
     site.shot(page, "import-preview")
     page.click("text=Impor baris yang benar")
-    assert "Impor selesai" in page.content()
+    expect(page.locator("body")).to_contain_text("Impor selesai")
     page.goto(site.url + "/admin/households?q=Rukmini")
     assert page.locator("text=Rukmini").count() >= 1
     page.click("text=Rukmini")
@@ -106,5 +109,5 @@ def test_household_page_and_simulator(site: Site, page: Any) -> None:
     page.click("form[method=get] button")
     page.fill("input[name=text]", "halo")
     page.click("form.filters:has(input[name=text]) button")
-    assert page.locator(".msg.out").count() >= 1
+    expect(page.locator(".msg.out").first).to_be_visible()
     site.shot(page, "simulator")
