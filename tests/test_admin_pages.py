@@ -199,6 +199,8 @@ async def test_simulator_chats_through_the_core(world: World) -> None:
     assert sent.status_code == 303
     page = await officer.get(sent.headers["location"])
     assert "halo" in page.text and page.text.count('class="msg out"') >= 1
+    # the person's message comes first, the bot's answer after it
+    assert page.text.index("halo") < page.text.index("Selamat datang di Sinergi")
     assert 'name="choice"' in page.text  # the bot's choices as buttons
     foreign = await officer.post(
         "/simulator/send", data={"csrf_token": token, "phone": "081300000002", "text": "x"}
@@ -268,3 +270,34 @@ def test_staff_add_command(tmp_path, monkeypatch) -> None:  # type: ignore[no-un
         input="panjang-sekali-1\n",
     )
     assert taken.exit_code == 2
+
+
+async def test_a_report_photo_is_served_to_its_region_only(world: World) -> None:
+    """A photo kept by the media store shows on the household page's link; other regions get 404."""
+    from storage.media import MediaStore
+    from storage.models import ProgressReport
+    from tests.conftest import T0
+
+    reference = MediaStore(world.h.rt.settings.media_path).save(
+        b"\xff\xd8\xff jpeg", mime_type="image/jpeg"
+    )
+    async with await world.h.session() as session:
+        row = ProgressReport(
+            household_id=world.samarinda.household,
+            period="2025-01",
+            business_state="berjalan",
+            omzet=1_000_000,
+            photo_path=reference,
+            status="complete",
+            started_at=T0,
+            submitted_at=T0,
+        )
+        session.add(row)
+        await session.flush()
+        report_id = row.id
+    path = f"/admin/households/{world.samarinda.household}/reports/{report_id}/photo"
+    officer = await world.client("samarinda")
+    got = await officer.get(path)
+    assert got.status_code == 200 and got.content == b"\xff\xd8\xff jpeg"
+    other = await world.client("balikpapan")
+    assert (await other.get(path)).status_code == 404

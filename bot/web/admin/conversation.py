@@ -19,6 +19,9 @@ class Line:
     text: str
     choices: list[tuple[int, str, str]] = field(default_factory=list)  # number, key, label
     state: str = ""
+    # Sorting time: an update sorts at the moment it was answered, so its replies (written at
+    # that same moment) follow it even when the webhook's clock ran a little ahead.
+    order_at: datetime | None = None
 
 
 def inbound_line(rt: Runtime, row: InboxUpdate) -> Line:
@@ -31,7 +34,13 @@ def inbound_line(rt: Runtime, row: InboxUpdate) -> Line:
         msgs = []
     for msg in msgs:
         text = msg.text or (f"[{msg.choice}]" if msg.choice else f"[{msg.kind}]")
-    return Line(at=row.received_at, inbound=True, text=text or "[?]", state=row.state)
+    return Line(
+        at=row.received_at,
+        inbound=True,
+        text=text or "[?]",
+        state=row.state,
+        order_at=row.processed_at or row.received_at,
+    )
 
 
 def outbound_line(row: OutboxMessage) -> Line:
@@ -46,4 +55,4 @@ def transcript(
 ) -> list[Line]:
     """Both sides merged by time, oldest first."""
     lines = [inbound_line(rt, r) for r in inbound] + [outbound_line(r) for r in outbound]
-    return sorted(lines, key=lambda line: (line.at, not line.inbound))
+    return sorted(lines, key=lambda line: (line.order_at or line.at, not line.inbound))

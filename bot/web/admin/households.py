@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
@@ -20,6 +19,7 @@ from bot.web.admin.web import locale_of, now_of, render
 from storage import admin_queries as q
 from storage import audit
 from storage.db import unit_of_work
+from storage.media import MediaStore
 from storage.models import Household
 
 router = APIRouter()
@@ -190,12 +190,8 @@ async def photo(rt: Rt, staff: CurrentStaff, household_id: int, report_id: int) 
             raise HTTPException(404) from None
     if row.household_id != household_id or not row.photo_path:
         raise HTTPException(404)
-    root = rt.settings.media_path.resolve()
-    path = (
-        (root / row.photo_path).resolve()
-        if not Path(row.photo_path).is_absolute()
-        else Path(row.photo_path)
-    )
-    if not path.is_file() or root not in path.parents:
+    # Only files the media store kept (a `file:` reference inside its root) are served.
+    path = MediaStore(rt.settings.media_path).path_of(row.photo_path)
+    if path is None or not path.is_file():
         raise HTTPException(404)
     return FileResponse(path)
