@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, long_date, use_locale
+from bot.i18n import N_, _, long_date
 from bot.messages import Reply
-from storage import identities, outbox
 from storage.admin_queries import Page, paged
 from storage.graduation import office_day
 from storage.models import Household, Referral
+from storage.notify import tell_household
 from storage.scope import Scope, region_filter
 
 OFFICES = {
@@ -171,13 +171,10 @@ def describe(row: Referral) -> str:
 
 async def _tell_household(session: AsyncSession, row: Referral, *, now: datetime) -> None:
     """Each chat of the household hears where its referral stands now."""
-    for chat in await identities.identities_of_household(session, row.household_id):
-        with use_locale(chat.locale):
-            text = _("News about your referral to another office:") + "\n" + describe(row)
-        outbox.enqueue(
-            session,
-            chat,
-            Reply(text).to_payload(),
-            now=now,
-            dedupe_key=f"referral:{row.id}:{row.state}:{chat.id}",
-        )
+    await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(_("News about your referral to another office:") + "\n" + describe(row)),
+        now=now,
+        dedupe_key=f"referral:{row.id}:{row.state}",
+    )

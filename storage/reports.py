@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, rupiah, use_locale
+from bot.i18n import N_, _, rupiah
 from bot.messages import Reply
-from storage import identities, outbox
 from storage.crypto import mask_name
 from storage.models import Household, MentorVisit, ProgressReport
+from storage.notify import tell_mentor
 from storage.requests import LOCAL_TZ
 
 BUSINESS_STATES = {
@@ -188,19 +188,14 @@ async def alert_mentor(
     """Tell the household's mentor, on each of their chats, why this report needs a look."""
     if household.mentor_id is None or not row.flags:
         return 0
-    chats = await identities.identities_of_mentor(session, household.mentor_id)
     stamp = f"{row.submitted_at or now:%Y%m%d%H%M%S}"
-    for chat in chats:
-        with use_locale(chat.locale):
-            reply = Reply(text=alert_text(row, household))
-        outbox.enqueue(
-            session,
-            chat,
-            reply.to_payload(),
-            now=now,
-            dedupe_key=f"report-flag:{row.id}:{stamp}:{chat.id}",
-        )
-    return len(chats)
+    return await tell_mentor(
+        session,
+        household.mentor_id,
+        lambda: Reply(text=alert_text(row, household)),
+        now=now,
+        dedupe_key=f"report-flag:{row.id}:{stamp}",
+    )
 
 
 def alert_text(row: ProgressReport, household: Household) -> str:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, use_locale
+from bot.i18n import N_, _
 from bot.messages import Reply
-from storage import identities, outbox
 from storage.models import Household, RequestEvent, ServiceRequest
+from storage.notify import tell_household
 
 PREFIXES = {"pelatihan": "PL", "koperasi": "KP", "sanggah": "SG"}
 KIND_NAMES = {
@@ -253,18 +253,13 @@ async def notify_household(
     session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
 ) -> int:
     """One message per reachable chat of the household, in that chat's language."""
-    chats = await identities.identities_of_household(session, row.household_id)
-    for chat in chats:
-        with use_locale(chat.locale):
-            reply = Reply(text=change_text(row, event))
-        outbox.enqueue(
-            session,
-            chat,
-            reply.to_payload(),
-            now=now,
-            dedupe_key=f"request:{row.id}:event:{event.id}:{chat.id}",
-        )
-    return len(chats)
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(text=change_text(row, event)),
+        now=now,
+        dedupe_key=f"request:{row.id}:event:{event.id}",
+    )
 
 
 def state_label(row: ServiceRequest) -> str:

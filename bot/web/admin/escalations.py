@@ -10,12 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from bot.i18n import _
 from bot.messages import Reply
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.notify import tell_household
 from bot.web.admin.web import now_of, render
 from storage import admin_queries as q
 from storage import audit
 from storage.db import unit_of_work
 from storage.models import Household
+from storage.notify import tell_household
 
 router = APIRouter()
 SLA_CHOICES = ("on_track", "at_risk", "breached")

@@ -1,0 +1,60 @@
+"""Telling people something: one outbox row per reachable chat, each in that chat's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import use_locale
+from bot.messages import Reply
+from storage import outbox
+from storage.identities import identities_of_household, identities_of_mentor
+from storage.models import ChatIdentity
+
+
+def tell_chats(
+    session: AsyncSession,
+    chats: list[ChatIdentity],
+    build: Callable[[], Reply],
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue `build()`, rendered in each chat's locale, to every chat; `:<chat id>` ends each key."""
+    for chat in chats:
+        with use_locale(chat.locale):
+            reply = build()
+        key = f"{dedupe_key}:{chat.id}" if dedupe_key else None
+        outbox.enqueue(session, chat, reply.to_payload(), now=now, dedupe_key=key)
+    return len(chats)
+
+
+async def tell_household(
+    session: AsyncSession,
+    household_id: int,
+    build: Callable[[], Reply],
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue `build()` to each reachable chat of the household; how many chats will hear it.
+
+    The WhatsApp sender swaps in an approved template when the 24-hour window is closed.
+    """
+    chats = await identities_of_household(session, household_id)
+    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
+
+
+async def tell_mentor(
+    session: AsyncSession,
+    mentor_id: int,
+    build: Callable[[], Reply],
+    *,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int:
+    """Queue `build()` to each reachable chat of the mentor; how many chats will hear it."""
+    chats = await identities_of_mentor(session, mentor_id)
+    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
