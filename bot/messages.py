@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -103,7 +106,9 @@ class Reply:
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Reply:
-        """Back from the outbox row's JSON."""
+        """Back from the outbox row's JSON (a deferred message is rendered here, in its language)."""
+        if "render" in data:
+            return render_deferred(data)
         return cls(
             text=data.get("text", ""),
             choices=tuple(Choice(**c) for c in data.get("choices", [])),
@@ -119,3 +124,46 @@ class Reply:
             return self.text
         lines = [f"{i}. {c.label}" for i, c in enumerate(self.choices, start=1)]
         return self.text + "\n\n" + "\n".join(lines)
+
+
+# Deferred messages ------------------------------------------------------------------------------
+#
+# A sweep that prompts thousands of households writes their outbox rows with one INSERT …
+# SELECT, so it cannot run Python per row. Such a row holds what to say, not the words:
+# {"render": "module:name", "locale": "id", "args": {...}}. The words are made here, when the
+# sender (or a staff transcript) reads the row, by a function registered with @renders.
+
+Renderer = Callable[[dict[str, Any]], "Reply"]
+RENDERERS: dict[str, Renderer] = {}
+RENDER_MODULES = ("scheduler.", "handlers.")
+
+
+class UnknownMessage(ValueError):
+    """A deferred message names a renderer that does not exist (any more)."""
+
+
+def renders(name: str) -> Callable[[Renderer], Renderer]:
+    """Register a renderer of deferred messages as `module:name` (the module is imported on demand)."""
+
+    def register(fn: Renderer) -> Renderer:
+        RENDERERS[f"{fn.__module__}:{name}"] = fn
+        return fn
+
+    return register
+
+
+def render_deferred(data: dict[str, Any]) -> Reply:
+    """The Reply a deferred message stands for, in the locale it was written for."""
+    from bot.i18n import use_locale  # bot.i18n loads Babel catalogs; keep this module light
+
+    name = str(data.get("render", ""))
+    module = name.split(":", 1)[0]
+    # Only our own message modules may be imported on a row's word (rows are ours, but still).
+    if name not in RENDERERS and module.startswith(RENDER_MODULES):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    renderer = RENDERERS.get(name)
+    if renderer is None:
+        raise UnknownMessage(name)
+    with use_locale(data.get("locale")):
+        return renderer(dict(data.get("args") or {}))

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.channels.base import ChannelClient, SendResult
 from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
-from bot.messages import Reply
+from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import outbox
 from storage.db import Sessions, unit_of_work
@@ -101,12 +101,24 @@ class OutboxSender:
             claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
             wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
             windows = await outbox.windows_of(session, wa_ids)
-            jobs = [_job(row, windows.get(row.identity_id)) for row in claimed]
+            jobs = [job for row in claimed if (job := self._job_of(row, windows))]
         groups: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
             groups.setdefault((job.channel, job.recipient), []).append(job)
         done = await asyncio.gather(*(self._deliver_to(group, now) for group in groups.values()))
         return sum(done)
+
+    def _job_of(
+        self, row: OutboxMessage, windows: dict[int, tuple[datetime | None, str | None]]
+    ) -> Job | None:
+        """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once."""
+        try:
+            return _job(row, windows.get(row.identity_id))
+        except UnknownMessage as exc:
+            row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
+            self.metrics.dead.labels(row.channel, "unrenderable").inc()
+            log.error("outbox message %s names no renderer: %s", row.id, exc)
+            return None
 
     async def _deliver_to(self, jobs: list[Job], now: datetime) -> int:
         """One person's messages in order, spaced; what must wait longer goes back to the outbox."""

@@ -1,13 +1,14 @@
 """The ladder's rungs as jobs: check-in (D0) → reminder (D+3) → mentor (D+7) → Dinsos (D+14).
 
 Each job is a plain async function of (session, now, plan): it claims what is due with one
-set-based statement per batch (storage/ladder.py), moves those households up a rung, and
-writes their messages to the outbox with unique keys. Nothing here loops over all households.
+set-based statement (storage/ladder.py) under a fresh run id, moves the households of that run
+up a rung, and writes their messages to the outbox with unique keys, each also one statement.
+No Python runs per household: the messages are deferred and rendered when sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,11 +16,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import _, long_date, use_locale
-from bot.messages import Choice, Reply
+from bot.i18n import DEFAULT_LOCALE, LOCALES, _, long_date, use_locale
+from bot.messages import Choice, Reply, renders
 from scheduler import calendar
+from storage import jobs as jobs_store
 from storage import ladder as store
-from storage.models import ChatIdentity, Household, LadderState, Mentor
+from storage.models import Household, LadderState, Mentor
 
 
 @dataclass(frozen=True)
@@ -59,56 +61,57 @@ class Plan:
 
 
 PLAN = Plan()
-Then = Callable[[list[int]], Awaitable[None]]
-
-
-async def _climb(
-    session: AsyncSession, due: store.Due, now: datetime, plan: Plan, then: Then
-) -> int:
-    """Claim the due households batch by batch and act on each batch; how many were claimed."""
-    total = 0
-    while ids := await store.claim(session, due, now=now, limit=plan.batch):
-        await then(ids)
-        total += len(ids)
-    return total
 
 
 # Jobs -----------------------------------------------------------------------------------------
 
 
+# Incremental sweeps look back this far before their previous run: a contact written by a
+# transaction that committed just after that run, or by a process whose clock lags, is seen.
+MARK_MARGIN = timedelta(days=1)
+
+
+async def _since(session: AsyncSession, name: str, now: datetime) -> datetime | None:
+    """Where an incremental sweep starts: its previous run less the margin (None: look at all)."""
+    previous = await jobs_store.advance_mark(session, name, now=now)
+    return None if previous is None else min(previous, now) - MARK_MARGIN
+
+
 async def enroll(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """New empowerment households get a ladder (in batches: the first run may enroll millions)."""
+    since = await _since(session, "ladder.enroll", now)
     total = 0
-    while ids := await store.enroll(session, now=now, limit=plan.batch * 10):
-        total += len(ids)
+    while added := await store.enroll(session, now=now, since=since, limit=plan.batch * 10):
+        total += added
     return total
 
 
 async def reset(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Households that wrote, reported or were visited go back to waiting."""
-    return await store.reset_contacted(session, now=now)
+    since = await _since(session, "ladder.reset", now)
+    return await store.reset_contacted(session, now=now, since=since)
 
 
 async def unreachable(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Households whose chats all bounce go straight to a mentor visit task."""
+    run = store.new_run()
     due = store.unreachable_due(today=calendar.period_day(now))
-
-    async def then(ids: list[int]) -> None:
+    if claimed := await store.claim(session, due, now=now, run=run):
         await store.move(
             session,
-            ids,
+            run,
             rung="mentor",
             reason="unreachable",
             mentor_at=now,
             checkin_at=func.coalesce(LadderState.checkin_at, now),
             updated_at=now,
         )
-
-    return await _climb(session, due, now, plan, then)
+    return claimed
 
 
 async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """D0: households quiet for a month are asked how the business is doing."""
+    run = store.new_run()
     today = calendar.period_day(now)
     due = store.checkin_due(
         anchor_before=today - plan.checkin_interval,
@@ -116,11 +119,10 @@ async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> i
         zones=plan.zones(now, Household.region_code),
         today=today,
     )
-
-    async def then(ids: list[int]) -> None:
+    if claimed := await store.claim(session, due, now=now, run=run):
         await store.move(
             session,
-            ids,
+            run,
             rung="checkin",
             cycle_start=today,
             checkin_at=now,
@@ -128,49 +130,44 @@ async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> i
             mentor_at=None,
             updated_at=now,
         )
-        await _prompt(session, ids, now, f"checkin:{today.isoformat()}", checkin_reply)
-
-    return await _climb(session, due, now, plan, then)
+        await _prompt(session, run, now, f"checkin:{today.isoformat()}", "checkin", checkin_reply)
+    return claimed
 
 
 async def reminders(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """D+3: households that have not answered the check-in get one reminder."""
+    run = store.new_run()
     due = store.reminder_due(
         checked_before=now - plan.reminder_after, zones=plan.zones(now, Household.region_code)
     )
-
-    async def then(ids: list[int]) -> None:
-        await store.move(session, ids, rung="reminder", updated_at=now)
-        await _prompt(
-            session, ids, now, f"reminder:{calendar.period_day(now).isoformat()}", reminder_reply
-        )
-
-    return await _climb(session, due, now, plan, then)
+    if claimed := await store.claim(session, due, now=now, run=run):
+        await store.move(session, run, rung="reminder", updated_at=now)
+        day = calendar.period_day(now).isoformat()
+        await _prompt(session, run, now, f"reminder:{day}", "reminder", reminder_reply)
+    return claimed
 
 
 async def mentor_tasks(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """D+7: still silent, so the mentor should visit (told in the daily digest)."""
+    run = store.new_run()
     due = store.mentor_due(checked_before=now - plan.mentor_after)
-
-    async def then(ids: list[int]) -> None:
-        await store.move(session, ids, rung="mentor", mentor_at=now, updated_at=now)
-
-    return await _climb(session, due, now, plan, then)
+    if claimed := await store.claim(session, due, now=now, run=run):
+        await store.move(session, run, rung="mentor", mentor_at=now, updated_at=now)
+    return claimed
 
 
 async def escalations(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """D+14, or the mentor's deadline passed without a visit: Dinsos of the kabupaten takes it."""
+    run = store.new_run()
     today = calendar.period_day(now)
     due = store.dinsos_due(
         checked_before=now - plan.dinsos_after, mentor_before=now - plan.mentor_deadline
     )
-    sla_due = calendar.add_working_days(today, plan.sla_working_days)
-
-    async def then(ids: list[int]) -> None:
-        await store.open_escalations(session, ids, now=now, sla_due=sla_due)
-        await store.move(session, ids, rung="dinsos", updated_at=now)
-
-    return await _climb(session, due, now, plan, then)
+    if claimed := await store.claim(session, due, now=now, run=run):
+        sla_due = calendar.add_working_days(today, plan.sla_working_days)
+        await store.open_escalations(session, run, now=now, sla_due=sla_due)
+        await store.move(session, run, rung="dinsos", updated_at=now)
+    return claimed
 
 
 async def sla(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
@@ -190,64 +187,75 @@ async def sla(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
 
 async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Each mentor with silent households gets one digest a day, in their delivery hours."""
-    day = calendar.period_day(now).isoformat()
-    return await _to_mentors(
-        session, now, plan, kind="digest", period=day, rungs=("mentor",), render=digest_reply
+    day = calendar.period_day(now)
+    return await store.mentor_lists(
+        session,
+        now=now,
+        kind="digest",
+        period=day.isoformat(),
+        day=day,
+        rungs=("mentor",),
+        zones=plan.zones(now, Mentor.region_code),
+        render=f"{__name__}:digest",
+        length=LIST_LENGTH,
     )
 
 
 async def weekly(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Each mentor gets, once a week, the list of households to visit."""
-    year, week, _day = calendar.period_day(now).isocalendar()
-    return await _to_mentors(
+    day = calendar.period_day(now)
+    year, week, _day = day.isocalendar()
+    return await store.mentor_lists(
         session,
-        now,
-        plan,
+        now=now,
         kind="weekly",
         period=f"{year}-W{week:02d}",
+        day=day,
         rungs=store.SILENT,
-        render=weekly_reply,
+        zones=plan.zones(now, Mentor.region_code),
+        render=f"{__name__}:weekly",
+        length=LIST_LENGTH,
     )
 
 
 # Messages -------------------------------------------------------------------------------------
+#
+# The sweep writes prompts and lists as deferred messages (bot.messages): the functions below
+# make their words when the sender reads the row, in the chat's language.
 
 
 async def _prompt(
     session: AsyncSession,
-    ids: Sequence[int],
+    run: int,
     now: datetime,
     key: str,
-    render: Callable[[str], Reply],
+    kind: str,
+    reply_to: Callable[[str], Reply],
 ) -> None:
-    """Write one prompt to every promptable chat of these households, in its language."""
-    chats = await store.household_chats(session, ids)
-    rows: list[dict[str, Any]] = []
-    offered: dict[str, tuple[Reply, list[int]]] = {}
-    for chat in chats:
-        with use_locale(chat.locale) as locale:
-            reply = render(first_name(chat.name))
-        offered.setdefault(locale, (reply, []))[1].append(chat.identity_id)
-        rows.append(_row(chat, reply, f"ladder:{key}:{chat.owner_id}:{chat.identity_id}"))
-    await store.enqueue_many(session, rows, now=now)
-    for reply, identity_ids in offered.values():
-        await store.offer_choices(session, identity_ids, [[c.key, c.label] for c in reply.choices])
-
-
-def _row(chat: store.Chat, reply: Reply, key: str) -> dict[str, Any]:
-    """An outbox row for one chat."""
-    return {
-        "identity_id": chat.identity_id,
-        "channel": chat.channel,
-        "recipient": chat.external_id,
-        "payload": reply.to_payload(),
-        "dedupe_key": key,
-    }
+    """One prompt of `kind` (rendered later by `reply_to`) to the claimed households' chats."""
+    await store.prompt(session, run, now=now, key=key, render=f"{__name__}:{kind}")
+    choices = {}
+    for locale in LOCALES:
+        with use_locale(locale):
+            choices[locale] = [[c.key, c.label] for c in reply_to("").choices]
+    await store.offer_choices(session, run, choices, default=DEFAULT_LOCALE)
 
 
 def first_name(name: str) -> str:
     """The first word of the head of household's name, for a friendly greeting."""
     return (name.split() or [""])[0].title()
+
+
+@renders("checkin")
+def checkin(args: dict[str, Any]) -> Reply:
+    """A deferred check-in: `{"name": full name}`."""
+    return checkin_reply(first_name(str(args.get("name") or "")))
+
+
+@renders("reminder")
+def reminder(args: dict[str, Any]) -> Reply:
+    """A deferred reminder: `{"name": full name}`."""
+    return reminder_reply(first_name(str(args.get("name") or "")))
 
 
 def checkin_reply(name: str) -> Reply:
@@ -276,43 +284,31 @@ def reminder_reply(name: str) -> Reply:
     )
 
 
-Render = Callable[[list[store.SilentHousehold], int, date], Reply]
-
-
-async def _to_mentors(
-    session: AsyncSession,
-    now: datetime,
-    plan: Plan,
-    *,
-    kind: str,
-    period: str,
-    rungs: Sequence[str],
-    render: Render,
-) -> int:
-    """One message of `kind` per mentor and period, to mentors in their delivery hours."""
-    sent = 0
-    key_sql = store.digest_key(kind, ChatIdentity.mentor_id, period)
-    while chats := await store.mentors_with(
-        session,
-        rungs,
-        zones=plan.zones(now, Mentor.region_code),
-        unsent_key=key_sql,
-        limit=plan.batch,
-    ):
-        rows = []
-        pages = await store.silent_pages(
-            session, [chat.owner_id for chat in chats], rungs=rungs, limit=LIST_LENGTH
-        )
-        for chat in chats:
-            page, total = pages.get(chat.owner_id, ([], 0))
-            with use_locale(chat.locale):
-                reply = render(page, total, calendar.period_day(now))
-            rows.append(_row(chat, reply, store.digest_key(kind, chat.owner_id, period)))
-        sent += await store.enqueue_many(session, rows, now=now)
-    return sent
-
-
 LIST_LENGTH = 8
+
+
+def list_args(args: dict[str, Any]) -> tuple[list[store.SilentHousehold], int, date]:
+    """A deferred list's page (longest silent first), total and day, as the SQL wrote them."""
+    page = [
+        store.SilentHousehold(
+            int(hid), str(name), desa, "", reason, date.fromisoformat(str(since)[:10])
+        )
+        for hid, name, desa, reason, since in args.get("page") or []
+    ]
+    page.sort(key=lambda row: (row.since, row.name, row.household_id))
+    return page, int(args.get("total") or len(page)), date.fromisoformat(str(args["day"]))
+
+
+@renders("digest")
+def digest(args: dict[str, Any]) -> Reply:
+    """A deferred daily digest."""
+    return digest_reply(*list_args(args))
+
+
+@renders("weekly")
+def weekly_list(args: dict[str, Any]) -> Reply:
+    """A deferred weekly list."""
+    return weekly_reply(*list_args(args))
 
 
 def household_line(row: store.SilentHousehold, today: date) -> str:

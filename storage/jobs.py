@@ -31,3 +31,25 @@ async def claim_slot(session: AsyncSession, name: str, *, now: datetime, every: 
         return False
     row.last_run_at = now
     return True
+
+
+async def advance_mark(session: AsyncSession, name: str, *, now: datetime) -> datetime | None:
+    """The previous mark of `name` (None the first time); the mark moves to `now`.
+
+    Incremental sweeps look at what changed since their previous run. The mark is written in
+    the sweep's own transaction, so a sweep that fails leaves it where it was.
+    """
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    created = await session.execute(
+        insert(JobRun)
+        .values(name=name, last_run_at=now)
+        .on_conflict_do_nothing(index_elements=["name"])
+        .returning(JobRun.name)
+    )
+    if created.scalar() is not None:
+        return None
+    row = await session.scalar(select(JobRun).where(JobRun.name == name).with_for_update())
+    assert row is not None
+    previous = row.last_run_at
+    row.last_run_at = max(previous, now)
+    return previous

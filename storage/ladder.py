@@ -1,14 +1,17 @@
-"""The silent-household ladder in SQL: one set-based statement per rung, idempotent by unique keys.
+"""The silent-household ladder in SQL: one set-based statement per step, idempotent by unique keys.
 
 Every rung first claims its (household, step, period) in `ladder_actions` with INSERT … SELECT
-… ON CONFLICT DO NOTHING RETURNING: two ticks at once claim each household once, and only the
-claimer moves the state and writes the messages. Contact is read from the dates the core
-already keeps (`last_inbound_at`, `submitted_at`), so no message writes to the ladder.
+… ON CONFLICT DO NOTHING, tagged with the job's run id: two ticks at once claim each household
+once, and only the claimer's next statements (move the state, write the messages) select its
+rows by that run id. No household passes through Python, so a sweep's memory does not grow
+with the due set. Contact is read from the dates the core already keeps (`last_inbound_at`,
+`submitted_at`), so no message writes to the ladder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,17 +100,25 @@ def visited_since(household_id: Any, since: Any) -> ColumnElement[bool]:
     return exists().where(mv.household_id == household_id, mv.met.is_(True), mv.at > since)
 
 
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
-    return (postgresql.insert if is_postgres(session) else sqlite.insert)(table)
+def _insert(session: AsyncSession, model: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING, as Core (no ORM bulk path)."""
+    # On the table, not the class: the ORM's INSERT path reports rowcount -1 on psycopg.
+    return (postgresql.insert if is_postgres(session) else sqlite.insert)(model.__table__)
 
 
 # Seeding and resets -------------------------------------------------------------------------
 
 
-async def enroll(session: AsyncSession, *, now: datetime, limit: int = 5000) -> list[int]:
-    """Up to `limit` households newly in an empowerment program get a ladder (their ids)."""
+async def enroll(
+    session: AsyncSession, *, now: datetime, since: datetime | None = None, limit: int = 5000
+) -> int:
+    """Up to `limit` households newly in an empowerment program get a ladder; how many did.
+
+    With `since`, only enrollments written after it are looked at (the roster import stamps
+    `updated_at`); without it, every empowerment enrollment (the first run).
+    """
     pe = ProgramEnrollment
+    changed = [] if since is None else [pe.updated_at > since]
     anchor = (
         select(func.min(pe.as_of))
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
@@ -118,6 +130,7 @@ async def enroll(session: AsyncSession, *, now: datetime, limit: int = 5000) -> 
         .where(
             pe.program.in_(EMPOWERMENT),
             pe.status.in_(ACTIVE),
+            *changed,
             ~exists().where(LS.household_id == pe.household_id),
         )
         .distinct()
@@ -132,18 +145,35 @@ async def enroll(session: AsyncSession, *, now: datetime, limit: int = 5000) -> 
         _insert(session, LS)
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
-        .returning(LS.household_id)
     )
-    return list(await session.scalars(stmt))
+    return await _inserted(session, stmt, LS.household_id)
 
 
-async def reset_contacted(session: AsyncSession, *, now: datetime) -> int:
-    """A running cycle ends when the household writes or reports, or its mentor meets it."""
+def touched_since(since: datetime) -> Any:
+    """SQL: households that wrote, reported or were visited after `since` (each by its index)."""
+    ci, pr, mv = ChatIdentity, ProgressReport, MentorVisit
+    return union(
+        select(ci.household_id).where(ci.last_inbound_at > since, ci.household_id.is_not(None)),
+        select(pr.household_id).where(pr.submitted_at > since),
+        select(mv.household_id).where(mv.at > since, mv.met.is_(True)),
+    )
+
+
+async def reset_contacted(
+    session: AsyncSession, *, now: datetime, since: datetime | None = None
+) -> int:
+    """A running cycle ends when the household writes or reports, or its mentor meets it.
+
+    With `since`, only households touched after it are looked at; without it, every running
+    ladder (the first run).
+    """
     anchor = LS.checkin_at
+    touched = [] if since is None else [LS.household_id.in_(touched_since(since))]
     stmt = (
         update(LS)
         .where(
             LS.rung.in_(RUNNING),
+            *touched,
             or_(contact_since(LS.household_id, anchor), visited_since(LS.household_id, anchor)),
         )
         .values(rung="waiting", reason=None, mentor_at=None, last_contact_at=now, updated_at=now)
@@ -205,9 +235,13 @@ def mentor_due(*, checked_before: datetime) -> Due:
 
 def unreachable_due(*, today: date) -> Due:
     """Households whose chats all bounce go to their mentor at once: they are not silent."""
+    ci = ChatIdentity
+    # Driven by the few bounced chats (a partial index), not by every ladder.
+    bounced = select(ci.household_id).where(ci.unreachable_at.is_not(None))
     return Due(
         "unreachable",
         [
+            LS.household_id.in_(bounced),
             LS.rung.in_(("waiting", "checkin", "reminder")),
             in_program(LS.household_id),
             unreachable(LS.household_id),
@@ -225,43 +259,52 @@ def dinsos_due(*, checked_before: datetime, mentor_before: datetime) -> Due:
     )
 
 
-async def claim(session: AsyncSession, due: Due, *, now: datetime, limit: int) -> list[int]:
-    """Record the step for up to `limit` due households; the ids this call (alone) claimed."""
+def new_run() -> int:
+    """A fresh run id: it marks the rows one job claimed, for the statements that follow."""
+    return secrets.randbits(62)
+
+
+async def claim(session: AsyncSession, due: Due, *, now: datetime, run: int) -> int:
+    """Record the step for every due household under `run`; how many this call (alone) claimed."""
     source: Select[Any] = select(
-        LS.household_id, literal(due.step), due.period, literal(now, LadderAction.at.type)
+        LS.household_id,
+        literal(due.step),
+        due.period,
+        literal(now, LadderAction.at.type),
+        literal(run, LadderAction.run.type),
     )
     if due.join_household:
         source = source.join(HH, HH.id == LS.household_id)
-    source = source.where(*due.where).order_by(LS.household_id).limit(limit)
+    source = source.where(*due.where)
     if is_postgres(session):
         # A second clock skips rows the first one holds instead of queueing behind them.
         source = source.with_for_update(of=LS, skip_locked=True)
     stmt = (
         _insert(session, LadderAction)
-        .from_select(["household_id", "step", "period", "at"], source)
+        .from_select(["household_id", "step", "period", "at", "run"], source)
         .on_conflict_do_nothing(index_elements=["household_id", "step", "period"])
-        .returning(LadderAction.household_id)
     )
-    return list(await session.scalars(stmt))
+    await session.execute(stmt)
+    return int(await session.scalar(select(func.count()).where(LadderAction.run == run)) or 0)
 
 
-async def move(session: AsyncSession, ids: Sequence[int], **values: Any) -> None:
-    """Put the claimed households on their new rung."""
-    if ids:
-        await session.execute(
-            update(LS)
-            .where(LS.household_id.in_(ids))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+def claimed(run: int) -> Select[Any]:
+    """SQL: the households claimed under `run`."""
+    return select(LadderAction.household_id).where(LadderAction.run == run)
 
 
-async def open_escalations(
-    session: AsyncSession, ids: Sequence[int], *, now: datetime, sla_due: date
-) -> int:
+async def move(session: AsyncSession, run: int, **values: Any) -> None:
+    """Put the households claimed under `run` on their new rung."""
+    await session.execute(
+        update(LS)
+        .where(LS.household_id.in_(claimed(run)))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sla_due: date) -> int:
     """One escalation per claimed household for its kabupaten's Dinsos (none if one is open)."""
-    if not ids:
-        return 0
     es = Escalation
     source = (
         select(
@@ -276,7 +319,7 @@ async def open_escalations(
         )
         .join(HH, HH.id == LS.household_id)
         .where(
-            LS.household_id.in_(ids),
+            LS.household_id.in_(claimed(run)),
             ~exists().where(es.household_id == LS.household_id, es.state.in_(OPEN_ESCALATION)),
         )
     )
@@ -290,8 +333,9 @@ async def open_escalations(
         "at_risk",
         "created_at",
     ]
-    result = await session.execute(_insert(session, es).from_select(cols, source))
-    return _count(result)
+    stmt = _insert(session, es).from_select(cols, source).returning(es.id)
+    result = await session.execute(stmt)
+    return len(result.all())
 
 
 # Escalation clock -----------------------------------------------------------------------------
@@ -322,68 +366,173 @@ async def raise_breached(
 
 
 # Who gets the messages ------------------------------------------------------------------------
+#
+# Prompts and digests are written as deferred messages (bot.messages.render_deferred): one
+# INSERT … SELECT per rung builds every row's JSON in SQL, and the words are made when the
+# sender reads the row. No Python runs per household, so the sweep's memory stays flat.
 
 
-@dataclass(frozen=True)
-class Chat:
-    """One chat to write to."""
-
-    identity_id: int
-    channel: str
-    external_id: str
-    locale: str
-    owner_id: int  # household or mentor
-    name: str = ""
+def _json_object(session: AsyncSession, *pairs: tuple[str, Any]) -> Any:
+    """SQL: a JSON object of these keys and SQL values."""
+    build = func.json_build_object if is_postgres(session) else func.json_object
+    return build(*[part for key, value in pairs for part in (literal(key, String), value)])
 
 
-async def household_chats(session: AsyncSession, ids: Sequence[int]) -> list[Chat]:
-    """The promptable chats of these households."""
+def _json_list(session: AsyncSession, *values: Any) -> Any:
+    """SQL: a JSON array of these values."""
+    return (func.json_build_array if is_postgres(session) else func.json_array)(*values)
+
+
+def _json_agg(session: AsyncSession, value: Any) -> Any:
+    """SQL aggregate: the group's values as a JSON array."""
+    return (func.json_agg if is_postgres(session) else func.json_group_array)(value)
+
+
+def _deferred(session: AsyncSession, render: str, locale: Any, *args: tuple[str, Any]) -> Any:
+    """SQL: a deferred message's payload, `{"render", "locale", "args"}`."""
+    return _json_object(
+        session,
+        ("render", literal(render, String)),
+        ("locale", locale),
+        ("args", _json_object(session, *args)),
+    )
+
+
+def _outbox_insert(session: AsyncSession, source: Select[Any]) -> Any:
+    """INSERT the (identity, channel, recipient, payload, key, now, now) rows of `source`."""
+    cols = ["identity_id", "channel", "recipient", "payload", "dedupe_key"]
+    cols += ["next_attempt_at", "created_at", "state", "attempts"]
+    return (
+        _insert(session, OutboxMessage)
+        .from_select(cols, source)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+def _promptable(ci: Any = ChatIdentity) -> ColumnElement[bool]:
+    """A chat that agreed, did not say BERHENTI and still receives messages."""
+    return and_(ci.consent_at.is_not(None), ci.opted_out.is_(False), ci.unreachable_at.is_(None))
+
+
+def _text(value: Any) -> Any:
+    """SQL: `value` as text, for building keys."""
+    return cast(value, String)
+
+
+async def prompt(session: AsyncSession, run: int, *, now: datetime, key: str, render: str) -> None:
+    """One deferred prompt to every promptable chat of the households claimed under `run`."""
     ci = ChatIdentity
-    rows = await session.execute(
-        select(ci.id, ci.channel, ci.external_id, ci.locale, ci.household_id, HH.name)
-        .join(HH, HH.id == ci.household_id)
-        .where(
-            ci.household_id.in_(ids),
-            ci.consent_at.is_not(None),
-            ci.opted_out.is_(False),
-            ci.unreachable_at.is_(None),
+    at = literal(now, OutboxMessage.created_at.type)
+    source = (
+        select(
+            ci.id,
+            ci.channel,
+            ci.external_id,
+            _deferred(session, render, ci.locale, ("name", HH.name)),
+            literal(f"ladder:{key}:") + _text(ci.household_id) + literal(":") + _text(ci.id),
+            at,
+            at,
+            literal("pending"),
+            literal(0),
         )
+        .join(HH, HH.id == ci.household_id)
+        .where(ci.household_id.in_(claimed(run)), _promptable())
     )
-    return [Chat(*row) for row in rows]  # type: ignore[arg-type]
+    await session.execute(_outbox_insert(session, source))
 
 
-def _mentor_chat() -> Any:
-    """Mentors' chats that agreed and did not opt out."""
+async def offer_choices(
+    session: AsyncSession, run: int, choices: Mapping[str, list[list[str]]], *, default: str
+) -> None:
+    """Idle chats (at the menu) take the prompt's choices in their language, so "1" answers it.
+
+    `choices` has one entry per locale; chats in a locale not listed count as `default`.
+    """
     ci = ChatIdentity
-    return select(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id).where(
-        ci.mentor_id.is_not(None),
-        ci.consent_at.is_not(None),
-        ci.opted_out.is_(False),
-        ci.unreachable_at.is_(None),
-    )
+    others = [locale for locale in choices if locale != default]
+    for locale, labelled in choices.items():
+        speaks = ci.locale == locale if locale != default else ci.locale.not_in(others)
+        chats = select(ci.id).where(ci.household_id.in_(claimed(run)), speaks)
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.identity_id.in_(chats), Conversation.journey == "menu")
+            .values(data={"_choices": labelled})
+            .execution_options(synchronize_session=False)
+        )
 
 
-async def mentors_with(
+async def mentor_lists(
     session: AsyncSession,
-    rungs: Sequence[str],
     *,
+    now: datetime,
+    kind: str,
+    period: str,
+    day: date,
+    rungs: Sequence[str],
     zones: ColumnElement[bool],
-    unsent_key: ColumnElement[str],
-    limit: int,
-) -> list[Chat]:
-    """Chats of mentors, in delivery hours, with households on `rungs` and no message of this key."""
+    render: str,
+    length: int,
+) -> int:
+    """One deferred list per mentor in delivery hours with households on `rungs`, once per period.
+
+    The list carries the first `length` households (longest silent first) and the total.
+    """
     ci = ChatIdentity
-    # Driven by the ladder's rung index: only mentors of households on those rungs are looked at.
-    with_work = select(HH.mentor_id).join(LS, LS.household_id == HH.id).where(LS.rung.in_(rungs))
-    sent = exists().where(OutboxMessage.dedupe_key == unsent_key)
-    query = (
-        _mentor_chat()
+    key = digest_key(kind, ci.mentor_id, period)
+    sent = exists().where(OutboxMessage.dedupe_key == key)
+    waiting = (
+        select(ci.mentor_id)
         .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(~sent, zones, ci.mentor_id.in_(with_work))
-        .order_by(ci.id)
-        .limit(limit)
+        .where(ci.mentor_id.is_not(None), _promptable(), zones, ~sent)
     )
-    return [Chat(*row) for row in await session.execute(query)]
+    order = (LS.cycle_start, HH.name, LS.household_id)
+    ranked = (
+        select(
+            HH.mentor_id.label("mentor_id"),
+            LS.household_id,
+            HH.name,
+            HH.desa,
+            LS.reason,
+            LS.cycle_start,
+            func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
+            # The same window (one sort, not two) over the whole partition: the mentor's total.
+            func.count()
+            .over(partition_by=HH.mentor_id, order_by=order, rows=(None, None))
+            .label("total"),
+        )
+        .join(HH, HH.id == LS.household_id)
+        .where(LS.rung.in_(rungs), HH.mentor_id.in_(waiting))
+        .subquery()
+    )
+    r = ranked.c
+    at = literal(now, OutboxMessage.created_at.type)
+    line = _json_list(session, r.household_id, r.name, r.desa, r.reason, r.cycle_start)
+    payload = _deferred(
+        session,
+        render,
+        ci.locale,
+        ("day", literal(day.isoformat(), String)),
+        ("total", func.max(r.total)),
+        ("page", _json_agg(session, line)),
+    )
+    source = (
+        select(
+            ci.id,
+            ci.channel,
+            ci.external_id,
+            payload,
+            key,
+            at,
+            at,
+            literal("pending"),
+            literal(0),
+        )
+        .join(ranked, r.mentor_id == ci.mentor_id)
+        .where(r.n <= length, _promptable())
+        .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id)
+    )
+    stmt = _outbox_insert(session, source)
+    return await _inserted(session, stmt, OutboxMessage.id)
 
 
 @dataclass(frozen=True)
@@ -424,41 +573,6 @@ async def silent_of_mentor(
     return [SilentHousehold(*row) for row in rows], int(total or 0)
 
 
-async def silent_pages(
-    session: AsyncSession, mentor_ids: Sequence[int], *, rungs: Sequence[str], limit: int
-) -> dict[int, tuple[list[SilentHousehold], int]]:
-    """The first page and the total of several mentors' lists, in one windowed query."""
-    order = (LS.cycle_start, HH.name, LS.household_id)
-    ranked = (
-        select(
-            HH.mentor_id.label("mentor_id"),
-            LS.household_id,
-            HH.name,
-            HH.desa,
-            LS.rung,
-            LS.reason,
-            LS.cycle_start,
-            func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
-            func.count().over(partition_by=HH.mentor_id).label("total"),
-        )
-        .join(HH, HH.id == LS.household_id)
-        .where(LS.rung.in_(rungs), HH.mentor_id.in_(mentor_ids))
-        .subquery()
-    )
-    c = ranked.c
-    rows = await session.execute(
-        select(
-            c.mentor_id, c.household_id, c.name, c.desa, c.rung, c.reason, c.cycle_start, c.total
-        )
-        .where(c.n <= limit)
-        .order_by(c.mentor_id, c.n)
-    )
-    pages: dict[int, tuple[list[SilentHousehold], int]] = {}
-    for mentor_id, *line, total in rows:
-        pages.setdefault(mentor_id, ([], int(total)))[0].append(SilentHousehold(*line))
-    return pages
-
-
 async def state_of(session: AsyncSession, household_id: int) -> LadderState | None:
     """The household's ladder row."""
     return await session.get(LS, household_id)
@@ -474,37 +588,6 @@ async def restart(session: AsyncSession, household_id: int, *, today: date, now:
     )
 
 
-async def enqueue_many(session: AsyncSession, rows: list[dict[str, Any]], *, now: datetime) -> int:
-    """Outbox rows with unique keys; a key already there (an earlier tick's) is skipped."""
-    if not rows:
-        return 0
-    values = [
-        {"state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now, **r}
-        for r in rows
-    ]
-    # Parameters passed beside the statement (executemany, batched by SQLAlchemy's
-    # insertmanyvalues) compile once; `.values(list)` compiled a bind per value.
-    stmt = (
-        _insert(session, OutboxMessage)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
-    )
-    return len((await session.scalars(stmt, values)).all())
-
-
-async def offer_choices(
-    session: AsyncSession, identity_ids: Sequence[int], choices: list[list[str]]
-) -> None:
-    """Idle chats (at the menu) take the prompt's choices, so typing "1" answers the prompt."""
-    if identity_ids:
-        await session.execute(
-            update(Conversation)
-            .where(Conversation.identity_id.in_(identity_ids), Conversation.journey == "menu")
-            .values(data={"_choices": choices})
-            .execution_options(synchronize_session=False)
-        )
-
-
 def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
     """`ladder:digest:<mentor>:<day>`, as SQL when `mentor_id` is a column."""
     if isinstance(mentor_id, int):
@@ -512,7 +595,16 @@ def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
     return literal(f"ladder:{kind}:") + cast(mentor_id, String) + literal(f":{period}")
 
 
+async def _inserted(session: AsyncSession, stmt: Any, column: Any) -> int:
+    """Run an INSERT … SELECT; how many rows it added.
+
+    rowcount of INSERT … SELECT is -1 through SQLAlchemy on psycopg, so the rows are counted
+    from RETURNING (one small value each).
+    """
+    return len((await session.execute(stmt.returning(column))).all())
+
+
 def _count(result: Any) -> int:
-    """Rows a statement touched."""
+    """Rows an UPDATE touched."""
     # -1 means the driver does not know; the counts are for the summary line only.
     return max(0, int(getattr(result, "rowcount", 0) or 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -17,7 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.chat import ChatIdentity
 from storage.models.programs import ProgramEnrollment
+from storage.models.reports import MentorVisit, ProgressReport
 
 
 class LadderState(Base):
@@ -48,6 +51,8 @@ class LadderAction(Base):
     step: Mapped[str] = mapped_column(String(16))
     period: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The job run that claimed it: the run's next statements (move, prompt) select by it.
+    run: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class Escalation(Base):
@@ -88,3 +93,15 @@ Index("ix_ladder_rung_checkin", LadderState.rung, LadderState.checkin_at)
 Index("ix_escalations_sla", Escalation.state, Escalation.sla_due)
 # The ladder finds empowerment households by program and status (set-based enrollment).
 Index("ix_enrollments_program_status", ProgramEnrollment.program, ProgramEnrollment.status)
+# The sweeps look only at what changed since their last run (storage.jobs.advance_mark):
+# enrollments updated, chats written from, reports submitted, visits recorded, chats bounced.
+Index("ix_enrollments_updated", ProgramEnrollment.updated_at)
+Index("ix_chat_identities_last_inbound", ChatIdentity.last_inbound_at)
+Index("ix_reports_submitted", ProgressReport.submitted_at)
+Index("ix_visits_at", MentorVisit.at)
+Index(
+    "ix_chat_identities_bounced",
+    ChatIdentity.household_id,
+    sqlite_where=ChatIdentity.unreachable_at.is_not(None),
+    postgresql_where=ChatIdentity.unreachable_at.is_not(None),
+)

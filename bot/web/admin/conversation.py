@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.messages import Reply
+from bot.messages import Reply, UnknownMessage
 from bot.runtime import Runtime
 from storage.models import InboxUpdate, OutboxMessage
 
@@ -45,7 +45,10 @@ def inbound_line(rt: Runtime, row: InboxUpdate) -> Line:
 
 def outbound_line(row: OutboxMessage) -> Line:
     """What the bot said, with its choices numbered as a person may type them."""
-    reply = Reply.from_payload(row.payload)
+    try:
+        reply = Reply.from_payload(row.payload)
+    except UnknownMessage:
+        reply = Reply("[?]")
     choices = [(i, c.key, c.label) for i, c in enumerate(reply.choices, start=1)]
     return Line(at=row.created_at, inbound=False, text=reply.text, choices=choices, state=row.state)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:28:28.548826
+Create Date: 2026-11-23 13:47:23.163440
 """
 
 from __future__ import annotations
@@ -176,7 +176,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('chat_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_chat_identities_alt_id'), ['alt_id'], unique=False)
+        batch_op.create_index('ix_chat_identities_bounced', ['household_id'], unique=False, sqlite_where=sa.text('unreachable_at IS NOT NULL'), postgresql_where=sa.text('unreachable_at IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_chat_identities_household_id'), ['household_id'], unique=False)
+        batch_op.create_index('ix_chat_identities_last_inbound', ['last_inbound_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_chat_identities_mentor_id'), ['mentor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_chat_identities_phone'), ['phone'], unique=False)
 
@@ -230,10 +232,14 @@ def upgrade() -> None:
     sa.Column('step', sa.String(length=16), nullable=False),
     sa.Column('period', sa.String(length=16), nullable=False),
     sa.Column('at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('run', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_ladder_actions_household_id_households')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ladder_actions')),
     sa.UniqueConstraint('household_id', 'step', 'period', name=op.f('uq_ladder_actions_household_id_step_period'))
     )
+    with op.batch_alter_table('ladder_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ladder_actions_run'), ['run'], unique=False)
+
     op.create_table('ladder_states',
     sa.Column('household_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('cycle_start', sa.Date(), nullable=False),
@@ -282,6 +288,7 @@ def upgrade() -> None:
     with op.batch_alter_table('mentor_visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mentor_visits_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_mentor_visits_mentor_id'), ['mentor_id'], unique=False)
+        batch_op.create_index('ix_visits_at', ['at'], unique=False)
 
     op.create_table('program_enrollments',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -300,6 +307,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
         batch_op.create_index('ix_enrollments_program_status', ['program', 'status'], unique=False)
+        batch_op.create_index('ix_enrollments_updated', ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_program_enrollments_household_id'), ['household_id'], unique=False)
 
     op.create_table('progress_reports',
@@ -325,6 +333,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_progress_reports_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_progress_reports_submitted_at'), ['submitted_at'], unique=False)
         batch_op.create_index('ix_reports_household_submitted', ['household_id', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_reports_submitted', ['submitted_at'], unique=False)
 
     op.create_table('referrals',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -545,6 +554,7 @@ def downgrade() -> None:
 
     op.drop_table('referrals')
     with op.batch_alter_table('progress_reports', schema=None) as batch_op:
+        batch_op.drop_index('ix_reports_submitted')
         batch_op.drop_index('ix_reports_household_submitted')
         batch_op.drop_index(batch_op.f('ix_progress_reports_submitted_at'))
         batch_op.drop_index(batch_op.f('ix_progress_reports_household_id'))
@@ -552,10 +562,12 @@ def downgrade() -> None:
     op.drop_table('progress_reports')
     with op.batch_alter_table('program_enrollments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_program_enrollments_household_id'))
+        batch_op.drop_index('ix_enrollments_updated')
         batch_op.drop_index('ix_enrollments_program_status')
 
     op.drop_table('program_enrollments')
     with op.batch_alter_table('mentor_visits', schema=None) as batch_op:
+        batch_op.drop_index('ix_visits_at')
         batch_op.drop_index(batch_op.f('ix_mentor_visits_mentor_id'))
         batch_op.drop_index(batch_op.f('ix_mentor_visits_household_id'))
 
@@ -570,6 +582,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ladder_rung_checkin')
 
     op.drop_table('ladder_states')
+    with op.batch_alter_table('ladder_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ladder_actions_run'))
+
     op.drop_table('ladder_actions')
     with op.batch_alter_table('graduation_stages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_graduation_stages_risk_since'))
@@ -587,7 +602,9 @@ def downgrade() -> None:
     with op.batch_alter_table('chat_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_chat_identities_phone'))
         batch_op.drop_index(batch_op.f('ix_chat_identities_mentor_id'))
+        batch_op.drop_index('ix_chat_identities_last_inbound')
         batch_op.drop_index(batch_op.f('ix_chat_identities_household_id'))
+        batch_op.drop_index('ix_chat_identities_bounced', sqlite_where=sa.text('unreachable_at IS NOT NULL'), postgresql_where=sa.text('unreachable_at IS NOT NULL'))
         batch_op.drop_index(batch_op.f('ix_chat_identities_alt_id'))
 
     op.drop_table('chat_identities')

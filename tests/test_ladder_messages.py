@@ -1,0 +1,152 @@
+"""The sweep's messages are written by SQL and rendered when sent: their words, language and faults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.commands.tick import run_tick
+from bot.web.admin.conversation import outbound_line
+from scheduler import ladder
+from storage import outbox
+from storage.models import ChatIdentity, LadderState, OutboxMessage
+from tests import ladder_factories as lf
+from tests.conftest import T0
+from tests.harness import Harness
+from tests.test_ladder import DAY0, MENTOR, buttons, write
+
+ENGLISH, INDONESIAN = 201, 202
+
+
+async def test_a_digest_of_150_families_lists_the_longest_silent_first(harness: Harness) -> None:
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        for n in range(150):
+            hh = await lf.enrolled(
+                s, h.rt.vault, n=300 + n, name=f"Keluarga {n:03d}", mentor_id=m.id, user_id=None
+            )
+            # Keluarga 007, 037, 067 … are silent longest (cycle 10 + 7 % 10 = 17 days).
+            s.add(
+                LadderState(
+                    household_id=hh.id,
+                    cycle_start=DAY0 - timedelta(days=10 + n % 10),
+                    rung="mentor",
+                    reason="silent",
+                    updated_at=T0,
+                )
+            )
+    h.now = T0
+    await run_tick(h.rt, T0)  # Monday 10:00 WITA: the daily digest and the weekly list
+    said = [p["text"] for p in h.telegram.sent(MENTOR)]
+    digest = next(t for t in said if t.startswith("Keluarga yang perlu dikunjungi (150)"))
+    lines = [line for line in digest.splitlines() if line.startswith("• ")]
+    assert lines[:3] == [
+        "• Keluarga 009 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
+        "• Keluarga 019 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
+        "• Keluarga 029 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
+    ]
+    assert len(lines) == 8
+    assert "…dan 142 keluarga lagi." in digest
+    weekly = next(t for t in said if t.startswith("Minggu ini, mohon kunjungi"))
+    assert "(150)" in weekly
+    labels = [label for _key, label in buttons(h, MENTOR)]
+    assert labels[:2] == ["Keluarga 009", "Keluarga 019"] and labels[-1] == "Lihat semua"
+    # A second tick the same day sends neither again.
+    before = len(h.telegram.sent(MENTOR))
+    await run_tick(h.rt, T0 + timedelta(minutes=30))
+    assert len(h.telegram.sent(MENTOR)) == before
+
+
+async def test_each_household_is_asked_in_its_own_language(harness: Harness) -> None:
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        await lf.enrolled(
+            s, h.rt.vault, n=1, name="mary ann", mentor_id=m.id, user_id=ENGLISH, locale="en"
+        )
+        await lf.enrolled(
+            s, h.rt.vault, n=2, name="Siti Aminah", mentor_id=m.id, user_id=INDONESIAN
+        )
+    h.now = T0
+    await run_tick(h.rt, T0)
+    english = h.telegram.sent(ENGLISH)[-1]["text"]
+    assert english.startswith("Hello Mary, this is Sinergi. How is your business doing this month?")
+    assert buttons(h, ENGLISH) == [("act:report", "Report now"), ("act:menu", "Main menu")]
+    assert h.telegram.sent(INDONESIAN)[-1]["text"].startswith("Halo Siti")
+    assert buttons(h, INDONESIAN)[0] == ("act:report", "Lapor sekarang")
+    # The choices were offered in each language: typing the label starts the report.
+    h.now = T0 + timedelta(minutes=5)
+    assert "Business report" in (await write(h, ENGLISH, "report now"))[0]
+    assert "Laporan usaha" in (await write(h, INDONESIAN, "lapor sekarang"))[0]
+
+
+async def test_a_message_whose_words_cannot_be_made_is_dead_and_blocks_nothing(
+    harness: Harness,
+) -> None:
+    h = harness
+    async with await h.session() as s:
+        await lf.enrolled(
+            s, h.rt.vault, n=1, name="Siti Aminah", mentor_id=None, user_id=INDONESIAN
+        )
+    async with await h.session() as s:
+        chat = await s.scalar(select(ChatIdentity))
+        assert chat is not None
+        gone = outbox.enqueue(
+            s, chat, {"render": "scheduler.ladder:gone", "locale": "id", "args": {}}, now=T0
+        )
+        # A row may only name our own message modules: this one is never imported.
+        foreign = outbox.enqueue(
+            s, chat, {"render": "os:system", "locale": "id", "args": {}}, now=T0
+        )
+        checkin = outbox.enqueue(
+            s,
+            chat,
+            {"render": "scheduler.ladder:checkin", "locale": "id", "args": {"name": "siti"}},
+            now=T0,
+        )
+        await s.flush()
+        ids = gone.id, foreign.id, checkin.id
+    await h.rt.sender.deliver(T0)
+    async with await h.session() as s:
+        rows = {r.id: r for r in await s.scalars(select(OutboxMessage))}
+    assert rows[ids[0]].state == "dead" and "scheduler.ladder:gone" in (rows[ids[0]].error or "")
+    assert rows[ids[1]].state == "dead"
+    assert rows[ids[2]].state == "sent"
+    assert h.telegram.sent(INDONESIAN)[-1]["text"].startswith("Halo Siti, ini Sinergi.")
+    # Staff reading the conversation see the words, or a mark where there are none.
+    assert outbound_line(rows[ids[2]]).text.startswith("Halo Siti")
+    assert outbound_line(rows[ids[0]]).text == "[?]"
+
+
+async def test_a_contact_just_before_the_last_sweep_still_resets_the_ladder(
+    harness: Harness,
+) -> None:
+    h = harness
+    async with await h.session() as s:
+        hh = await lf.enrolled(
+            s, h.rt.vault, n=1, name="Siti Aminah", mentor_id=None, user_id=INDONESIAN
+        )
+        s.add(
+            LadderState(
+                household_id=hh.id,
+                cycle_start=DAY0 - timedelta(days=2),
+                rung="checkin",
+                checkin_at=T0 - timedelta(days=2),
+                reason="silent",
+                updated_at=T0,
+            )
+        )
+    async with await h.session() as s:
+        assert await ladder.reset(s, T0) == 0  # the first run reads every running ladder
+    # A message stamped an hour before that run, by a transaction that committed after it.
+    async with await h.session() as s:
+        chat = await s.scalar(select(ChatIdentity))
+        assert chat is not None
+        chat.last_inbound_at = T0 - timedelta(hours=1)
+    async with await h.session() as s:
+        assert await ladder.reset(s, T0 + timedelta(minutes=1)) == 1
+    async with await h.session() as s:
+        state = await s.get(LadderState, hh.id)
+    assert state is not None and state.rung == "waiting"
