@@ -1,4 +1,4 @@
-"""Claiming a periodic job's slot: at most one run per interval, across ticks and processes."""
+"""Periodic jobs across ticks and processes: a slot at most once per interval, a mark for incremental sweeps."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from storage.db import is_postgres
 from storage.models.jobs import JobRun
 
 
-async def claim_slot(session: AsyncSession, name: str, *, now: datetime, every: timedelta) -> bool:
-    """True (and the run recorded) when `name` has not run within `every` before `now`."""
+async def _row_of(session: AsyncSession, name: str, now: datetime) -> JobRun | None:
+    """The job's row, locked; None when this call created it (with `now`)."""
     insert = pg_insert if is_postgres(session) else sqlite_insert
     created = await session.execute(
         insert(JobRun)
@@ -23,10 +23,18 @@ async def claim_slot(session: AsyncSession, name: str, *, now: datetime, every: 
         .returning(JobRun.name)
     )
     if created.scalar() is not None:
-        return True
+        return None
     # The row lock makes a second process wait here and then see the first one's run.
     row = await session.scalar(select(JobRun).where(JobRun.name == name).with_for_update())
     assert row is not None
+    return row
+
+
+async def claim_slot(session: AsyncSession, name: str, *, now: datetime, every: timedelta) -> bool:
+    """True (and the run recorded) when `name` has not run within `every` before `now`."""
+    row = await _row_of(session, name, now)
+    if row is None:
+        return True
     if row.last_run_at + every > now:
         return False
     row.last_run_at = now
@@ -39,17 +47,9 @@ async def advance_mark(session: AsyncSession, name: str, *, now: datetime) -> da
     Incremental sweeps look at what changed since their previous run. The mark is written in
     the sweep's own transaction, so a sweep that fails leaves it where it was.
     """
-    insert = pg_insert if is_postgres(session) else sqlite_insert
-    created = await session.execute(
-        insert(JobRun)
-        .values(name=name, last_run_at=now)
-        .on_conflict_do_nothing(index_elements=["name"])
-        .returning(JobRun.name)
-    )
-    if created.scalar() is not None:
+    row = await _row_of(session, name, now)
+    if row is None:
         return None
-    row = await session.scalar(select(JobRun).where(JobRun.name == name).with_for_update())
-    assert row is not None
     previous = row.last_run_at
     row.last_run_at = max(previous, now)
     return previous

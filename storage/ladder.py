@@ -118,23 +118,30 @@ async def enroll(
     `updated_at`); without it, every empowerment enrollment (the first run).
     """
     pe = ProgramEnrollment
-    changed = [] if since is None else [pe.updated_at > since]
     anchor = (
         select(func.min(pe.as_of))
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    # Driven by the enrollments' (program, status) index: only empowerment households are read.
+    # The first run is driven by the enrollments' (program, status) index; later runs by the
+    # few rows written since (materialized first: SQLite would otherwise pick the wider index).
+    rows: Any = pe.__table__
+    if since is not None:
+        rows = (
+            select(pe.household_id, pe.program, pe.status)
+            .where(pe.updated_at > since)
+            .cte("recent")
+            .prefix_with("MATERIALIZED")
+        )
     new = (
-        select(pe.household_id)
+        select(rows.c.household_id)
         .where(
-            pe.program.in_(EMPOWERMENT),
-            pe.status.in_(ACTIVE),
-            *changed,
-            ~exists().where(LS.household_id == pe.household_id),
+            rows.c.program.in_(EMPOWERMENT),
+            rows.c.status.in_(ACTIVE),
+            ~exists().where(LS.household_id == rows.c.household_id),
         )
         .distinct()
-        .order_by(pe.household_id)
+        .order_by(rows.c.household_id)
         .limit(limit)
         .subquery()
     )

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import NikVault
-from storage.models import ChatIdentity, Conversation, Household, Mentor
+from storage.models import ChatIdentity, Conversation, Household, LadderState, Mentor
 from tests import factories
 from tests.conftest import T0
 
@@ -110,3 +110,25 @@ async def enrolled(
         )
     await session.flush()
     return hh
+
+
+async def silent_families(
+    session: AsyncSession, vault: NikVault, *, mentor_id: int, count: int, first: int, spread: int
+) -> None:
+    """`count` families of the mentor waiting for a visit, silent 10 to 10+spread-1 days.
+
+    Family i is `Keluarga {i:03d}`, silent 10 + i % spread days.
+    """
+    for i in range(count):
+        hh = await enrolled(
+            session, vault, n=first + i, name=f"Keluarga {i:03d}", mentor_id=mentor_id, user_id=None
+        )
+        session.add(
+            LadderState(
+                household_id=hh.id,
+                cycle_start=T0.date() - timedelta(days=10 + i % spread),
+                rung="mentor",
+                reason="silent",
+                updated_at=T0,
+            )
+        )

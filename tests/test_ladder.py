@@ -223,19 +223,7 @@ async def test_a_mentor_with_150_silent_households_pages_through_them(harness: H
     h = harness
     async with await h.session() as s:
         m = await lf.mentor_on_chat(s, user_id=MENTOR)
-        for n in range(150):
-            hh = await lf.enrolled(
-                s, h.rt.vault, n=100 + n, name=f"Keluarga {n:03d}", mentor_id=m.id, user_id=None
-            )
-            s.add(
-                LadderState(
-                    household_id=hh.id,
-                    cycle_start=DAY0 - timedelta(days=10 + n % 5),
-                    rung="mentor",
-                    reason="silent",
-                    updated_at=T0,
-                )
-            )
+        await lf.silent_families(s, h.rt.vault, mentor_id=m.id, count=150, first=100, spread=5)
     h.now = T0.replace(hour=13)  # evening: no digest comes in between
     await write(h, MENTOR, "MENU")
     assert ("silent", "Siapa yang belum lapor") in buttons(h, MENTOR)

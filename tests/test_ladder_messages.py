@@ -8,13 +8,12 @@ from sqlalchemy import select
 
 from bot.commands.tick import run_tick
 from bot.web.admin.conversation import outbound_line
-from scheduler import ladder
 from storage import outbox
-from storage.models import ChatIdentity, LadderState, OutboxMessage
+from storage.models import ChatIdentity, OutboxMessage
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
-from tests.test_ladder import DAY0, MENTOR, buttons, write
+from tests.test_ladder import MENTOR, buttons, write
 
 ENGLISH, INDONESIAN = 201, 202
 
@@ -23,20 +22,8 @@ async def test_a_digest_of_150_families_lists_the_longest_silent_first(harness: 
     h = harness
     async with await h.session() as s:
         m = await lf.mentor_on_chat(s, user_id=MENTOR)
-        for n in range(150):
-            hh = await lf.enrolled(
-                s, h.rt.vault, n=300 + n, name=f"Keluarga {n:03d}", mentor_id=m.id, user_id=None
-            )
-            # Keluarga 007, 037, 067 … are silent longest (cycle 10 + 7 % 10 = 17 days).
-            s.add(
-                LadderState(
-                    household_id=hh.id,
-                    cycle_start=DAY0 - timedelta(days=10 + n % 10),
-                    rung="mentor",
-                    reason="silent",
-                    updated_at=T0,
-                )
-            )
+        # Keluarga 009, 019, 029 … are silent longest (10 + 9 days).
+        await lf.silent_families(s, h.rt.vault, mentor_id=m.id, count=150, first=300, spread=10)
     h.now = T0
     await run_tick(h.rt, T0)  # Monday 10:00 WITA: the daily digest and the weekly list
     said = [p["text"] for p in h.telegram.sent(MENTOR)]
@@ -118,35 +105,3 @@ async def test_a_message_whose_words_cannot_be_made_is_dead_and_blocks_nothing(
     # Staff reading the conversation see the words, or a mark where there are none.
     assert outbound_line(rows[ids[2]]).text.startswith("Halo Siti")
     assert outbound_line(rows[ids[0]]).text == "[?]"
-
-
-async def test_a_contact_just_before_the_last_sweep_still_resets_the_ladder(
-    harness: Harness,
-) -> None:
-    h = harness
-    async with await h.session() as s:
-        hh = await lf.enrolled(
-            s, h.rt.vault, n=1, name="Siti Aminah", mentor_id=None, user_id=INDONESIAN
-        )
-        s.add(
-            LadderState(
-                household_id=hh.id,
-                cycle_start=DAY0 - timedelta(days=2),
-                rung="checkin",
-                checkin_at=T0 - timedelta(days=2),
-                reason="silent",
-                updated_at=T0,
-            )
-        )
-    async with await h.session() as s:
-        assert await ladder.reset(s, T0) == 0  # the first run reads every running ladder
-    # A message stamped an hour before that run, by a transaction that committed after it.
-    async with await h.session() as s:
-        chat = await s.scalar(select(ChatIdentity))
-        assert chat is not None
-        chat.last_inbound_at = T0 - timedelta(hours=1)
-    async with await h.session() as s:
-        assert await ladder.reset(s, T0 + timedelta(minutes=1)) == 1
-    async with await h.session() as s:
-        state = await s.get(LadderState, hh.id)
-    assert state is not None and state.rung == "waiting"
