@@ -15,12 +15,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
 
 from bot.channels.base import ChannelClient, SendResult
 from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
+from scheduler import calendar
 from storage import outbox
 from storage.db import Sessions, unit_of_work
 from storage.models import OutboxMessage
@@ -77,6 +79,8 @@ class Job:
     reply: Reply
     attempts: int
     last_inbound: datetime | None = None
+    # A scheduled prompt's delivery hours: {"region", "start", "end"} (storage/ladder.py).
+    hours: dict[str, Any] | None = None
 
 
 @dataclass
@@ -102,6 +106,7 @@ class OutboxSender:
             wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
             windows = await outbox.windows_of(session, wa_ids)
             jobs = [job for row in claimed if (job := self._job_of(row, windows))]
+            jobs = await _keep_to_hours(session, jobs, now)
         groups: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
             groups.setdefault((job.channel, job.recipient), []).append(job)
@@ -239,9 +244,48 @@ def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) 
     """A claimed row as plain data; on WhatsApp the number (wa_id) is the address when known."""
     last, phone = window or (None, None)
     recipient = phone.lstrip("+") if row.channel == "whatsapp" and phone else row.recipient
+    hours = row.payload.get("hours")
     return Job(
-        row.id, row.channel, recipient, Reply.from_payload(dict(row.payload)), row.attempts, last
+        row.id,
+        row.channel,
+        recipient,
+        Reply.from_payload(dict(row.payload)),
+        row.attempts,
+        last,
+        hours if isinstance(hours, dict) else None,
     )
+
+
+def opens_at(hours: dict[str, Any] | None, now: datetime) -> datetime | None:
+    """When a prompt kept to delivery hours may go, if not now (None: now is fine)."""
+    if not hours:
+        return None
+    try:
+        start = clock_time.fromisoformat(hours["start"])
+        end = clock_time.fromisoformat(hours["end"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed window never holds a message back
+    zone = calendar.zone_of(hours.get("region"))
+    opening = calendar.next_opening(now, zone, start, end)
+    return None if opening <= now else opening
+
+
+async def _keep_to_hours(session: Any, jobs: list[Job], now: datetime) -> list[Job]:
+    """Prompts outside their recipient's delivery hours go back to wait for the morning.
+
+    The scheduler writes prompts in delivery hours, but a retry after an outage or a long
+    queue could otherwise carry one into the night.
+    """
+    sendable: list[Job] = []
+    later: dict[datetime, list[int]] = {}
+    for job in jobs:
+        if (opening := opens_at(job.hours, now)) is None:
+            sendable.append(job)
+        else:
+            later.setdefault(opening, []).append(job.row_id)
+    for opening, row_ids in later.items():
+        await outbox.defer(session, row_ids, until=opening)
+    return sendable
 
 
 def _window_open(last_inbound: datetime | None, now: datetime) -> bool:

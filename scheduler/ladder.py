@@ -54,6 +54,13 @@ class Plan:
             delivery_end=settings.delivery_end,
         )
 
+    def hours(self) -> tuple[str, str]:
+        """Delivery hours as written into a deferred message: ("08:00", "18:00")."""
+        return (
+            self.delivery_start.isoformat(timespec="minutes"),
+            self.delivery_end.isoformat(timespec="minutes"),
+        )
+
     def zones(self, now: datetime, column: Any) -> Any:
         """SQL: the region of `column` is within delivery hours now."""
         open_now = calendar.open_zones(now, self.delivery_start, self.delivery_end)
@@ -130,7 +137,7 @@ async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> i
             mentor_at=None,
             updated_at=now,
         )
-        await _prompt(session, run, now, f"checkin:{today.isoformat()}", "checkin", checkin_reply)
+        await _prompt(session, run, now, plan, "checkin", checkin_reply)
     return claimed
 
 
@@ -142,8 +149,7 @@ async def reminders(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> 
     )
     if claimed := await store.claim(session, due, now=now, run=run):
         await store.move(session, run, rung="reminder", updated_at=now)
-        day = calendar.period_day(now).isoformat()
-        await _prompt(session, run, now, f"reminder:{day}", "reminder", reminder_reply)
+        await _prompt(session, run, now, plan, "reminder", reminder_reply)
     return claimed
 
 
@@ -198,6 +204,7 @@ async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> in
         zones=plan.zones(now, Mentor.region_code),
         render=f"{__name__}:digest",
         length=LIST_LENGTH,
+        hours=plan.hours(),
     )
 
 
@@ -215,6 +222,7 @@ async def weekly(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int
         zones=plan.zones(now, Mentor.region_code),
         render=f"{__name__}:weekly",
         length=LIST_LENGTH,
+        hours=plan.hours(),
     )
 
 
@@ -228,12 +236,15 @@ async def _prompt(
     session: AsyncSession,
     run: int,
     now: datetime,
-    key: str,
+    plan: Plan,
     kind: str,
     reply_to: Callable[[str], Reply],
 ) -> None:
-    """One prompt of `kind` (rendered later by `reply_to`) to the claimed households' chats."""
-    await store.prompt(session, run, now=now, key=key, render=f"{__name__}:{kind}")
+    """A prompt of `kind` (its words made later by the renderer of that name) to the claimed."""
+    key = f"{kind}:{calendar.period_day(now).isoformat()}"
+    await store.prompt(
+        session, run, now=now, key=key, render=f"{__name__}:{kind}", hours=plan.hours()
+    )
     choices = {}
     for locale in LOCALES:
         with use_locale(locale):

@@ -395,13 +395,37 @@ def _json_agg(session: AsyncSession, value: Any) -> Any:
     return (func.json_agg if is_postgres(session) else func.json_group_array)(value)
 
 
-def _deferred(session: AsyncSession, render: str, locale: Any, *args: tuple[str, Any]) -> Any:
-    """SQL: a deferred message's payload, `{"render", "locale", "args"}`."""
+Hours = tuple[str, str]  # delivery hours, "08:00" and "18:00", local to the recipient's region
+
+
+def _deferred(
+    session: AsyncSession,
+    render: str,
+    locale: Any,
+    *args: tuple[str, Any],
+    region: Any,
+    hours: Hours,
+) -> Any:
+    """SQL: a deferred message's payload, `{"render", "locale", "args", "hours"}`.
+
+    `hours` keeps the message to delivery hours in the recipient's region: a retry that
+    would land at night waits for the morning (bot/sender.py).
+    """
+    start, end = hours
     return _json_object(
         session,
         ("render", literal(render, String)),
         ("locale", locale),
         ("args", _json_object(session, *args)),
+        (
+            "hours",
+            _json_object(
+                session,
+                ("region", region),
+                ("start", literal(start, String)),
+                ("end", literal(end, String)),
+            ),
+        ),
     )
 
 
@@ -426,7 +450,9 @@ def _text(value: Any) -> Any:
     return cast(value, String)
 
 
-async def prompt(session: AsyncSession, run: int, *, now: datetime, key: str, render: str) -> None:
+async def prompt(
+    session: AsyncSession, run: int, *, now: datetime, key: str, render: str, hours: Hours
+) -> None:
     """One deferred prompt to every promptable chat of the households claimed under `run`."""
     ci = ChatIdentity
     at = literal(now, OutboxMessage.created_at.type)
@@ -435,7 +461,9 @@ async def prompt(session: AsyncSession, run: int, *, now: datetime, key: str, re
             ci.id,
             ci.channel,
             ci.external_id,
-            _deferred(session, render, ci.locale, ("name", HH.name)),
+            _deferred(
+                session, render, ci.locale, ("name", HH.name), region=HH.region_code, hours=hours
+            ),
             literal(f"ladder:{key}:") + _text(ci.household_id) + literal(":") + _text(ci.id),
             at,
             at,
@@ -479,6 +507,7 @@ async def mentor_lists(
     zones: ColumnElement[bool],
     render: str,
     length: int,
+    hours: Hours,
 ) -> int:
     """One deferred list per mentor in delivery hours with households on `rungs`, once per period.
 
@@ -521,6 +550,8 @@ async def mentor_lists(
         ("day", literal(day.isoformat(), String)),
         ("total", func.max(r.total)),
         ("page", _json_agg(session, line)),
+        region=Mentor.region_code,
+        hours=hours,
     )
     source = (
         select(
@@ -535,8 +566,9 @@ async def mentor_lists(
             literal(0),
         )
         .join(ranked, r.mentor_id == ci.mentor_id)
+        .join(Mentor, Mentor.id == ci.mentor_id)
         .where(r.n <= length, _promptable())
-        .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id)
+        .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id, Mentor.region_code)
     )
     stmt = _outbox_insert(session, source)
     return await _inserted(session, stmt, OutboxMessage.id)

@@ -105,3 +105,33 @@ async def test_a_message_whose_words_cannot_be_made_is_dead_and_blocks_nothing(
     # Staff reading the conversation see the words, or a mark where there are none.
     assert outbound_line(rows[ids[2]]).text.startswith("Halo Siti")
     assert outbound_line(rows[ids[0]]).text == "[?]"
+
+
+async def test_a_checkin_that_must_be_retried_waits_for_the_morning(harness: Harness) -> None:
+    h = harness
+    async with await h.session() as s:
+        await lf.enrolled(
+            s, h.rt.vault, n=1, name="Siti Aminah", mentor_id=None, user_id=INDONESIAN
+        )
+    evening = T0.replace(hour=9, minute=58)  # 17:58 WITA: the check-in is written in hours
+    h.now = evening
+    h.telegram.fail_next(429, "Too Many Requests: retry after 300", retry_after=300)
+    await run_tick(h.rt, evening)
+    assert len(h.telegram.sent(INDONESIAN)) == 1  # tried once, refused
+    # The retry falls due at 18:03, after hours: it waits, without counting an attempt.
+    for at in (evening + timedelta(minutes=7), T0.replace(hour=13)):  # 18:05 and 21:00 WITA
+        h.now = at
+        await run_tick(h.rt, at)
+        assert len(h.telegram.sent(INDONESIAN)) == 1
+    async with await h.session() as s:
+        row = await s.scalar(select(OutboxMessage))
+    assert row is not None and row.state == "pending" and row.attempts == 1
+    assert row.next_attempt_at == T0.replace(day=T0.day + 1, hour=0)  # 08:00 WITA tomorrow
+    morning = T0.replace(day=T0.day + 1, hour=0, minute=1)
+    h.now = morning
+    await run_tick(h.rt, morning)
+    tries = h.telegram.sent(INDONESIAN)
+    assert len(tries) == 2 and tries[1]["text"].startswith("Halo Siti")
+    async with await h.session() as s:
+        row = await s.scalar(select(OutboxMessage))
+    assert row is not None and row.state == "sent"
