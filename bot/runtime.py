@@ -18,6 +18,7 @@ from bot.inbox_writer import InboxWriter
 from bot.metrics import Metrics
 from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
+from scheduler import calendar
 from storage.crypto import NikVault
 from storage.db import Sessions, make_engine, make_sessions
 
@@ -104,6 +105,8 @@ def build_runtime(
     settings: Settings, *, clients: dict[str, ChannelClient] | None = None
 ) -> Runtime:
     """Wire the parts together; tests pass fake clients, production the real ones."""
+    if settings.holidays_file is not None:
+        calendar.use_holidays_file(settings.holidays_file)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     vault = NikVault(settings.secret_key, settings.data_key)

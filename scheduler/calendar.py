@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import false, func, or_, true
 from sqlalchemy.sql import ColumnElement
@@ -101,12 +102,51 @@ def zone_filter(region_code: ColumnElement[str], zones: Iterable[str]) -> Column
     return or_(*parts)
 
 
+_holidays_file = HOLIDAYS_FILE
+
+
+def use_holidays_file(path: Path) -> None:
+    """Read holidays from `path` (SINERGI_HOLIDAYS_FILE): this year's SKB before a release has it."""
+    global _holidays_file
+    _holidays_file = Path(path)
+    _holiday_years.cache_clear()
+    holidays.cache_clear()
+
+
+@cache
+def _holiday_years() -> dict[str, dict[str, Any]]:
+    """The data file's years: {"2026": {"status": "resmi", "days": {...}}, ...}."""
+    data = json.loads(_holidays_file.read_text(encoding="utf-8"))
+    return {key: year for key, year in data.items() if not key.startswith("_")}
+
+
 @cache
 def holidays() -> frozenset[date]:
     """National holidays and cuti bersama from the data file."""
-    data = json.loads(HOLIDAYS_FILE.read_text(encoding="utf-8"))
-    days = (day for key, year in data.items() if not key.startswith("_") for day in year["days"])
+    days = (day for year in _holiday_years().values() for day in year["days"])
     return frozenset(date.fromisoformat(day) for day in days)
+
+
+def holiday_warnings(today: date) -> list[str]:
+    """What an operator should fix: this year (and, from November, next year) not official.
+
+    A year missing from the file counts no holidays at all, so an escalation's SLA would fall
+    due on Idul Fitri; a year marked "perkiraan" (estimate) may be a day off.
+    """
+    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    known = _holiday_years()
+    warnings = []
+    for year in years:
+        status = known.get(str(year), {}).get("status")
+        if status is None:
+            warnings.append(
+                f"no holidays for {year} in {_holidays_file}: SLAs count them as working days"
+            )
+        elif status != "resmi":
+            warnings.append(
+                f"holidays for {year} in {_holidays_file} are {status}, not the signed SKB"
+            )
+    return warnings
 
 
 def is_working_day(day: date, off: frozenset[date] | None = None) -> bool:

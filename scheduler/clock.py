@@ -13,6 +13,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from scheduler import calendar
+
 log = logging.getLogger("sinergi.clock")
 
 # pg_try_advisory_lock key: "sinergi clock" as a stable 63-bit number.
@@ -83,6 +85,10 @@ class Clock:
 
     def start(self) -> None:
         """Beat now and then every `seconds`; a slow beat is never run twice at once."""
+        for warning in calendar.holiday_warnings(datetime.now(UTC).date()):
+            log.warning(
+                "%s (set SINERGI_HOLIDAYS_FILE or update scheduler/holidays_id.json)", warning
+            )
         self.scheduler.add_job(
             self.beat,
             IntervalTrigger(seconds=self.seconds),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
+from bot.runtime import build_runtime
 from scheduler import calendar
 
 START, END = time(8), time(18)
@@ -75,3 +79,34 @@ def test_holiday_file_covers_2026_and_2027() -> None:
     assert date(2027, 1, 1) in off and date(2027, 12, 25) in off
     assert not calendar.is_working_day(date(2026, 8, 17))
     assert calendar.is_working_day(date(2026, 8, 18))
+
+
+def test_an_operator_is_told_when_holidays_are_not_the_signed_list() -> None:
+    assert calendar.holiday_warnings(date(2026, 6, 1)) == []  # 2026 is the signed SKB
+    # From November, next year counts too: 2027 is still an estimate in the release.
+    (warning,) = calendar.holiday_warnings(date(2026, 11, 23))
+    assert "2027" in warning and "perkiraan" in warning
+    (missing,) = calendar.holiday_warnings(date(2028, 3, 1))
+    assert missing.startswith("no holidays for 2028")
+
+
+def test_the_signed_list_can_be_dropped_in_without_a_release(tmp_path: Path) -> None:
+    skb = tmp_path / "libur.json"
+    skb.write_text(
+        json.dumps({"2028": {"status": "resmi", "days": {"2028-03-02": "Hari libur"}}}),
+        encoding="utf-8",
+    )
+    try:
+        config = Settings(
+            database_url="sqlite+aiosqlite://",
+            data_dir=tmp_path,
+            secret_key="test-secret-key",
+            holidays_file=skb,
+        )
+        build_runtime(config, clients={})
+        assert calendar.holiday_warnings(date(2028, 3, 1)) == []
+        # Wednesday 1 March 2028 + 1 working day: Thursday is the holiday, so Friday.
+        assert calendar.add_working_days(date(2028, 3, 1), 1) == date(2028, 3, 3)
+    finally:
+        calendar.use_holidays_file(calendar.HOLIDAYS_FILE)
+    assert calendar.add_working_days(date(2028, 3, 1), 1) == date(2028, 3, 2)
