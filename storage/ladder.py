@@ -130,7 +130,7 @@ async def enroll(
         rows = (
             select(pe.household_id, pe.program, pe.status)
             .where(pe.updated_at > since)
-            .cte("recent")
+            .cte("recent", nesting=True)
             .prefix_with("MATERIALIZED")
         )
     new = (
@@ -153,7 +153,7 @@ async def enroll(
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
     )
-    return await _inserted(session, stmt, LS.household_id)
+    return await _inserted(session, stmt)
 
 
 def touched_since(since: datetime) -> Any:
@@ -340,9 +340,7 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
         "at_risk",
         "created_at",
     ]
-    stmt = _insert(session, es).from_select(cols, source).returning(es.id)
-    result = await session.execute(stmt)
-    return len(result.all())
+    return await _inserted(session, _insert(session, es).from_select(cols, source))
 
 
 # Escalation clock -----------------------------------------------------------------------------
@@ -571,7 +569,7 @@ async def mentor_lists(
         .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id, Mentor.region_code)
     )
     stmt = _outbox_insert(session, source)
-    return await _inserted(session, stmt, OutboxMessage.id)
+    return await _inserted(session, stmt)
 
 
 @dataclass(frozen=True)
@@ -634,16 +632,16 @@ def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
     return literal(f"ladder:{kind}:") + cast(mentor_id, String) + literal(f":{period}")
 
 
-async def _inserted(session: AsyncSession, stmt: Any, column: Any) -> int:
+async def _inserted(session: AsyncSession, stmt: Any) -> int:
     """Run an INSERT … SELECT; how many rows it added.
 
-    rowcount of INSERT … SELECT is -1 through SQLAlchemy on psycopg, so the rows are counted
-    from RETURNING (one small value each).
+    SQLAlchemy keeps rowcount only for UPDATE and DELETE unless asked (-1 on psycopg), and
+    RETURNING would bring every new row into memory just to count it.
     """
-    return len((await session.execute(stmt.returning(column))).all())
+    return _count(await session.execute(stmt.execution_options(preserve_rowcount=True)))
 
 
 def _count(result: Any) -> int:
-    """Rows an UPDATE touched."""
+    """Rows a statement touched."""
     # -1 means the driver does not know; the counts are for the summary line only.
     return max(0, int(getattr(result, "rowcount", 0) or 0))
