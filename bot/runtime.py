@@ -58,6 +58,10 @@ def rules_from(settings: Settings, vault: NikVault) -> Rules:
         max_text_length=settings.max_text_length,
         sla_working_days=settings.escalation_sla_working_days,
         graduation_reports_running=settings.graduation_reports_running,
+        delivery_hours=(
+            settings.delivery_start.isoformat(timespec="minutes"),
+            settings.delivery_end.isoformat(timespec="minutes"),
+        ),
     )
 
 

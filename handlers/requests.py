@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from bot.i18n import N_, _, long_date
-from bot.messages import Choice
+from bot.messages import Choice, Reply
 from handlers import menu
 from handlers.tables.training_topics import TRAINING_TOPICS, topic_by_key
 from handlers.turn import Turn
 from storage import requests
+from storage.crypto import mask_name
 from storage.models import Household, ServiceRequest
+from storage.notify import tell_mentor
 
 OBJECTION_TOPICS = {
     "data_salah": N_("My data is wrong"),
@@ -187,6 +189,7 @@ async def _file(turn: Turn, kind: str, topic: str | None, details: str | None) -
         now=turn.now,
     )
     if created:
+        await _tell_mentor(turn, household, row)
         text = _(
             "Your request is filed. Number: {reference}.\nWe will tell you here when it changes."
         ).format(reference=row.reference)
@@ -195,6 +198,32 @@ async def _file(turn: Turn, kind: str, topic: str | None, details: str | None) -
             reference=row.reference, state=requests.state_label(row)
         )
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
+
+
+async def _tell_mentor(turn: Turn, household: Household, row: ServiceRequest) -> None:
+    """The family's mentor hears of the new request once, in their delivery hours."""
+    if household.mentor_id is None:
+        return
+    start, end = turn.rules.delivery_hours
+    await tell_mentor(
+        turn.session,
+        household.mentor_id,
+        lambda: Reply(new_request_text(row, household)),
+        now=turn.now,
+        dedupe_key=f"request-new:{row.id}",
+        hours={"region": household.region_code, "start": start, "end": end},
+    )
+
+
+def new_request_text(row: ServiceRequest, household: Household) -> str:
+    """What the mentor reads: which family asked for what, and where to find it."""
+    text = _("New request {reference} from {name} (No. KK ending {kk}): {kind}.").format(
+        reference=row.reference,
+        name=mask_name(household.name),
+        kk=household.no_kk[-4:],
+        kind=_(requests.KIND_NAMES[row.kind]),
+    )
+    return text + "\n" + _("Type MENU and choose New reports and requests to see it.")
 
 
 async def show_list(turn: Turn) -> None:

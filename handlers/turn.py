@@ -27,6 +27,7 @@ class Rules:
     max_text_length: int = 4000
     sla_working_days: int = 5  # a mentor's hand-up to Dinsos is due in this many working days
     graduation_reports_running: int = 3  # reports in a row that make a business "berjalan"
+    delivery_hours: tuple[str, str] = ("08:00", "18:00")  # local; mentors are not woken at night
 
 
 @dataclass

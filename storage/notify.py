@@ -21,13 +21,20 @@ def tell_chats(
     *,
     now: datetime,
     dedupe_key: str | None = None,
+    hours: dict[str, str] | None = None,
 ) -> int:
-    """Queue `build()`, rendered in each chat's locale, to every chat; `:<chat id>` ends each key."""
+    """Queue `build()`, rendered in each chat's locale, to every chat; `:<chat id>` ends each key.
+
+    `hours` ({"region", "start", "end"}) keeps the message to delivery hours there: one
+    queued at night waits for the morning (bot/sender.py).
+    """
     for chat in chats:
         with use_locale(chat.locale):
-            reply = build()
+            payload = build().to_payload()
+        if hours:
+            payload["hours"] = hours
         key = f"{dedupe_key}:{chat.id}" if dedupe_key else None
-        outbox.enqueue(session, chat, reply.to_payload(), now=now, dedupe_key=key)
+        outbox.enqueue(session, chat, payload, now=now, dedupe_key=key)
     return len(chats)
 
 
@@ -54,7 +61,8 @@ async def tell_mentor(
     *,
     now: datetime,
     dedupe_key: str | None = None,
+    hours: dict[str, str] | None = None,
 ) -> int:
     """Queue `build()` to each reachable chat of the mentor; how many chats will hear it."""
     chats = await identities_of_mentor(session, mentor_id)
-    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
+    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key, hours=hours)

@@ -14,7 +14,15 @@ from storage import requests
 from storage.db import is_postgres, make_engine, make_sessions, unit_of_work
 from storage.models import Household, RequestEvent, ServiceRequest
 from tests import factories
-from tests.case_helpers import linked, menu_key, other_mentor_household, person_on, seed
+from tests.case_helpers import (
+    MENTOR_TELEGRAM_ID,
+    linked,
+    linked_mentor,
+    menu_key,
+    other_mentor_household,
+    person_on,
+    seed,
+)
 from tests.drivers import DRIVERS, Driver, TelegramDriver
 from tests.harness import Harness
 
@@ -434,3 +442,29 @@ def test_cli_command_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "KP-2611-0001: dirujuk" in result.output
     result = runner.invoke(app, ["request", "set", "KP-2611-0001", "diajukan"])
     assert result.exit_code == 1
+
+
+async def test_the_mentor_hears_of_a_new_request_but_not_at_night(harness: Harness) -> None:
+    h = harness
+    await seed(h, name="Siti Aminah")
+    await linked_mentor(h)
+    person = TelegramDriver(h)
+    await linked(person)
+    told = len(h.telegram.sent(MENTOR_TELEGRAM_ID))
+    await _ask_training(person)  # 10:00 WITA
+    news = [p["text"] for p in h.telegram.sent(MENTOR_TELEGRAM_ID)[told:]]
+    assert news == [
+        "Pengajuan baru PL-2611-0001 dari Siti A***** (No. KK akhiran 0001): Pelatihan.\n"
+        "Ketik MENU dan pilih Laporan & pengajuan baru untuk melihatnya."
+    ]
+    # At 21:00 WITA the family asks to join the cooperative: the mentor hears it at 08:00.
+    h.advance(hours=11)
+    said = await menu_key(person, "Ajukan permintaan")
+    said = await person.press(said[-1].key_of("koperasi"))
+    said = await person.press(said[-1].key_of("Ya, daftar"))
+    assert "KP-2611-0001" in said[-1].text
+    assert len(h.telegram.sent(MENTOR_TELEGRAM_ID)) == told + 1
+    h.advance(hours=11)  # 08:00 WITA
+    await h.work()
+    news = [p["text"] for p in h.telegram.sent(MENTOR_TELEGRAM_ID)[told + 1 :]]
+    assert len(news) == 1 and news[0].startswith("Pengajuan baru KP-2611-0001 dari Siti A*****")
