@@ -12,15 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler import ladder
 from scheduler.ladder import PLAN, Plan
+from storage import outbox
 from storage.db import Sessions, is_postgres, unit_of_work
 
 log = logging.getLogger("sinergi.scheduler")
 
 Job = Callable[[AsyncSession, datetime, Plan], Awaitable[int]]
 
+
+def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Job:
+    """A job of (session, now) from another module, counted as one when it returns nothing."""
+
+    async def run(session: AsyncSession, now: datetime, _plan: Plan) -> int:
+        result = await job(session, now)
+        return result if isinstance(result, int) else 0
+
+    return run
+
+
 # Order matters: contact resets before anything climbs; unreachable households go to their
 # mentor before a check-in could be tried; escalation timers run after new escalations.
 JOBS: list[tuple[str, Job]] = [
+    # Receipts that beat their send's record first: a bounced chat is unreachable before the ladder runs.
+    ("receipts", _plain(outbox.reconcile_receipts)),
     ("enrolled", ladder.enroll),
     ("reset", ladder.reset),
     ("unreachable", ladder.unreachable),
@@ -32,16 +46,6 @@ JOBS: list[tuple[str, Job]] = [
     ("digests", ladder.digests),
     ("weekly", ladder.weekly),
 ]
-
-
-def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Job:
-    """A job of (session, now) from another module, counted as one when it returns nothing."""
-
-    async def run(session: AsyncSession, now: datetime, _plan: Plan) -> int:
-        result = await job(session, now)
-        return result if isinstance(result, int) else 0
-
-    return run
 
 
 def extra_jobs() -> list[tuple[str, Job]]:

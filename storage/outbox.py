@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
-from storage.models import ChatIdentity, OutboxMessage
+from storage.models import ChatIdentity, OutboxMessage, PendingReceipt
+
+log = logging.getLogger("sinergi.outbox")
 
 CLAIMABLE = ("pending", "retry")
 
@@ -225,12 +228,50 @@ async def apply_receipt(
             )
         )
     )
+    if not rows:
+        # Meta can answer faster than the sender commits the wamid: keep it for the next tick.
+        session.add(
+            PendingReceipt(
+                channel=channel,
+                external_message_id=external_message_id[:128],
+                status=status[:16],
+                outcome=outcome,
+                error=(error or "")[:200] or None,
+                received_at=now,
+            )
+        )
     for row in rows:
         if RECEIPT_RANK.get(status, 0) < RECEIPT_RANK.get(row.receipt or "", 0):
             continue  # receipts arrive out of order: "read" is not undone by a late "delivered"
         row.receipt = status[:16]
         if status == "failed":
             await _failed(session, row, now=now, outcome=outcome, error=error, retry_at=retry_at)
+    return len(rows)
+
+
+async def reconcile_receipts(
+    session: AsyncSession, now: datetime, *, keep: timedelta = timedelta(days=1), limit: int = 500
+) -> int:
+    """Receipts that came before their send was recorded are applied now; a day on, dropped."""
+    pr, om = PendingReceipt, OutboxMessage
+    known = exists().where(
+        om.channel == pr.channel, om.external_message_id == pr.external_message_id
+    )
+    rows = list(await session.scalars(select(pr).where(known).order_by(pr.id).limit(limit)))
+    for row in rows:
+        await apply_receipt(
+            session,
+            channel=row.channel,
+            external_message_id=row.external_message_id,
+            status=row.status,
+            now=now,
+            outcome=row.outcome,
+            error=row.error,
+        )
+        await session.delete(row)
+    result = await session.execute(delete(pr).where(pr.received_at < now - keep))
+    if dropped := int(getattr(result, "rowcount", 0) or 0):
+        log.info("dropped %d receipts for messages never recorded", dropped)
     return len(rows)
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.channels import whatsapp
+from bot.commands.tick import run_tick
 from storage import outbox
-from storage.models import ChatIdentity, InboxUpdate, OutboxMessage
+from storage.models import ChatIdentity, InboxUpdate, OutboxMessage, PendingReceipt
 from tests import factories
 from tests.conftest import PAYLOADS
 from tests.drivers import WhatsAppDriver, post_whatsapp
@@ -226,6 +227,45 @@ async def test_failed_rate_limit_receipt_sends_the_message_again_once(harness: H
     await harness.work()
     await harness.work()
     assert len(harness.whatsapp.sent("6281300000001")) == 2  # the first try, then once more
+
+
+async def test_a_receipt_that_beats_the_send_record_is_applied_by_the_next_tick(
+    harness: Harness,
+) -> None:
+    h = harness
+    _person, row = await _one_sent_message(h)
+    async with await h.session() as s:  # as if Meta answered before the sender's commit
+        fresh = await s.get(OutboxMessage, row.id)
+        assert fresh is not None
+        fresh.external_message_id = None
+    await _post_status(h, row.external_message_id or "", "failed", code=131026)
+    assert await _count(h, PendingReceipt) == 1
+    async with await h.session() as s:  # the sender's record commits
+        fresh = await s.get(OutboxMessage, row.id)
+        assert fresh is not None
+        fresh.external_message_id = row.external_message_id
+    h.advance(minutes=1)
+    await run_tick(h.rt, h.now)
+    async with await h.session() as s:
+        fresh = await s.get(OutboxMessage, row.id)
+        identity = await s.scalar(select(ChatIdentity))
+    assert fresh is not None and fresh.state == "failed" and fresh.receipt == "failed"
+    assert identity is not None and identity.unreachable_at is not None
+    assert await _count(h, PendingReceipt) == 0
+
+
+async def test_a_receipt_for_a_message_never_recorded_is_dropped_after_a_day(
+    harness: Harness,
+) -> None:
+    h = harness
+    await _one_sent_message(h)
+    await _post_status(h, "wamid.NEVER-OURS", "delivered")
+    h.advance(hours=2)
+    await run_tick(h.rt, h.now)
+    assert await _count(h, PendingReceipt) == 1  # still waiting for its send
+    h.advance(days=1)
+    await run_tick(h.rt, h.now)
+    assert await _count(h, PendingReceipt) == 0
 
 
 # Kinds of messages ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from storage.models.chat import (
     LinkAttempt,
     LinkCode,
     OutboxMessage,
+    PendingReceipt,
 )
 from storage.models.graduation import (
     GraduationStage,
@@ -48,6 +49,7 @@ __all__ = [
     "LoginFailure",
     "Mentor",
     "OutboxMessage",
+    "PendingReceipt",
     "ProgramEnrollment",
     "Referral",
     "Region",

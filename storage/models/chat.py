@@ -128,6 +128,19 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class PendingReceipt(Base):
+    """A platform receipt that came before its send was recorded; applied by the next tick (kept a day)."""
+
+    __tablename__ = "pending_receipts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_message_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 Index("ix_link_attempts_chat", LinkAttempt.identity_id, LinkAttempt.at)
 Index("ix_link_attempts_nik", LinkAttempt.nik_hash, LinkAttempt.at)
 Index("ix_inbox_pending", InboxUpdate.state, InboxUpdate.chat_key, InboxUpdate.id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:47:23.163440
+Create Date: 2026-11-23 14:38:24.511279
 """
 
 from __future__ import annotations
@@ -67,6 +67,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('mentors', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_mentors_region_code'), ['region_code'], unique=False)
+
+    op.create_table('pending_receipts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('external_message_id', sa.String(length=128), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=32), nullable=True),
+    sa.Column('error', sa.String(length=200), nullable=True),
+    sa.Column('received_at', storage.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_receipts'))
+    )
+    with op.batch_alter_table('pending_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_receipts_external_message_id'), ['external_message_id'], unique=False)
 
     op.create_table('regions',
     sa.Column('code', sa.String(length=10), nullable=False),
@@ -629,6 +642,10 @@ def downgrade() -> None:
     op.drop_table('households')
     op.drop_table('staff_users')
     op.drop_table('regions')
+    with op.batch_alter_table('pending_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_receipts_external_message_id'))
+
+    op.drop_table('pending_receipts')
     with op.batch_alter_table('mentors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_mentors_region_code'))
 
