@@ -252,3 +252,35 @@ async def test_half_finished_report_is_saved_partial_after_48_hours(harness: Har
     assert len(alerts) == 1 and "usaha tutup" in alerts[0]
     said = await person.text("RIWAYAT")
     assert "Tutup" in said[-1].text and "(belum selesai)" in said[-1].text
+
+
+async def test_a_half_finished_report_with_falling_omzet_alerts_the_mentor(
+    harness: Harness,
+) -> None:
+    h = harness
+    await seed(h)
+    mentor = await linked_mentor(h)
+    person = TelegramDriver(h)
+    await linked(person)
+    for months_back, omzet in ((2, "3 juta"), (1, "2 juta")):
+        h.now = T0 - timedelta(days=31 * months_back)
+        await _report(person, omzet=omzet, problem="Tidak ada masalah")
+    h.now = T0
+    said = await menu_key(person, "Lapor usaha")
+    said = await person.press(said[-1].key_of("Berjalan"))
+    await person.text("1 juta")  # and the family stops there
+    seen = len(h.telegram_said(mentor.user_id))
+    h.advance(hours=48)
+    async with await h.session() as s:
+        assert await close_stale_reports(s, h.now) == 1
+    async with await h.session() as s:
+        assert await close_stale_reports(s, h.now) == 0  # checked once
+    await h.work()
+    rows = await _reports(h)
+    assert [(r.status, r.omzet, r.flags) for r in rows][-1] == (
+        "partial",
+        1_000_000,
+        ["omzet_turun"],
+    )
+    told = h.telegram_said(mentor.user_id, seen)
+    assert len(told) == 1 and "omzet turun dua laporan berturut-turut" in told[0].text
