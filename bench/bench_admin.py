@@ -121,19 +121,19 @@ async def _measure(backend: str, url: str, prefix: str) -> list[dict[str, Any]]:
         (
             "escalation queue, page 1",
             "/admin/escalations",
-            q._queue_query(scope, flt, scope.staff_id, NOW).limit(q.PAGE_SIZE),
+            q.queue_ids(scope, flt, scope.staff_id, NOW).limit(q.PAGE_SIZE),
         ),
         (
             "escalation queue, page 100",
             "/admin/escalations?page=100",
-            q._queue_query(scope, flt, scope.staff_id, NOW)
+            q.queue_ids(scope, flt, scope.staff_id, NOW)
             .limit(q.PAGE_SIZE)
             .offset(99 * q.PAGE_SIZE),
         ),
         (
             "escalation queue, breached",
             "/admin/escalations?sla=breached",
-            q._queue_query(scope, q.QueueFilter(sla="breached"), scope.staff_id, NOW).limit(
+            q.queue_ids(scope, q.QueueFilter(sla="breached"), scope.staff_id, NOW).limit(
                 q.PAGE_SIZE
             ),
         ),

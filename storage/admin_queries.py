@@ -254,15 +254,13 @@ class QueueFilter:
     assignee: str = ""  # "", "me", "none" or a staff id
 
 
-def _queue_query(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select:
-    """The filtered, scoped queue, most urgent first."""
-    query = scoped(
-        select(Escalation, Household, StaffUser.username)
-        .join(Household, Household.id == Escalation.household_id)
-        .outerjoin(StaffUser, StaffUser.id == Escalation.assignee_id),
-        scope,
-        Escalation.region_code,
-    )
+def queue_ids(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select:
+    """The filtered, scoped queue's escalation ids, most urgent first.
+
+    Escalations alone: sorting a kabupaten's queue touches only their narrow index rows, and the
+    households and assignees are joined for the one page shown, not for the whole queue.
+    """
+    query = scoped(select(Escalation.id), scope, Escalation.region_code)
     query = query.where(
         Escalation.state.in_(OPEN_STATES) if flt.state == "open" else Escalation.state == flt.state
     )
@@ -292,7 +290,17 @@ async def escalation_queue(
     page: int = 1,
 ) -> Page:
     """One page of the queue: (Escalation, Household, assignee username) rows."""
-    return await paged(session, _queue_query(scope, flt, staff_id, now), page, scalars=False)
+    ids_page = await paged(session, queue_ids(scope, flt, staff_id, now), page)
+    if not ids_page.rows:
+        return ids_page
+    rows = await session.execute(
+        select(Escalation, Household, StaffUser.username)
+        .join(Household, Household.id == Escalation.household_id)
+        .outerjoin(StaffUser, StaffUser.id == Escalation.assignee_id)
+        .where(Escalation.id.in_(ids_page.rows))
+        .order_by(Escalation.sla_due, Escalation.id)
+    )
+    return Page(list(rows.all()), ids_page.total, ids_page.page)
 
 
 async def escalation(session: AsyncSession, scope: Scope, escalation_id: int) -> Escalation:
