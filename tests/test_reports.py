@@ -193,8 +193,8 @@ async def test_a_closed_business_alerts_the_mentor_at_once(harness: Harness) -> 
     assert "Siti A***** R*****" in alert and "+6281300000001" in alert
 
 
-async def test_omzet_falling_twice_in_a_row_is_flagged(harness: Harness) -> None:
-    h = harness
+async def _two_months_of_falling_omzet(h: Harness) -> tuple[TelegramDriver, TelegramDriver]:
+    """A linked mentor and family whose last two reports said 3 and then 2 million; now T0."""
     await seed(h)
     mentor = await linked_mentor(h)
     person = TelegramDriver(h)
@@ -203,6 +203,12 @@ async def test_omzet_falling_twice_in_a_row_is_flagged(harness: Harness) -> None
         h.now = T0 - timedelta(days=31 * months_back)
         await _report(person, omzet=omzet, problem="Tidak ada masalah")
     h.now = T0
+    return mentor, person
+
+
+async def test_omzet_falling_twice_in_a_row_is_flagged(harness: Harness) -> None:
+    h = harness
+    mentor, person = await _two_months_of_falling_omzet(h)
     seen = len(h.telegram_said(mentor.user_id))
     said = await _report(person, omzet="2jt", problem="Tidak ada masalah")
     assert "Pendamping" not in said[-1].text  # equal is not a fall
@@ -258,14 +264,7 @@ async def test_a_half_finished_report_with_falling_omzet_alerts_the_mentor(
     harness: Harness,
 ) -> None:
     h = harness
-    await seed(h)
-    mentor = await linked_mentor(h)
-    person = TelegramDriver(h)
-    await linked(person)
-    for months_back, omzet in ((2, "3 juta"), (1, "2 juta")):
-        h.now = T0 - timedelta(days=31 * months_back)
-        await _report(person, omzet=omzet, problem="Tidak ada masalah")
-    h.now = T0
+    mentor, person = await _two_months_of_falling_omzet(h)
     said = await menu_key(person, "Lapor usaha")
     said = await person.press(said[-1].key_of("Berjalan"))
     await person.text("1 juta")  # and the family stops there
