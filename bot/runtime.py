@@ -19,6 +19,7 @@ from bot.metrics import Metrics
 from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
 from scheduler import calendar
+from scheduler.ladder import Plan
 from storage.crypto import NikVault
 from storage.db import Sessions, make_engine, make_sessions
 
@@ -58,10 +59,7 @@ def rules_from(settings: Settings, vault: NikVault) -> Rules:
         max_text_length=settings.max_text_length,
         sla_working_days=settings.escalation_sla_working_days,
         graduation_reports_running=settings.graduation_reports_running,
-        delivery_hours=(
-            settings.delivery_start.isoformat(timespec="minutes"),
-            settings.delivery_end.isoformat(timespec="minutes"),
-        ),
+        delivery_hours=Plan.from_settings(settings).hours(),
     )
 
 

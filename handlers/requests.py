@@ -7,7 +7,7 @@ from bot.messages import Choice, Reply
 from handlers import menu
 from handlers.tables.training_topics import TRAINING_TOPICS, topic_by_key
 from handlers.turn import Turn
-from storage import requests
+from storage import outbox, requests
 from storage.crypto import mask_name
 from storage.models import Household, ServiceRequest
 from storage.notify import tell_mentor
@@ -204,14 +204,13 @@ async def _tell_mentor(turn: Turn, household: Household, row: ServiceRequest) ->
     """The family's mentor hears of the new request once, in their delivery hours."""
     if household.mentor_id is None:
         return
-    start, end = turn.rules.delivery_hours
     await tell_mentor(
         turn.session,
         household.mentor_id,
         lambda: Reply(new_request_text(row, household)),
         now=turn.now,
         dedupe_key=f"request-new:{row.id}",
-        hours={"region": household.region_code, "start": start, "end": end},
+        hours=outbox.within_hours(household.region_code, turn.rules.delivery_hours),
     )
 
 

@@ -471,34 +471,28 @@ class HouseholdView:
     viewers: list[tuple[str, datetime]] = field(default_factory=list)
 
 
+async def _latest(
+    session: AsyncSession, model: Any, household_id: int, newest: Any, limit: int
+) -> list[Any]:
+    """The household's last `limit` rows of `model`, newest first (an index lookup)."""
+    return list(
+        await session.scalars(
+            select(model)
+            .where(model.household_id == household_id)
+            .order_by(newest.desc())
+            .limit(limit)
+        )
+    )
+
+
 async def household_view(session: AsyncSession, scope: Scope, household_id: int) -> HouseholdView:
     """The household page's data (bounded lists, each an index lookup)."""
     hh = await household(session, scope, household_id)
     mentor = await session.get(Mentor, hh.mentor_id) if hh.mentor_id else None
-    programs = await session.scalars(
-        select(ProgramEnrollment)
-        .where(ProgramEnrollment.household_id == hh.id)
-        .order_by(ProgramEnrollment.as_of.desc())
-        .limit(50)
-    )
-    reqs = await session.scalars(
-        select(ServiceRequest)
-        .where(ServiceRequest.household_id == hh.id)
-        .order_by(ServiceRequest.created_at.desc())
-        .limit(50)
-    )
-    reports = await session.scalars(
-        select(ProgressReport)
-        .where(ProgressReport.household_id == hh.id)
-        .order_by(ProgressReport.period.desc())
-        .limit(24)
-    )
-    escs = await session.scalars(
-        select(Escalation)
-        .where(Escalation.household_id == hh.id)
-        .order_by(Escalation.created_at.desc())
-        .limit(20)
-    )
+    programs = await _latest(session, ProgramEnrollment, hh.id, ProgramEnrollment.as_of, 50)
+    reqs = await _latest(session, ServiceRequest, hh.id, ServiceRequest.created_at, 50)
+    reports = await _latest(session, ProgressReport, hh.id, ProgressReport.period, 24)
+    escs = await _latest(session, Escalation, hh.id, Escalation.created_at, 20)
     idents = await session.scalars(
         select(ChatIdentity).where(ChatIdentity.household_id == hh.id).limit(10)
     )
@@ -512,11 +506,11 @@ async def household_view(session: AsyncSession, scope: Scope, household_id: int)
     return HouseholdView(
         hh,
         mentor,
-        list(programs),
-        list(reqs),
-        list(reports),
+        programs,
+        reqs,
+        reports,
         await session.get(LadderState, hh.id),
-        list(escs),
+        escs,
         list(idents),
         [(a, t) for a, t in viewers],
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEvent
+from storage.models import AuditEvent, Household
 
 
 def record(
@@ -30,4 +30,25 @@ def record(
             region_code=region_code,
             detail=detail,
         )
+    )
+
+
+def record_on(
+    session: AsyncSession,
+    household: Household,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """An audit event about one household, filed under the household's own region."""
+    record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        household_id=household.id,
+        region_code=household.region_code,
+        **detail,
     )

@@ -42,6 +42,16 @@ def enqueue(
     return row
 
 
+def within_hours(region_code: str, hours: tuple[str, str]) -> dict[str, str]:
+    """A payload's `hours`: keep the message to ("08:00", "18:00") local to this region.
+
+    The sender holds such a message until the next opening (bot/sender.py); the ladder writes
+    the same keys in SQL (storage/ladder.py).
+    """
+    start, end = hours
+    return {"region": region_code, "start": start, "end": end}
+
+
 async def enqueue_once(
     session: AsyncSession,
     identity: ChatIdentity,

@@ -13,6 +13,7 @@ from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import now_of, render
 from storage import admin_queries as q
 from storage import audit
+from storage import escalations as cases
 from storage.db import unit_of_work
 from storage.models import Household
 from storage.notify import tell_household
@@ -163,8 +164,6 @@ async def resolve(
     request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, outcome: str = Form("")
 ) -> Response:
     """Close the case with what was done; the household starts a fresh month on the ladder."""
-    from storage import escalations as cases  # the ladder engineer's escalation store
-
     if not outcome.strip():
         raise HTTPException(400, "outcome required")
     now = now_of(request)

@@ -112,13 +112,12 @@ async def household_path(
             )
         )
         refs = await referrals.of_household(session, household.id)
-        audit.record(
+        audit.record_on(
             session,
+            household,
             actor=staff.username,
             action="graduation.view",
             now=now_of(request),
-            household_id=household.id,
-            region_code=household.region_code,
         )
     rules = Rules.from_settings(rt.settings)
     return render(
@@ -186,13 +185,12 @@ async def confirm(
             )
         except graduation.StageError:
             return _back(household_id, "error")
-        audit.record(
+        audit.record_on(
             session,
+            household,
             actor=staff.username,
             action="graduation.mandiri",
             now=now,
-            household_id=household.id,
-            region_code=household.region_code,
         )
     return _back(household_id, "mandiri")
 
@@ -204,13 +202,12 @@ async def clear(request: Request, rt: Rt, staff: CheckedStaff, household_id: int
     async with unit_of_work(rt.sessions) as session:
         household = await _scoped(session, staff, household_id)
         await graduation.clear_risk(session, staff.scope, household.id, now=now)
-        audit.record(
+        audit.record_on(
             session,
+            household,
             actor=staff.username,
             action="graduation.clear_risk",
             now=now,
-            household_id=household.id,
-            region_code=household.region_code,
         )
     return _back(household_id, "cleared")
 
@@ -240,13 +237,12 @@ async def refer(
             )
         except referrals.ReferralError:
             return _back(household_id, "error")
-        audit.record(
+        audit.record_on(
             session,
+            household,
             actor=staff.username,
             action="referral.create",
             now=now,
-            household_id=household.id,
-            region_code=household.region_code,
             office=row.office,
         )
     return _back(household_id, "referred")
@@ -277,13 +273,12 @@ async def move_referral(
             await referrals.move(session, staff.scope, found.id, state, now=now, note=note)
         except referrals.ReferralError:
             return _back(household_id, "error")
-        audit.record(
+        audit.record_on(
             session,
+            household,
             actor=staff.username,
             action="referral.move",
             now=now,
-            household_id=household.id,
-            region_code=household.region_code,
             state=state,
         )
     return _back(household_id, "moved")

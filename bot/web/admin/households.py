@@ -154,13 +154,12 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: in
         except q.NotFound:
             raise HTTPException(404) from None
         inbound, outbound = await q.timeline(session, view.identities)
-        audit.record(
+        audit.record_on(
             session,
+            view.household,
             actor=staff.username,
             action="household.view",
             now=now,
-            household_id=view.household.id,
-            region_code=view.household.region_code,
         )
     months = sorted({r.period for r in view.reports})[-12:]
     omzet = [
