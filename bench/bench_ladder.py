@@ -34,9 +34,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import dbs, gen
-from bot.i18n import LOCALES, translations
-from scheduler import calendar, jobs
+from locales.i18n import LOCALES, translations
 from scheduler.ladder import MARK_MARGIN, Plan
+from storage import calendar, jobs
 from storage.db import make_engine, make_sessions
 
 SIZES = [int(n) for n in os.environ.get("SINERGI_BENCH_LADDER_SIZES", "100000,1000000").split(",")]

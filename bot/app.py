@@ -11,7 +11,9 @@ from fastapi import FastAPI
 
 from bot import workers
 from bot.runtime import Runtime
-from bot.web import admin, health, webhooks, whatsapp
+from bot.web import admin, health
+from bot.web.webhooks import telegram as telegram_webhook
+from bot.web.webhooks import whatsapp as whatsapp_webhook
 from scheduler.clock import Clock
 
 
@@ -38,7 +40,7 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
         title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.runtime = rt
-    for router in (webhooks.router, whatsapp.router, health.router):
+    for router in (telegram_webhook.router, whatsapp_webhook.router, health.router):
         app.include_router(router)
     admin.install(app)
     return app

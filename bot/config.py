@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     referral_overdue_days: int = 14
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
-    # This year's holidays (SKB 3 Menteri) when the release's scheduler/holidays_id.json lacks them.
+    # This year's holidays (SKB 3 Menteri) when the release's storage/holidays_id.json lacks them.
     holidays_file: Path | None = None
 
     # How often the graduation and relapse sweeps run (the clock ticks every minute).

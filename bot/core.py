@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import _, use_locale
 from bot.messages import Inbound, Reply
 from handlers import common, menu, start, status
 from handlers.routes import ACTIONS, JOURNEYS, MEDIA_JOURNEYS, TYPED_KEYWORDS
 from handlers.turn import Rules, Turn
+from locales.i18n import _, use_locale
 from storage import identities, outbox
 
 # Typed at any step, in any letter case (INTERFACES.md, "Conversation").

@@ -154,7 +154,7 @@ def renders(name: str) -> Callable[[Renderer], Renderer]:
 
 def render_deferred(data: dict[str, Any]) -> Reply:
     """The Reply a deferred message stands for, in the locale it was written for."""
-    from bot.i18n import use_locale  # bot.i18n loads Babel catalogs; keep this module light
+    from locales.i18n import use_locale  # locales.i18n loads Babel catalogs; keep this module light
 
     name = str(data.get("render", ""))
     module = name.split(":", 1)[0]

@@ -18,8 +18,8 @@ from bot.inbox_writer import InboxWriter
 from bot.metrics import Metrics
 from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
-from scheduler import calendar
 from scheduler.ladder import Plan
+from storage import calendar
 from storage.crypto import NikVault
 from storage.db import Sessions, make_engine, make_sessions
 

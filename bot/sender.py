@@ -22,8 +22,7 @@ from bot.channels.base import ChannelClient, SendResult
 from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
-from scheduler import calendar
-from storage import outbox
+from storage import calendar, outbox
 from storage.db import Sessions, unit_of_work
 from storage.models import OutboxMessage
 

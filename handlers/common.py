@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.i18n import _, use_locale
 from bot.messages import Choice
 from handlers import menu
 from handlers.turn import Turn
+from locales.i18n import _, use_locale
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.i18n import _
 from bot.messages import Choice
 from handlers import menu
 from handlers.turn import Turn
+from locales.i18n import _
 from storage import audit, links
 from storage.crypto import mask_name
 from storage.models import ChatIdentity, Household

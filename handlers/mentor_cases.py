@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.i18n import _
 from bot.messages import Choice
 from handlers import menu
 from handlers.reports import month_label
 from handlers.requests import describe as describe_request
 from handlers.turn import Turn
+from locales.i18n import _
 from storage import reports, requests, visits
 from storage.models import Household
 

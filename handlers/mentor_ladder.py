@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.i18n import _, long_date
 from bot.messages import Choice
 from handlers import mentor_cases, menu
 from handlers.turn import Turn
-from scheduler import calendar
-from storage import escalations, ladder, visits
+from locales.i18n import _, long_date
+from storage import calendar, escalations, ladder, visits
 from storage.models import Household
 
 PAGE = 8  # a WhatsApp list holds 10 rows: 8 families, "next" and "back"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.i18n import _
 from bot.messages import Choice
 from handlers.turn import Turn
+from locales.i18n import _
 
 Begin = Callable[[Turn], Awaitable[None]]
 

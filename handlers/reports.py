@@ -11,11 +11,11 @@ from typing import Any
 
 from babel.dates import format_date
 
-from bot.i18n import _, current_locale, rupiah
 from bot.messages import Choice
 from handlers import menu
 from handlers.money import parse_rupiah
 from handlers.turn import Turn
+from locales.i18n import _, current_locale, rupiah
 from storage import media, reports
 from storage.models import Household
 

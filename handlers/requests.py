@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, _, long_date
 from bot.messages import Choice, Reply
 from handlers import menu
 from handlers.tables.training_topics import TRAINING_TOPICS, topic_by_key
 from handlers.turn import Turn
+from locales.i18n import N_, _, long_date
 from storage import outbox, requests
 from storage.crypto import mask_name
 from storage.models import Household, ServiceRequest

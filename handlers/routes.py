@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.i18n import N_
 from handlers import (
     common,
-    journey,
+    graduation,
     mentor,
     mentor_cases,
-    mentor_journey,
+    mentor_graduation,
     mentor_ladder,
     menu,
     reports,
@@ -20,6 +19,7 @@ from handlers import (
 )
 from handlers.menu import MenuItem
 from handlers.turn import Turn
+from locales.i18n import N_
 
 Step = Callable[[Turn], Awaitable[None]]
 
@@ -34,7 +34,7 @@ JOURNEYS: dict[str, Step] = {
     "report": reports.step,
     "visit": mentor_cases.visit_step,
     "handoff": mentor_ladder.handoff_step,
-    "mentor_journey": mentor_journey.step,
+    "mentor_journey": mentor_graduation.step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -45,7 +45,7 @@ TYPED_KEYWORDS: dict[str, Step] = {
     "riwayat": reports.history,
     "status pengajuan": requests.show_list,
     "pengajuan": requests.show_list,
-    "perjalanan usaha": journey.show,
+    "perjalanan usaha": graduation.show,
     "lapor": reports.begin,
 }
 
@@ -54,7 +54,7 @@ HOUSEHOLD_MENU = [
     MenuItem("request", N_("Make a request"), requests.begin),
     MenuItem("report", N_("Business report"), reports.begin),
     MenuItem("history", N_("My reports"), reports.history),
-    MenuItem("journey", N_("My business journey"), journey.show),
+    MenuItem("journey", N_("My business journey"), graduation.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
@@ -66,7 +66,7 @@ MENTOR_MENU = [
     MenuItem("visit", N_("Record a visit"), mentor_cases.begin_visit),
     MenuItem("silent", N_("Who has not reported"), mentor_ladder.silent),
     MenuItem("handoff", N_("Hand a family to Dinsos"), mentor_ladder.begin_handoff),
-    MenuItem("stages", N_("Families' business stages"), mentor_journey.show),
+    MenuItem("stages", N_("Families' business stages"), mentor_graduation.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]

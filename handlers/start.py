@@ -6,10 +6,10 @@ roster are offered the link at once; everyone else picks one of the three ways.
 
 from __future__ import annotations
 
-from bot.i18n import _
 from bot.messages import Choice, Reply
 from handlers import common, menu
 from handlers.turn import Turn
+from locales.i18n import _
 from storage import audit, households, identities, links
 from storage.crypto import mask_name
 from storage.models import Household

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import N_, _, long_date, rupiah
 from handlers.turn import Turn
+from locales.i18n import N_, _, long_date, rupiah
 from storage import households
 from storage.crypto import mask_name
 from storage.models import Mentor, ProgramEnrollment

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import use_locale
 from bot.messages import Choice, Inbound, Reply
+from locales.i18n import use_locale
 from storage.crypto import NikVault
 from storage.models import ChatIdentity, Conversation, Household, Mentor
 

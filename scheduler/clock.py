@@ -13,7 +13,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from scheduler import calendar
+from storage import calendar
 
 log = logging.getLogger("sinergi.clock")
 
@@ -87,7 +87,7 @@ class Clock:
         """Beat now and then every `seconds`; a slow beat is never run twice at once."""
         for warning in calendar.holiday_warnings(datetime.now(UTC).date()):
             log.warning(
-                "%s (set SINERGI_HOLIDAYS_FILE or update scheduler/holidays_id.json)", warning
+                "%s (set SINERGI_HOLIDAYS_FILE or update storage/holidays_id.json)", warning
             )
         self.scheduler.add_job(
             self.beat,

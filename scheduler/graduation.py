@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from bot.i18n import _, use_locale
 from bot.messages import Choice, Reply
+from locales.i18n import _, use_locale
 from storage import identities, outbox
 from storage.crypto import mask_name
 from storage.db import Sessions, unit_of_work

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import DEFAULT_LOCALE, LOCALES, _, long_date, use_locale
 from bot.messages import Choice, Reply, renders
-from scheduler import calendar
+from locales.i18n import DEFAULT_LOCALE, LOCALES, _, long_date, use_locale
+from storage import calendar
 from storage import jobs as jobs_store
 from storage import ladder as store
 from storage.models import Household, LadderState, Mentor

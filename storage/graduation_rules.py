@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.i18n import N_
+from locales.i18n import N_
 
 STAGES = (
     "penerima_bansos",

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import use_locale
 from bot.messages import Reply
+from locales.i18n import use_locale
 from storage import outbox
 from storage.identities import identities_of_household, identities_of_mentor
 from storage.models import ChatIdentity

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, long_date
 from bot.messages import Reply
+from locales.i18n import N_, _, long_date
 from storage.admin_queries import Page, paged
 from storage.graduation import office_day
 from storage.models import Household, Referral

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, rupiah
 from bot.messages import Reply
+from locales.i18n import N_, _, rupiah
 from storage.crypto import mask_name
 from storage.models import Household, MentorVisit, ProgressReport
 from storage.notify import tell_mentor

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _
 from bot.messages import Reply
+from locales.i18n import N_, _
 from storage.models import Household, RequestEvent, ServiceRequest
 from storage.notify import tell_household
 

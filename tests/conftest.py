@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 
 PG_URL = os.environ.get("SINERGI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
-PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "payloads"
-if not PAYLOADS.exists():  # a clone beside shared/, or shared/ inside the repo's parent
-    PAYLOADS = Path(__file__).resolve().parents[1].parent / "shared" / "payloads"
-# The app secret of the real signed capture in shared/payloads (already reset by its owner).
+# Real webhook bodies from public sources, kept in the repository (tests/fixtures/payloads/SOURCES.md).
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
+# The app secret of the real signed capture in tests/fixtures/payloads (already reset by its owner).
 WHATSAPP_APP_SECRET = "1222e786b144d0e85b9f365372d93676"
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 WITA, a Monday
 

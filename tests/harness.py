@@ -15,7 +15,7 @@ from bot.channels.telegram import TelegramClient
 from bot.config import Settings
 from bot.messages import Reply
 from bot.runtime import Runtime, build_runtime, whatsapp_client
-from bot.web.webhooks import store_update
+from bot.web.webhooks.store import store_update
 from storage.db import unit_of_work
 from tests.conftest import PAYLOADS, T0
 from tests.fakes.clock import VirtualPace
@@ -101,7 +101,7 @@ class Harness:
     # Telegram -----------------------------------------------------------------------------
 
     def telegram_update(self, user_id: int, **message: Any) -> dict[str, Any]:
-        """A message update shaped like the real capture in shared/payloads."""
+        """A message update shaped like the real capture in tests/fixtures/payloads."""
         update = json.loads((PAYLOADS / "telegram_message_text_start_command.json").read_text())
         self.next_update_id += 1
         update["update_id"] = self.next_update_id
@@ -115,7 +115,7 @@ class Harness:
         return update
 
     def telegram_callback(self, user_id: int, data: str) -> dict[str, Any]:
-        """A button press shaped like the real capture in shared/payloads."""
+        """A button press shaped like the real capture in tests/fixtures/payloads."""
         update = json.loads((PAYLOADS / "telegram_callback_query.json").read_text())
         self.next_update_id += 1
         update["update_id"] = self.next_update_id

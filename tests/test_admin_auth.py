@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage.scope import Scope, ScopeError, scoped
-from tests.test_admin_support import PASSWORD, World, csrf_of, login, world_fixture  # noqa: F401
+from tests.admin_world import PASSWORD, World, csrf_of, login, world_fixture  # noqa: F401
 
 
 async def test_a_right_password_opens_a_session_with_safe_cookies(world: World) -> None:

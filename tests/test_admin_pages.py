@@ -8,8 +8,8 @@ import io
 from sqlalchemy import select
 
 from storage.models import AuditEvent, Escalation, Household, ServiceRequest
+from tests.admin_world import World, csrf_of, linked_chat, world_fixture  # noqa: F401
 from tests.factories import NIK
-from tests.test_admin_support import World, csrf_of, linked_chat, world_fixture  # noqa: F401
 
 CHAT = 568577002
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_admin_support import World, csrf_of, world_fixture  # noqa: F401
+from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
 
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/lang/{code}")}
 SECURITY = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}

@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import Settings
 from bot.runtime import build_runtime
-from scheduler import calendar
+from storage import calendar
 
 START, END = time(8), time(18)
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR, _, long_date, rupiah, use_locale
+from locales.i18n import LOCALE_DIR, _, long_date, rupiah, use_locale
 
 
 def test_indonesian_catalog_has_no_missing_or_fuzzy_entry() -> None:

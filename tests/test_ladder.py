@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.commands.tick import run_tick
-from scheduler import calendar
-from storage import escalations
+from storage import calendar, escalations
 from storage.models import Escalation, EscalationNote, LadderAction, LadderState, StaffUser
 from storage.scope import Scope, ScopeError
 from tests import ladder_factories as lf

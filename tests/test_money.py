@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.i18n import rupiah
 from handlers.money import MAX_AMOUNT, parse_rupiah
+from locales.i18n import rupiah
 
 # Spellings seen in chats and on receipts, with what the person meant.
 HELD = [

@@ -12,9 +12,9 @@ from storage import referrals
 from storage.models import GraduationStage, StageTransition
 from storage.scope import Scope
 from tests import ladder_factories as lf
+from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
 from tests.conftest import T0
 from tests.harness import Harness
-from tests.test_admin_support import World, csrf_of, world_fixture  # noqa: F401
 
 FAMILY_CHAT = 710101
 MENTOR_CHAT = 710001

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.commands.roster import problem_text
-from bot.i18n import use_locale
+from locales.i18n import use_locale
 from storage.crypto import NikVault
 from storage.db import Sessions, is_postgres, make_engine, make_sessions, unit_of_work
 from storage.models import (

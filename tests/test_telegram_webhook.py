@@ -76,10 +76,17 @@ async def test_malformed_bodies_get_400_not_500(harness: Harness) -> None:
         b'{"update_id": "x"}',
         b"\xff\xfe",
         b"{}",
-        b"x" * 2_000_000,
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"update_id": 1, "message": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
     ):
         response = await harness.post_telegram(body)
         assert response.status_code == 400, body[:20]
+    assert await _count(harness, InboxUpdate) == 0
+
+
+async def test_a_body_over_the_cap_gets_413_and_nothing_is_stored(harness: Harness) -> None:
+    response = await harness.post_telegram(b"x" * 2_000_000)
+    assert response.status_code == 413
     assert await _count(harness, InboxUpdate) == 0
 
 

@@ -95,14 +95,34 @@ async def test_invalid_json_with_a_valid_signature_is_400_not_500(harness: Harne
     assert await _count(harness, InboxUpdate) == 0
 
 
-async def test_a_body_of_one_megabyte_is_refused_without_a_500(harness: Harness) -> None:
+async def test_a_body_of_one_megabyte_is_refused_with_413(harness: Harness) -> None:
     msg = wa.message(
         "wamid.BIG", "6281300000009", int(harness.now.timestamp()), "text", text={"body": "x"}
     )
     body = wa.envelope(messages=[msg], contacts=[wa.contact("6281300000009")])
     body["padding"] = "x" * 1_048_576
     response = await post_whatsapp(harness, json.dumps(body).encode())
-    assert response.status_code == 400
+    assert response.status_code == 413
+    assert await _count(harness, InboxUpdate) == 0
+
+
+async def test_an_unsigned_huge_body_is_refused_while_streaming(harness: Harness) -> None:
+    """No Content-Length (chunked): the cap holds as the bytes arrive, before any signature check."""
+    read = 0
+
+    async def chunks():
+        nonlocal read
+        for _ in range(200):  # would be 12.8 MB if read to the end
+            read += 65_536
+            yield b"x" * 65_536
+
+    response = await harness.client.post(
+        "/webhook/whatsapp",
+        content=chunks(),
+        headers={"X-Hub-Signature-256": "sha256=" + "0" * 64},
+    )
+    assert response.status_code == 413
+    assert read < 3 * 1_048_576
     assert await _count(harness, InboxUpdate) == 0
 
 

@@ -21,8 +21,8 @@ import httpx
 
 from bot.channels.base import SendResult
 from bot.config import WhatsAppTemplate
-from bot.i18n import _
 from bot.messages import Address, Choice, Inbound, Media, Reply, StatusUpdate
+from locales.i18n import _
 from storage.media import MediaStore
 
 log = logging.getLogger("sinergi.whatsapp")

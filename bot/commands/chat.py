@@ -11,7 +11,7 @@ import typer
 from bot.channels.local import LocalClient, make_update
 from bot.commands.common import migrated_runtime, run, settings
 from bot.messages import Reply
-from bot.web.webhooks import store_update
+from bot.web.webhooks.store import store_update
 from storage.normalize import phone_e164
 
 

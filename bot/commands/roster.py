@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
-from bot.i18n import _, use_locale
 from bot.workers import utcnow
+from locales.i18n import _, use_locale
 from storage.db import unit_of_work
 from storage.roster import ImportReport, Problem, import_roster
 

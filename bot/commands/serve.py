@@ -13,7 +13,7 @@ from bot.app import create_app
 from bot.channels.telegram import TelegramClient, chat_key
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.runtime import Runtime
-from bot.web.webhooks import store_update
+from bot.web.webhooks.store import store_update
 from storage.db import make_engine
 from storage.migrate import upgrade
 

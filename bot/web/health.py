@@ -8,7 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.web.webhooks import runtime_of
+from bot.web.webhooks.store import runtime_of
 from storage import inbox, outbox
 
 router = APIRouter()

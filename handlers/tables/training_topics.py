@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import N_
+from locales.i18n import N_
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ class FakeGraphApi:
         ]
 
 
-# Webhooks as Meta posts them, built on the real payloads in shared/payloads ----------------
+# Webhooks as Meta posts them, built on the real payloads in tests/fixtures/payloads ----------------
 
 
 def sign(body: bytes, app_secret: str) -> str:

@@ -7,7 +7,6 @@ from fastapi.exceptions import HTTPException as FastAPIHTTPException
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from bot.i18n import _, use_locale
 from bot.web.admin import (
     audit,
     auth,
@@ -22,6 +21,7 @@ from bot.web.admin import (
 )
 from bot.web.admin.deps import LoginRequired
 from bot.web.admin.web import WEB, SecurityHeaders, locale_of, make_templates, render
+from locales.i18n import _, use_locale
 
 ROUTERS = (
     auth.router,

@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.i18n import _, use_locale
 from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt
 from bot.web.admin.escalations import _page
 from bot.web.admin.web import locale_of, now_of, render
+from locales.i18n import _, use_locale
 from storage import admin_queries as q
 from storage import audit
 from storage.db import unit_of_work

@@ -9,9 +9,9 @@ import secrets
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.i18n import LOCALES, _, use_locale
 from bot.web.admin.deps import SESSION_COOKIE, CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import LANG_COOKIE, client_address, locale_of, now_of, render
+from locales.i18n import LOCALES, _, use_locale
 from storage import audit, staff_sessions
 from storage.db import unit_of_work
 from storage.models import StaffUser

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.i18n import _, use_locale
 from bot.web.admin import charts
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
+from locales.i18n import _, use_locale
 from storage import admin_queries as q
 
 router = APIRouter()

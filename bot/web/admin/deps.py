@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request
 
 from bot.runtime import Runtime
 from bot.web.admin.web import now_of
-from bot.web.webhooks import runtime_of
+from bot.web.webhooks.store import runtime_of
 from storage import staff_sessions
 from storage.scope import Scope, ScopeError
 

@@ -7,10 +7,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.i18n import _
 from bot.messages import Reply
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import now_of, render
+from locales.i18n import _
 from storage import admin_queries as q
 from storage import audit
 from storage import escalations as cases

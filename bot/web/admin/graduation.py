@@ -11,10 +11,10 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from bot.i18n import _, use_locale
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.escalations import _page
 from bot.web.admin.web import locale_of, now_of, render
+from locales.i18n import _, use_locale
 from storage import audit, graduation, referrals
 from storage.db import unit_of_work
 from storage.graduation_rules import SIGNAL_NAMES, STAGE_NAMES, STAGES, Rules

@@ -10,12 +10,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 from openpyxl import Workbook
 
-from bot.i18n import _, use_locale
 from bot.web.admin import charts
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.escalations import _page
 from bot.web.admin.web import locale_of, now_of, render
+from locales.i18n import _, use_locale
 from storage import admin_queries as q
 from storage import audit
 from storage.db import unit_of_work

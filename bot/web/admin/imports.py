@@ -11,9 +11,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, _, use_locale
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import locale_of, now_of, render
+from locales.i18n import N_, _, use_locale
 from storage import audit
 from storage.db import unit_of_work
 from storage.models import Household

@@ -12,7 +12,7 @@ from bot.channels.local import make_update
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import now_of, render
-from bot.web.webhooks import store_update
+from bot.web.webhooks.store import store_update
 from storage import admin_queries as q
 from storage.normalize import phone_e164
 

@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot import i18n
-from bot.i18n import rupiah, use_locale
+from locales import i18n
+from locales.i18n import rupiah, use_locale
 
 WEB = Path(__file__).resolve().parent.parent
 LANG_COOKIE = "sinergi_lang"

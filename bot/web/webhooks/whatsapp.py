@@ -7,7 +7,6 @@ message and each status goes into the inbox under its own id, so a redelivery is
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from datetime import UTC, datetime
 
@@ -17,7 +16,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from bot.channels import whatsapp
 from bot.inbox_writer import NewUpdate
 from bot.runtime import Runtime
-from bot.web.webhooks import MAX_BODY, runtime_of, store_updates
+from bot.web.webhooks.store import (
+    BodyTooLarge,
+    json_object,
+    read_body,
+    runtime_of,
+    store_updates,
+    too_large,
+)
 
 log = logging.getLogger("sinergi.webhooks")
 router = APIRouter()
@@ -51,28 +57,20 @@ async def receive(request: Request) -> Response:
     if not signature:
         rt.metrics.rejected.labels("whatsapp", "missing_signature").inc()
         return JSONResponse({"ok": False}, status_code=401)
-    body = await request.body()
+    try:
+        body = await read_body(request)
+    except BodyTooLarge:
+        return too_large(rt, "whatsapp")
     if not whatsapp.valid_signature(body, signature, secret):
         rt.metrics.rejected.labels("whatsapp", "wrong_signature").inc()
         return JSONResponse({"ok": False}, status_code=403)
-    data = _json_object(body)
+    data = json_object(body)
     if data is None:
         # Signed by Meta yet unreadable: retrying will not help, so say 400 and move on.
         rt.metrics.rejected.labels("whatsapp", "malformed").inc()
         log.warning("whatsapp webhook refused: not a JSON object (%d bytes)", len(body))
         return JSONResponse({"ok": False, "error": "malformed body"}, status_code=400)
     return await store_items(rt, whatsapp.split(data))
-
-
-def _json_object(body: bytes) -> dict[str, object] | None:
-    """The body as a JSON object, or None when it is too big or not JSON."""
-    if len(body) > MAX_BODY:
-        return None
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 async def store_items(rt: Runtime, items: list[whatsapp.WebhookItem]) -> Response:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import _, long_date
 from handlers.turn import Turn
+from locales.i18n import _, long_date
 from storage import graduation, referrals
 from storage.graduation_rules import NEXT_STEPS, STAGE_NAMES
 from storage.models import GraduationStage

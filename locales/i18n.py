@@ -18,7 +18,7 @@ from babel.support import NullTranslations, Translations
 
 LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALE_DIR = Path(__file__).resolve().parent
 
 _active: ContextVar[str] = ContextVar("sinergi_locale", default=DEFAULT_LOCALE)
 

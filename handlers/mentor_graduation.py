@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.i18n import _, long_date
 from bot.messages import Choice
 from handlers import menu
 from handlers.turn import Turn
+from locales.i18n import _, long_date
 from storage import graduation
 from storage.crypto import mask_name
 from storage.graduation_rules import RULES, SIGNAL_NAMES, STAGE_NAMES

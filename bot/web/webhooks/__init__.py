@@ -1,0 +1,1 @@
+"""The platforms' webhooks: check the credential, store the raw update, answer 200."""
