@@ -15,6 +15,7 @@ from bot.web import admin, health
 from bot.web.webhooks import telegram as telegram_webhook
 from bot.web.webhooks import whatsapp as whatsapp_webhook
 from scheduler.clock import Clock
+from scheduler.jobs import Schedule, run_due
 
 
 def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
@@ -48,10 +49,10 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
 
 def _clock(rt: Runtime) -> Clock:
     """The scheduler clock of `serve`: jobs every minute, then the sender is woken."""
-    from bot.commands.tick import run_jobs  # the tick's job list, shared with `sinergi tick`
+    schedule = Schedule.from_settings(rt.settings)
 
     async def jobs(now: datetime) -> None:
-        await run_jobs(rt, now)
+        await run_due(rt.sessions, now, schedule)
         rt.outbox_wake.set()
 
     clock = Clock(jobs, rt.engine)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
+
+from locales.i18n import use_locale
 
 InboundKind = Literal["text", "choice", "contact", "media", "location", "unsupported", "system"]
 
@@ -130,39 +130,27 @@ class Reply:
 #
 # A sweep that prompts thousands of households writes their outbox rows with one INSERT …
 # SELECT, so it cannot run Python per row. Such a row holds what to say, not the words:
-# {"render": "module:name", "locale": "id", "args": {...}}. The words are made here, when the
-# sender (or a staff transcript) reads the row, by a function registered with @renders.
+# {"render": "ladder.checkin", "locale": "id", "args": {...}}. The words are made here, when
+# the sender (or a staff transcript) reads the row, by a renderer from the table the runtime
+# installs at start-up (scheduler.jobs.RENDERERS): nothing is imported by name at run time.
 
 Renderer = Callable[[dict[str, Any]], "Reply"]
-RENDERERS: dict[str, Renderer] = {}
-RENDER_MODULES = ("scheduler.", "handlers.")
+_RENDERERS: dict[str, Renderer] = {}
 
 
 class UnknownMessage(ValueError):
     """A deferred message names a renderer that does not exist (any more)."""
 
 
-def renders(name: str) -> Callable[[Renderer], Renderer]:
-    """Register a renderer of deferred messages as `module:name` (the module is imported on demand)."""
-
-    def register(fn: Renderer) -> Renderer:
-        RENDERERS[f"{fn.__module__}:{name}"] = fn
-        return fn
-
-    return register
+def install_renderers(table: Mapping[str, Renderer]) -> None:
+    """Make these renderers of deferred messages known (once, at start-up)."""
+    _RENDERERS.update(table)
 
 
 def render_deferred(data: dict[str, Any]) -> Reply:
     """The Reply a deferred message stands for, in the locale it was written for."""
-    from locales.i18n import use_locale  # locales.i18n loads Babel catalogs; keep this module light
-
     name = str(data.get("render", ""))
-    module = name.split(":", 1)[0]
-    # Only our own message modules may be imported on a row's word (rows are ours, but still).
-    if name not in RENDERERS and module.startswith(RENDER_MODULES):
-        with contextlib.suppress(ImportError):
-            importlib.import_module(module)
-    renderer = RENDERERS.get(name)
+    renderer = _RENDERERS.get(name)
     if renderer is None:
         raise UnknownMessage(name)
     with use_locale(data.get("locale")):

@@ -15,9 +15,11 @@ from bot.channels.local import LOCAL_CHANNELS, LocalClient
 from bot.config import Settings
 from bot.inbox import InboxWorker, MediaFetcher, Parser
 from bot.inbox_writer import InboxWriter
+from bot.messages import install_renderers
 from bot.metrics import Metrics
 from bot.sender import OutboxSender, pacer_from
 from handlers.turn import Rules
+from scheduler import jobs
 from scheduler.ladder import Plan
 from storage import calendar
 from storage.crypto import NikVault
@@ -109,6 +111,7 @@ def build_runtime(
     """Wire the parts together; tests pass fake clients, production the real ones."""
     if settings.holidays_file is not None:
         calendar.use_holidays_file(settings.holidays_file)
+    install_renderers(jobs.RENDERERS)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     vault = NikVault(settings.secret_key, settings.data_key)

@@ -35,7 +35,6 @@ from bot.messages import Choice, Reply
 from locales.i18n import _, use_locale
 from storage import identities, outbox
 from storage.crypto import mask_name
-from storage.db import Sessions, unit_of_work
 from storage.graduation import insert_of, month_of, office_day
 from storage.graduation_rules import (
     RANK,
@@ -534,19 +533,6 @@ def signal_reply(signal: RelapseSignal, household: Household, stage: str) -> Rep
 
 
 # The tick ------------------------------------------------------------------------------------
-
-
-async def run_graduation(sessions: Sessions, now: datetime, rules: Rules = RULES) -> dict[str, int]:
-    """Both jobs, each in its own unit of work (the tick calls this after the ladder)."""
-    counts: dict[str, int] = {}
-    for name, job in (("graduation", advance_stages), ("relapse", watch_relapse)):
-        try:
-            async with unit_of_work(sessions) as session:
-                counts[name] = await job(session, now, rules)
-        except Exception:
-            log.exception("job %s failed at %s; the next tick tries again", name, now.isoformat())
-            counts[name] = -1
-    return counts
 
 
 TRANSITION_COLUMNS = [

@@ -1,60 +1,113 @@
-"""The scheduled jobs in the order a tick runs them, each in its own unit of work."""
+"""The one list of scheduled jobs, in the order a tick runs them, and the one list of renderers.
+
+`serve`'s clock and `sinergi tick` both call `run_due`; each job runs in its own unit of work,
+so one failure spoils only itself and the next tick tries again.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduler import ladder
+from bot.messages import Renderer
+from scheduler import graduation, ladder, ladder_messages, reports
 from scheduler.ladder import PLAN, Plan
 from storage import outbox
 from storage.db import Sessions, is_postgres, unit_of_work
+from storage.graduation_rules import RULES, Rules
+from storage.jobs import claim_slot
 
 log = logging.getLogger("sinergi.scheduler")
 
-Job = Callable[[AsyncSession, datetime, Plan], Awaitable[int]]
+
+@dataclass(frozen=True)
+class Schedule:
+    """What the jobs run on: the ladder's plan, the graduation rules, how often slow sweeps run."""
+
+    plan: Plan = PLAN
+    rules: Rules = RULES
+    # The graduation sweeps read every household in a program (seconds at a million): stages
+    # move on evidence of days and months, so once an hour is plenty.
+    slots: dict[str, timedelta] = field(default_factory=lambda: {"graduation": timedelta(hours=1)})
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Schedule:
+        """The schedule from `bot.config.Settings` (read by attribute: scheduler does not import bot)."""
+        return cls(
+            plan=Plan.from_settings(settings),
+            rules=Rules.from_settings(settings),
+            slots={"graduation": timedelta(minutes=settings.graduation_every_minutes)},
+        )
 
 
-def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Job:
-    """A job of (session, now) from another module, counted as one when it returns nothing."""
-
-    async def run(session: AsyncSession, now: datetime, _plan: Plan) -> int:
-        result = await job(session, now)
-        return result if isinstance(result, int) else 0
-
-    return run
+Run = Callable[[AsyncSession, datetime, Schedule], Awaitable[object]]
 
 
-# Order matters: contact resets before anything climbs; unreachable households go to their
-# mentor before a check-in could be tried; escalation timers run after new escalations.
-JOBS: list[tuple[str, Job]] = [
-    # Receipts that beat their send's record first: a bounced chat is unreachable before the ladder runs.
-    ("receipts", _plain(outbox.reconcile_receipts)),
-    ("enrolled", ladder.enroll),
-    ("reset", ladder.reset),
-    ("unreachable", ladder.unreachable),
-    ("checkins", ladder.checkins),
-    ("reminders", ladder.reminders),
-    ("mentor_tasks", ladder.mentor_tasks),
-    ("escalations", ladder.escalations),
-    ("sla", ladder.sla),
-    ("digests", ladder.digests),
-    ("weekly", ladder.weekly),
-]
+@dataclass(frozen=True)
+class Job:
+    """One scheduled job; with a `slot`, it runs only when that slot is due (at most every N)."""
+
+    name: str
+    run: Run
+    slot: str | None = None
 
 
-def extra_jobs() -> list[tuple[str, Job]]:
-    """Jobs of other modules that exist in this build (stale progress reports)."""
-    try:
-        reports = importlib.import_module("scheduler.reports")
-    except ImportError:
-        return []
-    return [("stale_reports", _plain(reports.close_stale_reports))]
+def _ladder(job: Callable[[AsyncSession, datetime, Plan], Awaitable[int]]) -> Run:
+    """A ladder rung, given the ladder's plan."""
+    return lambda session, now, schedule: job(session, now, schedule.plan)
+
+
+def _graduation(job: Callable[[AsyncSession, datetime, Rules], Awaitable[int]]) -> Run:
+    """A graduation sweep, given the graduation rules."""
+    return lambda session, now, schedule: job(session, now, schedule.rules)
+
+
+def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Run:
+    """A job of (session, now) alone."""
+    return lambda session, now, _schedule: job(session, now)
+
+
+# Order matters: receipts that beat their send's record first (a bounced chat is unreachable
+# before the ladder runs); contact resets before anything climbs; unreachable households go to
+# their mentor before a check-in could be tried; escalation timers run after new escalations.
+JOBS: tuple[Job, ...] = (
+    Job("receipts", _plain(outbox.reconcile_receipts)),
+    Job("enrolled", _ladder(ladder.enroll)),
+    Job("reset", _ladder(ladder.reset)),
+    Job("unreachable", _ladder(ladder.unreachable)),
+    Job("checkins", _ladder(ladder.checkins)),
+    Job("reminders", _ladder(ladder.reminders)),
+    Job("mentor_tasks", _ladder(ladder.mentor_tasks)),
+    Job("escalations", _ladder(ladder.escalations)),
+    Job("sla", _ladder(ladder.sla)),
+    Job("digests", _ladder(ladder.digests)),
+    Job("weekly", _ladder(ladder.weekly)),
+    Job("stale_reports", _plain(reports.close_stale_reports)),
+    Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
+    Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
+)
+
+# Every renderer of deferred messages (bot.messages), installed by the runtime at start-up.
+RENDERERS: dict[str, Renderer] = {
+    **ladder_messages.RENDERERS,
+    **{old: ladder_messages.RENDERERS[new] for old, new in ladder_messages.FORMER_NAMES.items()},
+}
+
+
+def named(*names: str) -> tuple[Job, ...]:
+    """The jobs of these names, in the list's order (a test or a bench runs a part)."""
+    return tuple(job for job in JOBS if job.name in names)
+
+
+def every_minute() -> tuple[Job, ...]:
+    """The jobs without a slot: what each minute's tick runs whatever the hour."""
+    return tuple(job for job in JOBS if job.slot is None)
 
 
 async def _write_lock(session: AsyncSession) -> None:
@@ -68,15 +121,46 @@ async def _write_lock(session: AsyncSession) -> None:
         await session.execute(text("UPDATE ladder_states SET rung = rung WHERE 0"))
 
 
-async def run_due(sessions: Sessions, now: datetime, plan: Plan = PLAN) -> dict[str, int]:
-    """Run every job once at `now`; one transaction per job, so one failure spoils only itself."""
+async def _due_slots(
+    sessions: Sessions, jobs: Sequence[Job], now: datetime, schedule: Schedule
+) -> set[str]:
+    """The slots named by `jobs` that are due at `now`, each claimed once (across processes)."""
+    wanted = {job.slot for job in jobs if job.slot is not None}
+    due: set[str] = set()
+    for slot in sorted(wanted):
+        every = schedule.slots.get(slot, timedelta(hours=1))
+        async with unit_of_work(sessions) as session:
+            if await claim_slot(session, slot, now=now, every=every):
+                due.add(slot)
+    return due
+
+
+async def run_due(
+    sessions: Sessions,
+    now: datetime,
+    schedule: Schedule | None = None,
+    jobs: Sequence[Job] = JOBS,
+    *,
+    slots: bool = True,
+) -> dict[str, int]:
+    """Run every job that is due at `now` once; how many things each did (-1: it failed).
+
+    `slots=False` runs slotted jobs whatever their last run (a test running one sweep).
+    """
+    schedule = schedule or Schedule()
+    due = await _due_slots(sessions, jobs, now, schedule) if slots else set()
     counts: dict[str, int] = {}
-    for name, job in [*JOBS, *extra_jobs()]:
+    for job in jobs:
+        if slots and job.slot is not None and job.slot not in due:
+            continue
         try:
             async with unit_of_work(sessions) as session:
                 await _write_lock(session)
-                counts[name] = await job(session, now, plan)
+                result = await job.run(session, now, schedule)
+                counts[job.name] = result if isinstance(result, int) else 0
         except Exception:
-            log.exception("job %s failed at %s; the next tick tries again", name, now.isoformat())
-            counts[name] = -1
+            log.exception(
+                "job %s failed at %s; the next tick tries again", job.name, now.isoformat()
+            )
+            counts[job.name] = -1
     return counts

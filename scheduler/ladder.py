@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Choice, Reply, renders
-from locales.i18n import DEFAULT_LOCALE, LOCALES, _, long_date, use_locale
+from bot.messages import Reply
+from locales.i18n import DEFAULT_LOCALE, LOCALES, use_locale
+from scheduler import ladder_messages as words
 from storage import calendar
 from storage import jobs as jobs_store
 from storage import ladder as store
@@ -137,7 +138,7 @@ async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> i
             mentor_at=None,
             updated_at=now,
         )
-        await _prompt(session, run, now, plan, "checkin", checkin_reply)
+        await _prompt(session, run, now, plan, "checkin", words.checkin_reply)
     return claimed
 
 
@@ -149,7 +150,7 @@ async def reminders(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> 
     )
     if claimed := await store.claim(session, due, now=now, run=run):
         await store.move(session, run, rung="reminder", updated_at=now)
-        await _prompt(session, run, now, plan, "reminder", reminder_reply)
+        await _prompt(session, run, now, plan, "reminder", words.reminder_reply)
     return claimed
 
 
@@ -202,8 +203,8 @@ async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> in
         day=day,
         rungs=("mentor",),
         zones=plan.zones(now, Mentor.region_code),
-        render=f"{__name__}:digest",
-        length=LIST_LENGTH,
+        render=words.DIGEST,
+        length=words.LIST_LENGTH,
         hours=plan.hours(),
     )
 
@@ -220,16 +221,16 @@ async def weekly(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int
         day=day,
         rungs=store.SILENT,
         zones=plan.zones(now, Mentor.region_code),
-        render=f"{__name__}:weekly",
-        length=LIST_LENGTH,
+        render=words.WEEKLY,
+        length=words.LIST_LENGTH,
         hours=plan.hours(),
     )
 
 
 # Messages -------------------------------------------------------------------------------------
 #
-# The sweep writes prompts and lists as deferred messages (bot.messages): the functions below
-# make their words when the sender reads the row, in the chat's language.
+# The sweep writes prompts and lists as deferred messages (bot.messages): their words are made
+# by scheduler/ladder_messages.py when the sender reads the row, in the chat's language.
 
 
 async def _prompt(
@@ -240,125 +241,12 @@ async def _prompt(
     kind: str,
     reply_to: Callable[[str], Reply],
 ) -> None:
-    """A prompt of `kind` (its words made later by the renderer of that name) to the claimed."""
+    """A prompt of `kind` (its words made later by the renderer `ladder.<kind>`) to the claimed."""
+    # The key keeps the bare kind: rows of today's prompts written before a restart still match.
     key = f"{kind}:{calendar.period_day(now).isoformat()}"
-    await store.prompt(
-        session, run, now=now, key=key, render=f"{__name__}:{kind}", hours=plan.hours()
-    )
+    await store.prompt(session, run, now=now, key=key, render=f"ladder.{kind}", hours=plan.hours())
     choices = {}
     for locale in LOCALES:
         with use_locale(locale):
             choices[locale] = [[c.key, c.label] for c in reply_to("").choices]
     await store.offer_choices(session, run, choices, default=DEFAULT_LOCALE)
-
-
-def first_name(name: str) -> str:
-    """The first word of the head of household's name, for a friendly greeting."""
-    return (name.split() or [""])[0].title()
-
-
-@renders("checkin")
-def checkin(args: dict[str, Any]) -> Reply:
-    """A deferred check-in: `{"name": full name}`."""
-    return checkin_reply(first_name(str(args.get("name") or "")))
-
-
-@renders("reminder")
-def reminder(args: dict[str, Any]) -> Reply:
-    """A deferred reminder: `{"name": full name}`."""
-    return reminder_reply(first_name(str(args.get("name") or "")))
-
-
-def checkin_reply(name: str) -> Reply:
-    """The household is asked how the business is doing, with a button to report."""
-    return Reply(
-        _(
-            "Hello {name}, this is Sinergi. How is your business doing this month? Tell us in a "
-            "short report: a few questions, two minutes."
-        ).format(name=name),
-        (Choice("act:report", _("Report now")), Choice("act:menu", _("Main menu"))),
-        template="checkin",
-        template_params=(name,),
-    )
-
-
-def reminder_reply(name: str) -> Reply:
-    """The household is reminded, once, that we would like to hear from it."""
-    return Reply(
-        _(
-            "{name}, we have not heard from you yet. How is your business? Please send the short "
-            "report, or write to us if something is wrong."
-        ).format(name=name),
-        (Choice("act:report", _("Report now")), Choice("act:menu", _("Main menu"))),
-        template="reminder",
-        template_params=(name,),
-    )
-
-
-LIST_LENGTH = 8
-
-
-def list_args(args: dict[str, Any]) -> tuple[list[store.SilentHousehold], int, date]:
-    """A deferred list's page (longest silent first), total and day, as the SQL wrote them."""
-    page = [
-        store.SilentHousehold(
-            int(hid), str(name), desa, "", reason, date.fromisoformat(str(since)[:10])
-        )
-        for hid, name, desa, reason, since in args.get("page") or []
-    ]
-    page.sort(key=lambda row: (row.since, row.name, row.household_id))
-    return page, int(args.get("total") or len(page)), date.fromisoformat(str(args["day"]))
-
-
-@renders("digest")
-def digest(args: dict[str, Any]) -> Reply:
-    """A deferred daily digest."""
-    return digest_reply(*list_args(args))
-
-
-@renders("weekly")
-def weekly_list(args: dict[str, Any]) -> Reply:
-    """A deferred weekly list."""
-    return weekly_reply(*list_args(args))
-
-
-def household_line(row: store.SilentHousehold, today: date) -> str:
-    """`• Siti Aminah (Rawa Makmur): silent since … (9 days)` or `… cannot be reached`."""
-    place = f" ({row.desa})" if row.desa else ""
-    if row.reason == "unreachable":
-        state = _("cannot be reached by chat")
-    else:
-        state = _("silent since {day} ({days} days)").format(
-            day=long_date(row.since), days=(today - row.since).days
-        )
-    return f"• {row.name}{place}: {state}"
-
-
-def visit_choices(page: list[store.SilentHousehold]) -> list[Choice]:
-    """A "record a visit" button per household, and one for the whole list."""
-    choices = [
-        Choice(f"act:visit:{row.household_id}", row.name[:24], _("Record a visit")) for row in page
-    ]
-    return [*choices, Choice("act:silent:0", _("Whole list"))]
-
-
-def digest_reply(page: list[store.SilentHousehold], total: int, today: date) -> Reply:
-    """The mentor's daily digest: silent households to visit, with buttons to record a visit."""
-    lines = [household_line(row, today) for row in page]
-    more = total - len(page)
-    text = _("Families to visit ({count}): they have not answered Sinergi.").format(count=total)
-    text += "\n" + "\n".join(lines)
-    if more > 0:
-        text += "\n" + _("…and {count} more.").format(count=more)
-    text += "\n\n" + _("After the visit, press the family's name to record it.")
-    return Reply(text, tuple(visit_choices(page)))
-
-
-def weekly_reply(page: list[store.SilentHousehold], total: int, today: date) -> Reply:
-    """The mentor's weekly list of households to visit this week."""
-    lines = [household_line(row, today) for row in page]
-    text = _("This week, please visit these families ({count}):").format(count=total)
-    text += "\n" + "\n".join(lines)
-    if total > len(page):
-        text += "\n" + _("…and {count} more.").format(count=total - len(page))
-    return Reply(text, tuple(visit_choices(page)))

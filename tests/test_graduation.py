@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 
 from bot.commands.tick import run_tick
-from scheduler.graduation import advance_stages, months_back, run_graduation, watch_relapse
+from scheduler.graduation import advance_stages, months_back, watch_relapse
+from scheduler.jobs import named, run_due
 from storage import graduation, reports, requests
 from storage.graduation_rules import STAGES, Rules
 from storage.models import (
@@ -48,7 +49,7 @@ async def _family(h: Harness, *, program: str = "BANTUAN_USAHA", status: str = "
 
 async def _jobs(h: Harness, when: datetime) -> dict[str, int]:
     """Both graduation jobs at `when`, then the outbox."""
-    counts = await run_graduation(h.rt.sessions, when)
+    counts = await run_due(h.rt.sessions, when, jobs=named("graduation", "relapse"), slots=False)
     while await h.rt.sender.deliver(when):
         pass
     return counts

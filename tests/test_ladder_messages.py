@@ -7,7 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.commands.tick import run_tick
+from bot.messages import Reply, install_renderers
 from bot.web.admin.conversation import outbound_line
+from scheduler import jobs, ladder_messages
 from storage import outbox
 from storage.models import ChatIdentity, OutboxMessage
 from tests import ladder_factories as lf
@@ -135,3 +137,20 @@ async def test_a_checkin_that_must_be_retried_waits_for_the_morning(harness: Har
     async with await h.session() as s:
         row = await s.scalar(select(OutboxMessage))
     assert row is not None and row.state == "sent"
+
+
+def test_rows_written_before_the_renderers_moved_render_as_the_new_names() -> None:
+    """Stored rows name renderers: each former `scheduler.ladder:<kind>` still makes the same words."""
+    install_renderers(jobs.RENDERERS)  # as the runtime does at start-up
+    args = {
+        "name": "siti aminah",
+        "page": [[7, "Siti Aminah", "Rawa Makmur", "silent", "2026-11-01"]],
+        "total": 1,
+        "day": "2026-11-23",
+    }
+    assert set(ladder_messages.FORMER_NAMES.values()) == set(ladder_messages.RENDERERS)
+    for old, new in ladder_messages.FORMER_NAMES.items():
+        before = Reply.from_payload({"render": old, "locale": "id", "args": args})
+        after = Reply.from_payload({"render": new, "locale": "id", "args": args})
+        assert before == after and before.text, old
+        assert jobs.RENDERERS[old] is jobs.RENDERERS[new]

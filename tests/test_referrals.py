@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler.graduation import run_graduation
+from scheduler.jobs import named, run_due
 from storage import referrals
 from storage.models import GraduationStage, StageTransition
 from storage.scope import Scope
@@ -106,7 +106,7 @@ async def test_the_household_sees_its_journey_and_open_referrals_in_the_chat(
 ) -> None:
     h = harness
     hid = await _family(h)
-    await run_graduation(h.rt.sessions, T0)
+    await run_due(h.rt.sessions, T0, jobs=named("graduation", "relapse"), slots=False)
     async with await h.session() as s:
         await referrals.create(
             s,
@@ -141,7 +141,7 @@ async def test_a_household_off_the_path_is_told_whom_to_ask(harness: Harness) ->
 async def test_a_mentor_sees_stages_with_warnings_and_confirms_mandiri(harness: Harness) -> None:
     h = harness
     hid = await _family(h)
-    await run_graduation(h.rt.sessions, T0)
+    await run_due(h.rt.sessions, T0, jobs=named("graduation", "relapse"), slots=False)
     async with await h.session() as s:  # as if three running reports had come in
         row = await s.get(GraduationStage, hid)
         assert row is not None
@@ -171,7 +171,7 @@ async def test_a_mentor_sees_stages_with_warnings_and_confirms_mandiri(harness: 
 async def test_a_mentor_cannot_confirm_someone_elses_family(harness: Harness) -> None:
     h = harness
     hid = await _family(h)
-    await run_graduation(h.rt.sessions, T0)
+    await run_due(h.rt.sessions, T0, jobs=named("graduation", "relapse"), slots=False)
     async with await h.session() as s:
         await lf.mentor_on_chat(s, user_id=MENTOR_CHAT + 1, name="Lain", phone="+6281200000099")
         row = await s.get(GraduationStage, hid)
@@ -189,7 +189,7 @@ async def test_a_mentor_cannot_confirm_someone_elses_family(harness: Harness) ->
 
 
 async def _on_path(world: World, stage: str = "usaha_berjalan") -> None:
-    await run_graduation(world.h.rt.sessions, T0)
+    await run_due(world.h.rt.sessions, T0, jobs=named("graduation", "relapse"), slots=False)
     async with await world.h.session() as s:
         for region in (world.samarinda, world.balikpapan):
             row = await s.get(GraduationStage, region.household)

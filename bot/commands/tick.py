@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import typer
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.runtime import Runtime
-from scheduler.graduation import run_graduation
-from scheduler.jobs import run_due
-from scheduler.ladder import Plan
-from storage.db import unit_of_work
-from storage.graduation_rules import Rules
-from storage.jobs import claim_slot
+from scheduler.jobs import Schedule, run_due
 
 
 def parse_at(value: str | None) -> datetime:
@@ -28,16 +23,8 @@ def parse_at(value: str | None) -> datetime:
 
 
 async def run_jobs(rt: Runtime, now: datetime) -> dict[str, int]:
-    """Run the scheduled jobs due at `now` (the clock of `serve` calls only this)."""
-    counts = await run_due(rt.sessions, now, Plan.from_settings(rt.settings))
-    # The graduation sweeps read every household in a program (seconds at a million):
-    # stages move on evidence of days and months, so once an hour is plenty.
-    every = timedelta(minutes=rt.settings.graduation_every_minutes)
-    async with unit_of_work(rt.sessions) as session:
-        due = await claim_slot(session, "graduation", now=now, every=every)
-    if due:
-        counts.update(await run_graduation(rt.sessions, now, Rules.from_settings(rt.settings)))
-    return counts
+    """Run the scheduled jobs due at `now` (the clock of `serve` calls this too)."""
+    return await run_due(rt.sessions, now, Schedule.from_settings(rt.settings))
 
 
 async def run_tick(rt: Runtime, now: datetime) -> dict[str, int]:
