@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Reply
 from locales.i18n import DEFAULT_LOCALE, LOCALES, use_locale
 from scheduler import ladder_messages as words
-from storage import calendar
+from storage import calendar, mentor_lists
 from storage import jobs as jobs_store
 from storage import ladder as store
 from storage.models import Household, LadderState, Mentor
@@ -195,7 +195,7 @@ async def sla(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
 async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Each mentor with silent households gets one digest a day, in their delivery hours."""
     day = calendar.period_day(now)
-    return await store.mentor_lists(
+    return await mentor_lists.mentor_lists(
         session,
         now=now,
         kind="digest",
@@ -213,7 +213,7 @@ async def weekly(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int
     """Each mentor gets, once a week, the list of households to visit."""
     day = calendar.period_day(now)
     year, week, _day = day.isocalendar()
-    return await store.mentor_lists(
+    return await mentor_lists.mentor_lists(
         session,
         now=now,
         kind="weekly",

@@ -29,10 +29,19 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
+from storage.bulk import (
+    Hours,
+    as_text,
+    deferred,
+    insert_of,
+    inserted,
+    outbox_insert,
+    promptable,
+    touched_rows,
+)
 from storage.db import is_postgres
 from storage.models import (
     ChatIdentity,
@@ -41,7 +50,6 @@ from storage.models import (
     Household,
     LadderAction,
     LadderState,
-    Mentor,
     MentorVisit,
     OutboxMessage,
     ProgramEnrollment,
@@ -100,12 +108,6 @@ def visited_since(household_id: Any, since: Any) -> ColumnElement[bool]:
     return exists().where(mv.household_id == household_id, mv.met.is_(True), mv.at > since)
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING, as Core (no ORM bulk path)."""
-    # On the table, not the class: the ORM's INSERT path reports rowcount -1 on psycopg.
-    return (postgresql.insert if is_postgres(session) else sqlite.insert)(model.__table__)
-
-
 # Seeding and resets -------------------------------------------------------------------------
 
 
@@ -149,11 +151,11 @@ async def enroll(
         HH.id.in_(select(new.c.household_id))
     )
     stmt = (
-        _insert(session, LS)
+        insert_of(session, LS)
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
     )
-    return await _inserted(session, stmt)
+    return await inserted(session, stmt)
 
 
 def touched_since(since: datetime) -> Any:
@@ -186,7 +188,7 @@ async def reset_contacted(
         .values(rung="waiting", reason=None, mentor_at=None, last_contact_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    return _count(await session.execute(stmt))
+    return touched_rows(await session.execute(stmt))
 
 
 # Rungs ----------------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ async def claim(session: AsyncSession, due: Due, *, now: datetime, run: int) -> 
         # A second clock skips rows the first one holds instead of queueing behind them.
         source = source.with_for_update(of=LS, skip_locked=True)
     stmt = (
-        _insert(session, LadderAction)
+        insert_of(session, LadderAction)
         .from_select(["household_id", "step", "period", "at", "run"], source)
         .on_conflict_do_nothing(index_elements=["household_id", "step", "period"])
     )
@@ -340,7 +342,7 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
         "at_risk",
         "created_at",
     ]
-    return await _inserted(session, _insert(session, es).from_select(cols, source))
+    return await inserted(session, insert_of(session, es).from_select(cols, source))
 
 
 # Escalation clock -----------------------------------------------------------------------------
@@ -354,7 +356,7 @@ async def flag_at_risk(session: AsyncSession, *, due_by: date) -> int:
         .where(es.state.in_(OPEN_ESCALATION), es.at_risk.is_(False), es.sla_due <= due_by)
         .values(at_risk=True)
     )
-    return _count(await session.execute(stmt))
+    return touched_rows(await session.execute(stmt))
 
 
 async def raise_breached(
@@ -367,85 +369,13 @@ async def raise_breached(
         .where(es.state.in_(OPEN_ESCALATION), es.level == 1, es.sla_due < today)
         .values(level=2, breached_at=now, at_risk=False, sla_due=new_due)
     )
-    return _count(await session.execute(stmt))
+    return touched_rows(await session.execute(stmt))
 
 
 # Who gets the messages ------------------------------------------------------------------------
 #
-# Prompts and digests are written as deferred messages (bot.messages.render_deferred): one
-# INSERT … SELECT per rung builds every row's JSON in SQL, and the words are made when the
-# sender reads the row. No Python runs per household, so the sweep's memory stays flat.
-
-
-def _json_object(session: AsyncSession, *pairs: tuple[str, Any]) -> Any:
-    """SQL: a JSON object of these keys and SQL values."""
-    build = func.json_build_object if is_postgres(session) else func.json_object
-    return build(*[part for key, value in pairs for part in (literal(key, String), value)])
-
-
-def _json_list(session: AsyncSession, *values: Any) -> Any:
-    """SQL: a JSON array of these values."""
-    return (func.json_build_array if is_postgres(session) else func.json_array)(*values)
-
-
-def _json_agg(session: AsyncSession, value: Any) -> Any:
-    """SQL aggregate: the group's values as a JSON array."""
-    return (func.json_agg if is_postgres(session) else func.json_group_array)(value)
-
-
-Hours = tuple[str, str]  # delivery hours, "08:00" and "18:00", local to the recipient's region
-
-
-def _deferred(
-    session: AsyncSession,
-    render: str,
-    locale: Any,
-    *args: tuple[str, Any],
-    region: Any,
-    hours: Hours,
-) -> Any:
-    """SQL: a deferred message's payload, `{"render", "locale", "args", "hours"}`.
-
-    `hours` keeps the message to delivery hours in the recipient's region: a retry that
-    would land at night waits for the morning (bot/sender.py).
-    """
-    start, end = hours
-    return _json_object(
-        session,
-        ("render", literal(render, String)),
-        ("locale", locale),
-        ("args", _json_object(session, *args)),
-        (
-            "hours",
-            _json_object(
-                session,
-                ("region", region),
-                ("start", literal(start, String)),
-                ("end", literal(end, String)),
-            ),
-        ),
-    )
-
-
-def _outbox_insert(session: AsyncSession, source: Select[Any]) -> Any:
-    """INSERT the (identity, channel, recipient, payload, key, now, now) rows of `source`."""
-    cols = ["identity_id", "channel", "recipient", "payload", "dedupe_key"]
-    cols += ["next_attempt_at", "created_at", "state", "attempts"]
-    return (
-        _insert(session, OutboxMessage)
-        .from_select(cols, source)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
-
-
-def _promptable(ci: Any = ChatIdentity) -> ColumnElement[bool]:
-    """A chat that agreed, did not say BERHENTI and still receives messages."""
-    return and_(ci.consent_at.is_not(None), ci.opted_out.is_(False), ci.unreachable_at.is_(None))
-
-
-def _text(value: Any) -> Any:
-    """SQL: `value` as text, for building keys."""
-    return cast(value, String)
+# Prompts are written as deferred messages (storage/bulk.py): one INSERT … SELECT per rung
+# builds every row's JSON in SQL; mentors' lists are storage/mentor_lists.py.
 
 
 async def prompt(
@@ -459,19 +389,19 @@ async def prompt(
             ci.id,
             ci.channel,
             ci.external_id,
-            _deferred(
+            deferred(
                 session, render, ci.locale, ("name", HH.name), region=HH.region_code, hours=hours
             ),
-            literal(f"ladder:{key}:") + _text(ci.household_id) + literal(":") + _text(ci.id),
+            literal(f"ladder:{key}:") + as_text(ci.household_id) + literal(":") + as_text(ci.id),
             at,
             at,
             literal("pending"),
             literal(0),
         )
         .join(HH, HH.id == ci.household_id)
-        .where(ci.household_id.in_(claimed(run)), _promptable())
+        .where(ci.household_id.in_(claimed(run)), promptable())
     )
-    await session.execute(_outbox_insert(session, source))
+    await session.execute(outbox_insert(session, source))
 
 
 async def offer_choices(
@@ -492,84 +422,6 @@ async def offer_choices(
             .values(data={"_choices": labelled})
             .execution_options(synchronize_session=False)
         )
-
-
-async def mentor_lists(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    kind: str,
-    period: str,
-    day: date,
-    rungs: Sequence[str],
-    zones: ColumnElement[bool],
-    render: str,
-    length: int,
-    hours: Hours,
-) -> int:
-    """One deferred list per mentor in delivery hours with households on `rungs`, once per period.
-
-    The list carries the first `length` households (longest silent first) and the total.
-    """
-    ci = ChatIdentity
-    key = digest_key(kind, ci.mentor_id, period)
-    sent = exists().where(OutboxMessage.dedupe_key == key)
-    waiting = (
-        select(ci.mentor_id)
-        .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(ci.mentor_id.is_not(None), _promptable(), zones, ~sent)
-    )
-    order = (LS.cycle_start, HH.name, LS.household_id)
-    ranked = (
-        select(
-            HH.mentor_id.label("mentor_id"),
-            LS.household_id,
-            HH.name,
-            HH.desa,
-            LS.reason,
-            LS.cycle_start,
-            func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
-            # The same window (one sort, not two) over the whole partition: the mentor's total.
-            func.count()
-            .over(partition_by=HH.mentor_id, order_by=order, rows=(None, None))
-            .label("total"),
-        )
-        .join(HH, HH.id == LS.household_id)
-        .where(LS.rung.in_(rungs), HH.mentor_id.in_(waiting))
-        .subquery()
-    )
-    r = ranked.c
-    at = literal(now, OutboxMessage.created_at.type)
-    line = _json_list(session, r.household_id, r.name, r.desa, r.reason, r.cycle_start)
-    payload = _deferred(
-        session,
-        render,
-        ci.locale,
-        ("day", literal(day.isoformat(), String)),
-        ("total", func.max(r.total)),
-        ("page", _json_agg(session, line)),
-        region=Mentor.region_code,
-        hours=hours,
-    )
-    source = (
-        select(
-            ci.id,
-            ci.channel,
-            ci.external_id,
-            payload,
-            key,
-            at,
-            at,
-            literal("pending"),
-            literal(0),
-        )
-        .join(ranked, r.mentor_id == ci.mentor_id)
-        .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(r.n <= length, _promptable())
-        .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id, Mentor.region_code)
-    )
-    stmt = _outbox_insert(session, source)
-    return await _inserted(session, stmt)
 
 
 @dataclass(frozen=True)
@@ -623,25 +475,3 @@ async def restart(session: AsyncSession, household_id: int, *, today: date, now:
         .values(rung="waiting", cycle_start=today, reason=None, mentor_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
-    """`ladder:digest:<mentor>:<day>`, as SQL when `mentor_id` is a column."""
-    if isinstance(mentor_id, int):
-        return f"ladder:{kind}:{mentor_id}:{period}"
-    return literal(f"ladder:{kind}:") + cast(mentor_id, String) + literal(f":{period}")
-
-
-async def _inserted(session: AsyncSession, stmt: Any) -> int:
-    """Run an INSERT … SELECT; how many rows it added.
-
-    SQLAlchemy keeps rowcount only for UPDATE and DELETE unless asked (-1 on psycopg), and
-    RETURNING would bring every new row into memory just to count it.
-    """
-    return _count(await session.execute(stmt.execution_options(preserve_rowcount=True)))
-
-
-def _count(result: Any) -> int:
-    """Rows a statement touched."""
-    # -1 means the driver does not know; the counts are for the summary line only.
-    return max(0, int(getattr(result, "rowcount", 0) or 0))
