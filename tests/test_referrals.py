@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from handlers import notices
 from scheduler.graduation import run_graduation
 from storage import referrals
 from storage.models import GraduationStage, StageTransition
@@ -73,6 +74,7 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_
             actor="samarinda",
             now=T0,
         )
+        await notices.referral_news(s, row, now=T0)
         ref_id = row.id
     await h.work()
     told = h.telegram_said(FAMILY_CHAT)[-1].text
@@ -93,9 +95,10 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_
             await referrals.move(s, SAMARINDA, ref_id, "selesai", now=later)
         with pytest.raises(referrals.ReferralError):
             await referrals.move(s, BALIKPAPAN, ref_id, "diterima", now=later)
-        await referrals.move(
+        moved = await referrals.move(
             s, SAMARINDA, ref_id, "diterima", now=later, note="Dijadwalkan Desember"
         )
+        await notices.referral_news(s, moved, now=later)
     async with await h.session() as s:
         assert await referrals.overdue_referrals(s, SAMARINDA, later + timedelta(days=30), 14) == []
         assert (await referrals.open_referrals(s, SAMARINDA)).total == 1
