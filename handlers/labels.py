@@ -51,6 +51,13 @@ REQUEST_STATE_NAMES = {
     "dibatalkan": N_("cancelled"),
 }
 
+# A request as the subject of a sentence of news: "Pengajuan pelatihan Anda (PL-…) disetujui."
+REQUEST_SUBJECTS = {
+    "pelatihan": N_("Your training request"),
+    "koperasi": N_("Your cooperative membership request"),
+    "sanggah": N_("Your data correction request"),
+}
+
 OBJECTION_TOPICS = {
     "data_salah": N_("My data is wrong"),
     "usul": N_("I should receive aid"),

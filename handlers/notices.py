@@ -20,6 +20,7 @@ from storage.crypto import mask_name
 from storage.graduation import office_day
 from storage.models import (
     Household,
+    Mentor,
     ProgressReport,
     Referral,
     RelapseSignal,
@@ -34,25 +35,59 @@ async def request_moved(
     session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
 ) -> int:
     """Each chat of the household hears that its request moved, and any note of the office."""
+    mentor = await _mentor_of(session, row.household_id) if row.state == "ditolak" else None
     return await tell_household(
         session,
         row.household_id,
-        lambda: Reply(text=request_moved_text(row, event)),
+        lambda: Reply(text=request_moved_text(row, event, mentor)),
         now=now,
         dedupe_key=f"request:{row.id}:event:{event.id}",
     )
 
 
-def request_moved_text(row: ServiceRequest, event: RequestEvent) -> str:
-    """What the household reads when its request moves."""
-    text = _("Your request {reference} ({kind}) is now: {state}.").format(
-        reference=row.reference, kind=labels.request_kind(row), state=labels.request_state(row)
+async def _mentor_of(session: AsyncSession, household_id: int) -> Mentor | None:
+    """The household's mentor, the person to turn to after bad news."""
+    household = await session.get(Household, household_id)
+    if household is None or household.mentor_id is None:
+        return None
+    return await session.get(Mentor, household.mentor_id)
+
+
+def request_moved_text(
+    row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
+) -> str:
+    """What the household reads when its request moves: the news first, then what comes next."""
+    subject = _(labels.REQUEST_SUBJECTS.get(row.kind, labels.REQUEST_SUBJECTS["pelatihan"]))
+    text = _request_news(row).format(
+        request=subject,
+        reference=row.reference,
+        office=row.referred_to or "",
+        state=labels.request_state(row),
     )
     if event.note:
         text += "\n" + _("Note from the office: {note}").format(note=event.note)
     if row.state == "disetujui":
         text += "\n" + _("The office or your mentor will contact you about the next step.")
+    if row.state == "ditolak" and mentor is not None:
+        text += "\n" + _("Questions? Ask your mentor, {name} ({phone}).").format(
+            name=mentor.name, phone=mentor.phone
+        )
     return text + "\n\n" + _("Type STATUS PENGAJUAN to see all your requests.")
+
+
+def _request_news(row: ServiceRequest) -> str:
+    """The first sentence for the request's new state: {request}, {reference}, {office}, {state}."""
+    if row.state == "diproses":
+        return _("{request} ({reference}) is being processed by the office.")
+    if row.state == "disetujui":
+        return _("Good news! {request} ({reference}) is approved.")
+    if row.state == "ditolak":
+        return _("We are sorry: {request} ({reference}) is not approved.")
+    if row.state == "dirujuk" and row.referred_to:
+        return _("{request} ({reference}) is passed on to {office}.")
+    if row.state == "selesai":
+        return _("{request} ({reference}) is finished.")
+    return _("{request} ({reference}) is now: {state}.")
 
 
 async def request_filed(
@@ -95,10 +130,29 @@ async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) 
     return await tell_household(
         session,
         row.household_id,
-        lambda: Reply(_("News about your referral to another office:") + "\n" + referral_line(row)),
+        lambda: Reply(referral_news_text(row)),
         now=now,
         dedupe_key=f"referral:{row.id}:{row.state}",
     )
+
+
+def referral_news_text(row: Referral) -> str:
+    """What the household reads when a referral is made or answered: the news first."""
+    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    news = {
+        "dikirim": _("Dinsos has passed your request on to {office}: {asked}."),
+        "diterima": _("Good news! {office} accepted your referral: {asked}."),
+        "selesai": _("Your referral to {office} is done: {asked}."),
+        "ditolak": _("Sorry, {office} did not accept your referral: {asked}."),
+    }
+    text = news.get(row.state, _("{office}: {asked}.")).format(office=office, asked=row.asked[:120])
+    if row.note:
+        text += "\n" + _("Note from the office: {note}").format(note=row.note)
+    if row.state == "dikirim":
+        text += "\n" + _("We will tell you here when the office answers.")
+    elif row.state == "ditolak":
+        text += "\n" + _("Your mentor will help you find another way.")
+    return text
 
 
 def referral_line(row: Referral) -> str:

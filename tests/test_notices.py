@@ -55,3 +55,24 @@ async def test_a_move_and_a_new_request_keep_their_outbox_keys_and_shape(harness
     assert set(moved) == shape and "KP-2611-0001" in moved["text"]
     assert set(filed) == shape | {"hours"} and "KP-2611-0001" in filed["text"]
     assert filed["hours"] == {"region": row.region_code, "start": "08:00", "end": "18:00"}
+
+
+async def test_the_household_reads_the_news_first(harness: Harness) -> None:
+    """VOICE.md: "Kabar baik! Pengajuan pelatihan Anda (PL-2612-0001) disetujui." and so on."""
+    h = harness
+    await seed(h)
+    person = TelegramDriver(h)
+    await linked(person)
+    said = await menu_key(person, "Ajukan permintaan")
+    said = await person.press(said[-1].key_of("Pelatihan"))
+    said = await person.press(said[-1].key_of("Menjahit"))
+    await person.press(said[-1].key_of("Lewati"))
+    seen = len(h.telegram_said(person.user_id))
+    for state in ("disetujui", "selesai"):
+        await request_cmd.set_state(h.rt, "PL-2611-0001", state, note=None, office=None, now=h.now)
+    await h.work()
+    approved, finished = (m.text for m in h.telegram_said(person.user_id, seen))
+    assert approved.startswith("Kabar baik! Pengajuan pelatihan Anda (PL-2611-0001) disetujui.\n")
+    assert "akan menghubungi Anda untuk langkah berikutnya" in approved
+    assert finished.startswith("Pengajuan pelatihan Anda (PL-2611-0001) sudah selesai.")
+    assert "sekarang:" not in approved + finished

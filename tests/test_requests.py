@@ -216,8 +216,12 @@ async def test_each_state_change_reaches_the_household_on_telegram(harness: Harn
         await _tell(s, event, now=h.now)
     await h.work()
     told = [m.text for m in h.telegram_said(person.user_id, seen)]
-    assert told[0].startswith("Pengajuan PL-2611-0001 (Pelatihan) sekarang: sedang diproses.")
-    assert "sekarang: dirujuk ke Disnakertrans." in told[1]
+    assert told[0].startswith(
+        "Pengajuan pelatihan Anda (PL-2611-0001) sedang diproses oleh kantor."
+    )
+    assert told[1].startswith(
+        "Pengajuan pelatihan Anda (PL-2611-0001) diteruskan ke Disnakertrans."
+    )
     assert "Keterangan dari kantor: Jadwal pelatihan bulan depan" in told[1]
     async with await h.session() as s:
         events = (
@@ -251,7 +255,7 @@ async def test_household_hears_in_its_own_language(harness: Harness) -> None:
         await _tell(s, event, now=h.now)
     await h.work()
     assert (
-        "Your request PL-2611-0001 (Training) is now: approved."
+        "Good news! Your training request (PL-2611-0001) is approved."
         in h.telegram_said(person.user_id)[-1].text
     )
 
@@ -400,7 +404,8 @@ async def test_cli_moves_a_request_and_the_household_is_told(harness: Harness) -
     assert line == "PL-2611-0001: ditolak"
     await h.work()
     told = h.telegram_said(person.user_id)[-1].text
-    assert "sekarang: ditolak" in told and "Kuota penuh" in told
+    assert told.startswith("Mohon maaf. Pengajuan pelatihan Anda (PL-2611-0001) tidak disetujui.")
+    assert "Kuota penuh" in told and "Tanya pendamping Anda" in told
     with pytest.raises(requests.RequestError):
         await request_cmd.set_state(
             h.rt, "PL-2611-0999", "diproses", note=None, office=None, now=h.now
