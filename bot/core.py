@@ -206,11 +206,3 @@ def _save(turn: Turn) -> None:
             extra,
         ).to_payload()
         outbox.enqueue(turn.session, turn.identity, payload, now=turn.now)
-    for notice in turn.notices:
-        outbox.enqueue(
-            turn.session,
-            notice.identity,
-            notice.reply.to_payload(),
-            now=turn.now,
-            dedupe_key=notice.dedupe_key,
-        )

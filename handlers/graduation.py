@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from handlers.labels import NEXT_STEPS, STAGE_NAMES
+from handlers.notices import referral_line
 from handlers.turn import Turn
 from locales.i18n import _, long_date
 from storage import graduation, referrals
-from storage.graduation_rules import NEXT_STEPS, STAGE_NAMES
 from storage.models import GraduationStage
 
 
@@ -31,7 +32,7 @@ async def show(turn: Turn) -> None:
     if stage is not None and stage.risk_since is not None:
         lines.append(_("Your mentor will contact you to help you get going again."))
     for row in await referrals.of_household(turn.session, household.id, open_only=True):
-        lines.append(referrals.describe(row))
+        lines.append(referral_line(row))
     turn.say("\n\n".join(lines) + "\n\n" + _("Type MENU for the menu."))
 
 

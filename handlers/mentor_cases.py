@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.messages import Choice
-from handlers import menu
+from handlers import labels, menu
 from handlers.reports import month_label
 from handlers.requests import describe as describe_request
 from handlers.turn import Turn
@@ -15,7 +15,7 @@ from storage.models import Household
 
 NEW_WINDOW = timedelta(days=30)
 FLAG_WINDOW = timedelta(days=90)
-VISIT_STATES = {**reports.BUSINESS_STATES}
+VISIT_STATES = {**labels.BUSINESS_STATES}
 
 
 async def new_items(turn: Turn) -> None:
@@ -42,7 +42,7 @@ def _report_line(report: reports.ProgressReport, household: Household) -> str:
         name=household.name,
         kk=household.no_kk[-4:],
         month=month_label(report.period),
-        summary=reports.summary(report),
+        summary=labels.report_summary(report),
     )
     return ("⚠️ " + line) if report.flagged else line
 
@@ -74,8 +74,8 @@ async def flagged(turn: Turn) -> None:
 
 def _flag_reasons(report: reports.ProgressReport) -> str:
     """Why the report was flagged, on its own line."""
-    names = [_(reports.FLAG_NAMES[f]) for f in report.flags or [] if f in reports.FLAG_NAMES]
-    return ("\n" + _("Why: {reasons}").format(reasons=", ".join(names))) if names else ""
+    reasons = labels.report_flags(report)
+    return ("\n" + _("Why: {reasons}").format(reasons=reasons)) if reasons else ""
 
 
 def _phone(household: Household) -> str:

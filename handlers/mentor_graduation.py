@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from bot.messages import Choice
 from handlers import menu
+from handlers.labels import SIGNAL_NAMES, STAGE_NAMES
 from handlers.turn import Turn
 from locales.i18n import _, long_date
 from storage import graduation
 from storage.crypto import mask_name
-from storage.graduation_rules import RULES, SIGNAL_NAMES, STAGE_NAMES
+from storage.graduation_rules import RULES
 from storage.models import Household
 
 PAGE = 8

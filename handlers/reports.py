@@ -12,7 +12,7 @@ from typing import Any
 from babel.dates import format_date
 
 from bot.messages import Choice
-from handlers import menu
+from handlers import labels, menu, notices
 from handlers.money import parse_rupiah
 from handlers.turn import Turn
 from locales.i18n import _, current_locale, rupiah
@@ -42,7 +42,7 @@ async def begin(turn: Turn) -> None:
             _(
                 "You already sent the report for {month}:\n{summary}\n\nMake a new one to "
                 "replace it?"
-            ).format(month=month_label(period), summary=reports.summary(row)),
+            ).format(month=month_label(period), summary=labels.report_summary(row)),
             [Choice("yes", _("Yes, make a new one")), Choice("no", _("No"))],
         )
         return
@@ -136,7 +136,7 @@ def _question(turn: Turn, question: str) -> tuple[str, list[Choice]]:
     """The words and buttons of one question."""
     if question == "state":
         return _("Is your business running?"), [
-            Choice(key, _(label)) for key, label in reports.BUSINESS_STATES.items()
+            Choice(key, _(label)) for key, label in labels.BUSINESS_STATES.items()
         ]
     if question == "omzet":
         return _(
@@ -145,7 +145,7 @@ def _question(turn: Turn, question: str) -> tuple[str, list[Choice]]:
         ), []
     if question == "problem":
         return _("What is the main problem of your business now?"), [
-            Choice(key, _(label)) for key, label in reports.PROBLEMS.items()
+            Choice(key, _(label)) for key, label in labels.PROBLEMS.items()
         ]
     if question == "problem_note":
         return _("Tell us the problem in a few words."), []
@@ -167,12 +167,12 @@ def _confirmation(turn: Turn) -> tuple[str, list[Choice]]:
     lines = [_("Your report for {month}:").format(month=month_label(turn.data["period"]))]
     lines.append(
         _("Business: {state}").format(
-            state=_(reports.BUSINESS_STATES.get(answers.get("state", ""), "-"))
+            state=_(labels.BUSINESS_STATES.get(answers.get("state", ""), "-"))
         )
     )
     if answers.get("omzet") is not None:
         lines.append(_("Omzet: {amount}").format(amount=rupiah(int(answers["omzet"]))))
-    problem = _(reports.PROBLEMS.get(answers.get("problem", ""), "-"))
+    problem = _(labels.PROBLEMS.get(answers.get("problem", ""), "-"))
     if answers.get("problem_note"):
         problem += " (" + str(answers["problem_note"])[:200] + ")"
     if answers.get("urgent"):
@@ -189,7 +189,7 @@ def _confirmation(turn: Turn) -> tuple[str, list[Choice]]:
 
 async def _state(turn: Turn) -> None:
     """Running, stopped for now or closed."""
-    if turn.choice not in reports.BUSINESS_STATES:
+    if turn.choice not in labels.BUSINESS_STATES:
         await _ask(turn, "state", _("Please choose one of the answers."))
         return
     answers = _answers(turn)
@@ -218,7 +218,7 @@ async def _omzet(turn: Turn) -> None:
 
 async def _problem(turn: Turn) -> None:
     """The main problem; Something else asks for words, any problem asks if it is urgent."""
-    if turn.choice not in reports.PROBLEMS:
+    if turn.choice not in labels.PROBLEMS:
         await _ask(turn, "problem", _("Please choose one of the answers."))
         return
     answers = {k: v for k, v in _answers(turn).items() if k not in ("problem_note", "urgent")}
@@ -305,7 +305,7 @@ async def _send(turn: Turn) -> None:
         turn.session, household_id=household.id, period=period, answers=_answers(turn), now=turn.now
     )
     text = _("Thank you. Your report for {month} is saved.").format(month=month_label(period))
-    if row.flagged and await reports.alert_mentor(turn.session, row, household, now=turn.now):
+    if row.flagged and await notices.report_flagged(turn.session, row, household, now=turn.now):
         text += "\n" + _("Your mentor has been told and will contact you.")
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
 
@@ -340,7 +340,7 @@ async def history(turn: Turn) -> None:
         return
     lines = []
     for row in rows:
-        line = month_label(row.period) + ": " + reports.summary(row)
+        line = month_label(row.period) + ": " + labels.report_summary(row)
         if row.status == "partial":
             line += " " + _("(not finished)")
         lines.append(line)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
-from handlers import menu
-from handlers.tables.training_topics import TRAINING_TOPICS, topic_by_key
+from bot.messages import Choice
+from handlers import menu, notices
+from handlers.labels import (
+    OBJECTION_TOPICS,
+    TRAINING_TOPICS,
+    request_kind,
+    request_state,
+    topic_by_key,
+)
 from handlers.turn import Turn
-from locales.i18n import N_, _, long_date
+from locales.i18n import _, long_date
 from storage import outbox, requests
-from storage.crypto import mask_name
 from storage.models import Household, ServiceRequest
-from storage.notify import tell_mentor
-
-OBJECTION_TOPICS = {
-    "data_salah": N_("My data is wrong"),
-    "usul": N_("I should receive aid"),
-    "lainnya": N_("Something else"),
-}
 
 
 async def begin(turn: Turn) -> None:
@@ -189,40 +187,16 @@ async def _file(turn: Turn, kind: str, topic: str | None, details: str | None) -
         now=turn.now,
     )
     if created:
-        await _tell_mentor(turn, household, row)
+        hours = outbox.within_hours(household.region_code, turn.rules.delivery_hours)
+        await notices.request_filed(turn.session, row, household, now=turn.now, hours=hours)
         text = _(
             "Your request is filed. Number: {reference}.\nWe will tell you here when it changes."
         ).format(reference=row.reference)
     else:
         text = _("You already have an open request for this: {reference} ({state}).").format(
-            reference=row.reference, state=requests.state_label(row)
+            reference=row.reference, state=request_state(row)
         )
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
-
-
-async def _tell_mentor(turn: Turn, household: Household, row: ServiceRequest) -> None:
-    """The family's mentor hears of the new request once, in their delivery hours."""
-    if household.mentor_id is None:
-        return
-    await tell_mentor(
-        turn.session,
-        household.mentor_id,
-        lambda: Reply(new_request_text(row, household)),
-        now=turn.now,
-        dedupe_key=f"request-new:{row.id}",
-        hours=outbox.within_hours(household.region_code, turn.rules.delivery_hours),
-    )
-
-
-def new_request_text(row: ServiceRequest, household: Household) -> str:
-    """What the mentor reads: which family asked for what, and where to find it."""
-    text = _("New request {reference} from {name} (No. KK ending {kk}): {kind}.").format(
-        reference=row.reference,
-        name=mask_name(household.name),
-        kk=household.no_kk[-4:],
-        kind=_(requests.KIND_NAMES[row.kind]),
-    )
-    return text + "\n" + _("Type MENU and choose New reports and requests to see it.")
 
 
 async def show_list(turn: Turn) -> None:
@@ -247,7 +221,7 @@ async def show_list(turn: Turn) -> None:
 
 def describe(row: ServiceRequest) -> str:
     """Two lines about one request: number, kind and topic; state and date."""
-    what = _(requests.KIND_NAMES[row.kind])
+    what = request_kind(row)
     topic = topic_by_key(row.topic) if row.kind == "pelatihan" else None
     if topic is not None:
         what += ": " + _(topic.label)
@@ -256,7 +230,7 @@ def describe(row: ServiceRequest) -> str:
     return _("{reference} · {what}\nState: {state} (since {date})").format(
         reference=row.reference,
         what=what,
-        state=requests.state_label(row),
+        state=request_state(row),
         date=long_date(row.updated_at.date()),
     )
 

@@ -6,8 +6,8 @@ roster are offered the link at once; everyone else picks one of the three ways.
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
-from handlers import common, menu
+from bot.messages import Choice
+from handlers import common, menu, notices
 from handlers.turn import Turn
 from locales.i18n import _
 from storage import audit, households, identities, links
@@ -267,26 +267,14 @@ async def _link_household(turn: Turn, household: Household, *, method: str) -> N
         region_code=household.region_code,
         method=method,
     )
-    if method == "nik" and household.mentor_id:
-        for mentor_chat in await identities.identities_of_mentor(turn.session, household.mentor_id):
-            turn.notify(mentor_chat, lambda: _nik_link_notice(household, turn.identity.id))
+    if method == "nik":
+        await notices.linked_by_nik(turn.session, household, turn.identity.id, now=turn.now)
     await menu.show(
         turn,
         _(
             "Done. This chat is now connected to the family of {name}.\n\n"
             "Main menu. Choose a number:"
         ).format(name=mask_name(household.name)),
-    )
-
-
-def _nik_link_notice(household: Household, identity_id: int) -> Reply:
-    """The mentor reads that a chat was linked by NIK, with a button to undo it."""
-    return Reply(
-        text=_(
-            "A chat was linked to the family of {name} (No. KK ending {kk}) using NIK. "
-            "If this was not the family, undo it."
-        ).format(name=mask_name(household.name), kk=household.no_kk[-4:]),
-        choices=(Choice(f"act:unlink:{identity_id}", _("Undo this link")),),
     )
 
 

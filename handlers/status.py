@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
+from handlers.labels import PROGRAM_NAMES, PROGRAM_STATUS_NAMES
 from handlers.turn import Turn
-from locales.i18n import N_, _, long_date, rupiah
+from locales.i18n import _, long_date, rupiah
 from storage import households
 from storage.crypto import mask_name
 from storage.models import Mentor, ProgramEnrollment
-
-PROGRAM_NAMES = {
-    "PKH": N_("PKH (Family Hope Program)"),
-    "BPNT": N_("BPNT / Sembako (food aid)"),
-    "BLT": N_("BLT (direct cash aid)"),
-    "PBI-JK": N_("PBI-JK (free health insurance)"),
-    "BANTUAN_USAHA": N_("Business starter package"),
-    "PELATIHAN": N_("Training"),
-    "KOPERASI": N_("Village cooperative (Kopdes Merah Putih)"),
-}
-
-STATUS_NAMES = {
-    "aktif": N_("active"),
-    "dalam_proses": N_("being processed"),
-    "disalurkan": N_("paid out"),
-    "ditangguhkan": N_("on hold"),
-    "selesai": N_("finished"),
-    "tidak_aktif": N_("not active"),
-}
 
 
 async def show(turn: Turn) -> None:
@@ -55,7 +37,9 @@ def describe(program: ProgramEnrollment) -> str:
     name = (
         _(PROGRAM_NAMES[program.program]) if program.program in PROGRAM_NAMES else program.program
     )
-    status = _(STATUS_NAMES[program.status]) if program.status in STATUS_NAMES else program.status
+    status = program.status
+    if status in PROGRAM_STATUS_NAMES:
+        status = _(PROGRAM_STATUS_NAMES[status])
     lines = [
         _("{program}: {status}").format(program=name, status=status),
         _("Period: {period}").format(period=program.period),

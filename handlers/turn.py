@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, Inbound, Reply
-from locales.i18n import use_locale
 from storage.crypto import NikVault
 from storage.models import ChatIdentity, Conversation, Household, Mentor
 
@@ -31,15 +29,6 @@ class Rules:
 
 
 @dataclass
-class Notice:
-    """A message to someone other than the sender (a mentor told of a link, say)."""
-
-    identity: ChatIdentity
-    reply: Reply
-    dedupe_key: str | None = None
-
-
-@dataclass
 class Turn:
     """One inbound message being answered, inside one unit of work."""
 
@@ -52,7 +41,6 @@ class Turn:
     text: str = ""
     choice: str | None = None
     replies: list[Reply] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
 
     def say(
         self,
@@ -94,10 +82,3 @@ class Turn:
         if self.identity.mentor_id is None:
             return None
         return await self.session.get(Mentor, self.identity.mentor_id)
-
-    def notify(
-        self, identity: ChatIdentity, build: Callable[[], Reply], dedupe_key: str | None = None
-    ) -> None:
-        """Queue a message to another person, in their language, sent with this turn's changes."""
-        with use_locale(identity.locale):
-            self.notices.append(Notice(identity, build(), dedupe_key))

@@ -31,16 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 
-from bot.messages import Choice, Reply
-from locales.i18n import _, use_locale
-from storage import identities, outbox
-from storage.crypto import mask_name
+from handlers import notices
 from storage.graduation import insert_of, month_of, office_day
 from storage.graduation_rules import (
     RANK,
     RULES,
-    SIGNAL_NAMES,
-    STAGE_NAMES,
     Advance,
     Rules,
     Setback,
@@ -509,27 +504,8 @@ async def tell_mentors(session: AsyncSession, now: datetime) -> int:
     )
     sent = 0
     for signal, household, stage in rows:
-        for chat in await identities.identities_of_mentor(session, household.mentor_id or 0):
-            with use_locale(chat.locale):
-                reply = signal_reply(signal, household, stage)
-            key = f"graduation:{signal.household_id}:{signal.kind}:{signal.period}:{chat.id}"
-            sent += await outbox.enqueue_once(
-                session, chat, reply.to_payload(), now=now, dedupe_key=key
-            )
+        sent += await notices.relapse_signal(session, signal, household, stage, now=now)
     return sent
-
-
-def signal_reply(signal: RelapseSignal, household: Household, stage: str) -> Reply:
-    """What the mentor reads: which family, why it may be slipping, its stage now, what to do."""
-    reason = _(SIGNAL_NAMES.get(signal.kind, signal.kind))
-    text = _("{name} (No. KK ending {kk}) may need help again: {reason}.").format(
-        name=mask_name(household.name), kk=household.no_kk[-4:], reason=reason
-    )
-    text += "\n" + _("Stage now: {stage}.").format(stage=_(STAGE_NAMES.get(stage, stage)))
-    if household.phone:
-        text += "\n" + _("Phone: {phone}").format(phone=household.phone)
-    text += "\n\n" + _("Please visit the family and record the visit.")
-    return Reply(text, (Choice(f"act:visit:{household.id}", _("Record a visit")),))
 
 
 # The tick ------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import notices
 from storage import reports
 from storage.db import is_postgres
 from storage.models import Household, ProgressReport
@@ -50,5 +51,5 @@ async def close_stale_reports(session: AsyncSession, now: datetime) -> int:
     for report, household in rows.all():
         report.flags = await reports.flags_for(session, report)
         report.flagged = bool(report.flags)
-        await reports.alert_mentor(session, report, household, now=now)
+        await notices.report_flagged(session, report, household, now=now)
     return len(ids)

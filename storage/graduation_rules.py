@@ -2,15 +2,13 @@
 
 Numbers a programme may want to change (reports in a row, the watch period, when a referral
 is overdue) are settings (`bot.config`); the rest is this table, read by the jobs in
-`scheduler/graduation.py` and by the views.
+`scheduler/graduation.py` and by the views. The names people read are in `handlers/labels.py`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-from locales.i18n import N_
 
 STAGES = (
     "penerima_bansos",
@@ -21,44 +19,6 @@ STAGES = (
     "mandiri",
 )
 RANK = {stage: rank for rank, stage in enumerate(STAGES)}
-
-STAGE_NAMES = {
-    "penerima_bansos": N_("Receiving social aid"),
-    "pelatihan": N_("Training"),
-    "usaha_rintisan": N_("Starting a business"),
-    "usaha_berjalan": N_("Business running"),
-    "anggota_koperasi": N_("Cooperative member"),
-    "mandiri": N_("Independent (graduated)"),
-}
-
-# What the household reads as its next step, at each stage.
-NEXT_STEPS = {
-    "penerima_bansos": N_("Next step: ask for training from the menu (Make a request)."),
-    "pelatihan": N_(
-        "Next step: receive your business starter package, or send your first business report."
-    ),
-    "usaha_rintisan": N_(
-        "Next step: send your business report every month; after {n} months in a row with the business running, you move up."
-    ),
-    "usaha_berjalan": N_(
-        "Next step: join the village cooperative (Kopdes Merah Putih) from the menu."
-    ),
-    "anggota_koperasi": N_(
-        "Next step: keep the business going; your mentor will confirm when your family stands on its own."
-    ),
-    "mandiri": N_(
-        "Your family stands on its own. We keep in touch until {date}, in case you need help."
-    ),
-}
-
-SIGNAL_NAMES = {
-    "omzet_turun": N_("omzet fell in two reports in a row"),
-    "usaha_berhenti": N_("the business stopped or closed"),
-    "senyap": N_("silent: has not answered Sinergi or the mentor"),
-    "koperasi_lepas": N_("cooperative membership lapsed"),
-    "desil_turun": N_("a worse desil at the latest data import"),
-    "kembali_bansos": N_("back in a social aid program"),
-}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Referrals (handoffs) to other offices: dikirim → diterima → selesai | ditolak, with dates.
 
-Staff functions take the Scope and fail closed; the household reads its own referrals in the
-chat and is told, through the outbox, when one changes.
+Staff functions take the Scope and fail closed and return the referral; the caller tells the
+household (`handlers.notices.referral_news`), which also reads its own referrals in the chat.
 """
 
 from __future__ import annotations
@@ -11,26 +11,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from locales.i18n import N_, _, long_date
 from storage.admin_queries import Page, paged
-from storage.graduation import office_day
 from storage.models import Household, Referral
-from storage.notify import tell_household
 from storage.scope import Scope, region_filter
 
-OFFICES = {
-    "disperindagkop": N_("Disperindagkop (capital, marketing)"),
-    "disnakertrans": N_("Disnakertrans (training, packaging)"),
-    "pupr": N_("PUPR (housing, clean water)"),
-    "koperasi": N_("Village cooperative (Kopdes Merah Putih)"),
-}
-STATES = {
-    "dikirim": N_("sent, waiting for the office"),
-    "diterima": N_("accepted by the office"),
-    "selesai": N_("done"),
-    "ditolak": N_("not accepted by the office"),
-}
+# The offices a household can be referred to (their names: handlers/labels.py).
+OFFICES = ("disperindagkop", "disnakertrans", "pupr", "koperasi")
 MOVES = {"dikirim": {"diterima", "ditolak"}, "diterima": {"selesai", "ditolak"}}
 OPEN = ("dikirim", "diterima")
 MAX_TEXT = 1000
@@ -50,7 +36,7 @@ async def create(
     actor: str,
     now: datetime,
 ) -> Referral:
-    """Staff hand a household of their region to another office, and the household is told."""
+    """Staff hand a household of their region to another office; the new referral."""
     household = await session.scalar(
         select(Household).where(
             Household.id == household_id, region_filter(Household.region_code, scope)
@@ -72,7 +58,6 @@ async def create(
     )
     session.add(row)
     await session.flush()
-    await _tell_household(session, row, now=now)
     return row
 
 
@@ -94,7 +79,7 @@ async def move(
     now: datetime,
     note: str | None = None,
 ) -> Referral:
-    """Staff record the office's answer; the household is told."""
+    """Staff record the office's answer; the referral as it stands now."""
     row = await get(session, scope, referral_id)
     if row is None:
         raise ReferralError("not found in this region")
@@ -107,7 +92,6 @@ async def move(
         row.closed_at = now
     if note and note.strip():
         row.note = note.strip()[:MAX_TEXT]
-    await _tell_household(session, row, now=now)
     return row
 
 
@@ -155,26 +139,3 @@ async def overdue_referrals(
         .limit(limit)
     )
     return [(ref, hh) for ref, hh in rows.all()]
-
-
-def describe(row: Referral) -> str:
-    """One line for the household: which office, what was asked, where it stands, since when."""
-    office = _(OFFICES.get(row.office, row.office))
-    state = _(STATES.get(row.state, row.state))
-    return _("{office}: {asked}. Status: {state} ({date}).").format(
-        office=office,
-        asked=row.asked[:120],
-        state=state,
-        date=long_date(office_day(row.updated_at)),
-    )
-
-
-async def _tell_household(session: AsyncSession, row: Referral, *, now: datetime) -> None:
-    """Each chat of the household hears where its referral stands now."""
-    await tell_household(
-        session,
-        row.household_id,
-        lambda: Reply(_("News about your referral to another office:") + "\n" + describe(row)),
-        now=now,
-        dedupe_key=f"referral:{row.id}:{row.state}",
-    )

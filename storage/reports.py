@@ -2,8 +2,8 @@
 
 Answers live in the conversation while the household types them, and in a draft row (so a
 report can be resumed and a stale one saved as partial). A confirmed report replaces the
-month's earlier one. Stopped or closed, urgent, or omzet falling twice in a row: flagged, and
-the household's mentor is told at once through the outbox.
+month's earlier one. Stopped or closed, urgent, or omzet falling twice in a row: flagged; the
+caller then tells the household's mentor at once (`handlers.notices.report_flagged`).
 """
 
 from __future__ import annotations
@@ -15,34 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from locales.i18n import N_, _, rupiah
-from storage.crypto import mask_name
 from storage.models import Household, MentorVisit, ProgressReport
-from storage.notify import tell_mentor
 from storage.requests import LOCAL_TZ
 
-BUSINESS_STATES = {
-    "berjalan": N_("Running"),
-    "berhenti": N_("Stopped for now"),
-    "tutup": N_("Closed"),
-}
-PROBLEMS = {
-    "tidak_ada": N_("No problem"),
-    "modal": N_("Capital"),
-    "pemasaran": N_("Selling / customers"),
-    "bahan_baku": N_("Raw materials"),
-    "kesehatan": N_("Health"),
-    "cuaca": N_("Weather"),
-    "lainnya": N_("Something else"),
-}
-FLAG_NAMES = {
-    "berhenti": N_("business stopped for now"),
-    "tutup": N_("business closed"),
-    "omzet_turun": N_("omzet fell two reports in a row"),
-    "mendesak": N_("urgent problem"),
-}
-NOT_ANSWERED = N_("not answered")
 DONE = ("complete", "partial")
 STALE_AFTER = timedelta(hours=48)
 MAX_NOTE = 4000
@@ -180,49 +155,6 @@ async def recent(
         .limit(limit)
     )
     return list(rows)
-
-
-async def alert_mentor(
-    session: AsyncSession, row: ProgressReport, household: Household, *, now: datetime
-) -> int:
-    """Tell the household's mentor, on each of their chats, why this report needs a look."""
-    if household.mentor_id is None or not row.flags:
-        return 0
-    stamp = f"{row.submitted_at or now:%Y%m%d%H%M%S}"
-    return await tell_mentor(
-        session,
-        household.mentor_id,
-        lambda: Reply(text=alert_text(row, household)),
-        now=now,
-        dedupe_key=f"report-flag:{row.id}:{stamp}",
-    )
-
-
-def alert_text(row: ProgressReport, household: Household) -> str:
-    """What the mentor reads: whose report, why it was flagged, the answers, a phone to call."""
-    reasons = ", ".join(_(FLAG_NAMES[f]) for f in row.flags if f in FLAG_NAMES)
-    text = _("Report of {name} (No. KK ending {kk}) needs your attention: {reasons}.").format(
-        name=mask_name(household.name), kk=household.no_kk[-4:], reasons=reasons
-    )
-    text += "\n" + summary(row)
-    if household.phone:
-        text += "\n" + _("Phone: {phone}").format(phone=household.phone)
-    return text + "\n\n" + _("Type MENU and choose Record a visit after you meet them.")
-
-
-def summary(row: ProgressReport) -> str:
-    """One line of a report: business state, omzet and problem."""
-    parts = [_(BUSINESS_STATES.get(row.business_state or "", NOT_ANSWERED))]
-    if row.omzet is not None:
-        parts.append(_("omzet {amount}").format(amount=rupiah(row.omzet)))
-    if row.problem and row.problem != "tidak_ada":
-        problem = _(PROBLEMS.get(row.problem, row.problem))
-        if row.problem_note:
-            problem += f" ({row.problem_note[:80]})"
-        parts.append(_("problem: {problem}").format(problem=problem))
-    if row.urgent:
-        parts.append(_("urgent"))
-    return " · ".join(parts)
 
 
 async def new_of_mentor(

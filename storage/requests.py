@@ -1,8 +1,8 @@
-"""Service requests: filing with a reference number, the state machine, history and notices.
+"""Service requests: filing with a reference number, the state machine and its history.
 
 diajukan → diproses → disetujui | ditolak | dirujuk (to an office) → selesai; a household may
-cancel (dibatalkan) while the request is still diajukan. Every change is a RequestEvent and a
-message to each reachable chat of the household, in its language, through the outbox.
+cancel (dibatalkan) while the request is still diajukan. Every change is a RequestEvent, which
+the caller passes on to `handlers.notices.request_moved` so the household hears of it.
 """
 
 from __future__ import annotations
@@ -14,26 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Reply
-from locales.i18n import N_, _
 from storage.models import Household, RequestEvent, ServiceRequest
-from storage.notify import tell_household
 
 PREFIXES = {"pelatihan": "PL", "koperasi": "KP", "sanggah": "SG"}
-KIND_NAMES = {
-    "pelatihan": N_("Training"),
-    "koperasi": N_("Cooperative membership"),
-    "sanggah": N_("Data correction or objection"),
-}
-STATE_NAMES = {
-    "diajukan": N_("submitted"),
-    "diproses": N_("being processed"),
-    "disetujui": N_("approved"),
-    "ditolak": N_("not approved"),
-    "dirujuk": N_("referred to another office"),
-    "selesai": N_("finished"),
-    "dibatalkan": N_("cancelled"),
-}
 # Where staff may move a request from each state (the household only cancels).
 TRANSITIONS = {
     "diajukan": {"diproses", "disetujui", "ditolak", "dirujuk"},
@@ -182,7 +165,7 @@ async def transition(
     now: datetime,
     scope: Any,
 ) -> RequestEvent:
-    """Staff move a request inside their region scope; the household is told in its language."""
+    """Staff move a request inside their region scope; the event says what changed."""
     prefix = _prefix_of(scope)
     row = await session.scalar(
         select(ServiceRequest).where(
@@ -198,9 +181,7 @@ async def transition(
         raise RequestError("a referral needs the office it goes to")
     if to_state == "dirujuk":
         row.referred_to = (referred_to or "").strip()[:64]
-    event = await _move(session, row, to_state, actor=actor, note=note, now=now)
-    await notify_household(session, row, event, now=now)
-    return event
+    return await _move(session, row, to_state, actor=actor, note=note, now=now)
 
 
 def _prefix_of(scope: Any) -> str:
@@ -247,35 +228,3 @@ async def history(session: AsyncSession, request_id: int) -> list[RequestEvent]:
         .order_by(RequestEvent.at, RequestEvent.id)
     )
     return list(rows)
-
-
-async def notify_household(
-    session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
-) -> int:
-    """One message per reachable chat of the household, in that chat's language."""
-    return await tell_household(
-        session,
-        row.household_id,
-        lambda: Reply(text=change_text(row, event)),
-        now=now,
-        dedupe_key=f"request:{row.id}:event:{event.id}",
-    )
-
-
-def state_label(row: ServiceRequest) -> str:
-    """`dirujuk ke Disnakertrans` or `sedang diproses`, in the active language."""
-    if row.state == "dirujuk" and row.referred_to:
-        return _("referred to {office}").format(office=row.referred_to)
-    return _(STATE_NAMES.get(row.state, row.state))
-
-
-def change_text(row: ServiceRequest, event: RequestEvent) -> str:
-    """What the household reads when its request moves."""
-    text = _("Your request {reference} ({kind}) is now: {state}.").format(
-        reference=row.reference, kind=_(KIND_NAMES[row.kind]), state=state_label(row)
-    )
-    if event.note:
-        text += "\n" + _("Note from the office: {note}").format(note=event.note)
-    if row.state == "disetujui":
-        text += "\n" + _("The office or your mentor will contact you about the next step.")
-    return text + "\n\n" + _("Type STATUS PENGAJUAN to see all your requests.")

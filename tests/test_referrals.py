@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from handlers import notices
 from scheduler.jobs import named, run_due
 from storage import referrals
 from storage.models import GraduationStage, StageTransition
@@ -73,14 +74,12 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_
             actor="samarinda",
             now=T0,
         )
+        await notices.referral_news(s, row, now=T0)
         ref_id = row.id
     await h.work()
     told = h.telegram_said(FAMILY_CHAT)[-1].text
-    assert (
-        "Kabar tentang rujukan Anda" in told
-        and "Disperindagkop" in told
-        and "menunggu dinas" in told
-    )
+    assert told.startswith("Dinsos sudah meneruskan permintaan Anda ke Disperindagkop")
+    assert "Tambahan modal dan pemasaran" in told and "kalau dinas sudah menjawab" in told
     later = T0 + timedelta(days=15)
     async with await h.session() as s:
         assert [r.id for r, _hh in await referrals.overdue_referrals(s, SAMARINDA, later, 14)] == [
@@ -93,9 +92,15 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_
             await referrals.move(s, SAMARINDA, ref_id, "selesai", now=later)
         with pytest.raises(referrals.ReferralError):
             await referrals.move(s, BALIKPAPAN, ref_id, "diterima", now=later)
-        await referrals.move(
+        moved = await referrals.move(
             s, SAMARINDA, ref_id, "diterima", now=later, note="Dijadwalkan Desember"
         )
+        await notices.referral_news(s, moved, now=later)
+    h.advance(days=15)  # the news is queued at `later`
+    await h.work()
+    told = h.telegram_said(FAMILY_CHAT)[-1].text
+    assert told.startswith("Kabar baik! Disperindagkop (modal, pemasaran) menerima rujukan Anda")
+    assert "Keterangan dari kantor: Dijadwalkan Desember" in told
     async with await h.session() as s:
         assert await referrals.overdue_referrals(s, SAMARINDA, later + timedelta(days=30), 14) == []
         assert (await referrals.open_referrals(s, SAMARINDA)).total == 1

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from bot.commands import request as request_cmd
+from handlers import notices
 from storage import requests
 from storage.db import is_postgres, make_engine, make_sessions, unit_of_work
 from storage.models import Household, RequestEvent, ServiceRequest
@@ -36,6 +39,13 @@ def person(request: pytest.FixtureRequest, harness: Harness) -> Driver:
 async def _requests(h: Harness) -> list[ServiceRequest]:
     async with await h.session() as s:
         return list(await s.scalars(select(ServiceRequest).order_by(ServiceRequest.id)))
+
+
+async def _tell(s: AsyncSession, event: RequestEvent, *, now: datetime) -> None:
+    """The household hears of a move, as after a staff action in the admin or the CLI."""
+    row = await s.get(ServiceRequest, event.request_id)
+    assert row is not None
+    await notices.request_moved(s, row, event, now=now)
 
 
 async def _ask_training(
@@ -187,12 +197,13 @@ async def test_each_state_change_reaches_the_household_on_telegram(harness: Harn
     (row,) = await _requests(h)
     seen = len(h.telegram_said(person.user_id))
     async with await h.session() as s:
-        await requests.transition(
+        event = await requests.transition(
             s, row.id, "diproses", actor="staff:7", note=None, now=h.now, scope="6472"
         )
+        await _tell(s, event, now=h.now)
     h.advance(hours=1)
     async with await h.session() as s:
-        await requests.transition(
+        event = await requests.transition(
             s,
             row.id,
             "dirujuk",
@@ -202,10 +213,15 @@ async def test_each_state_change_reaches_the_household_on_telegram(harness: Harn
             now=h.now,
             scope="6472",
         )
+        await _tell(s, event, now=h.now)
     await h.work()
     told = [m.text for m in h.telegram_said(person.user_id, seen)]
-    assert told[0].startswith("Pengajuan PL-2611-0001 (Pelatihan) sekarang: sedang diproses.")
-    assert "sekarang: dirujuk ke Disnakertrans." in told[1]
+    assert told[0].startswith(
+        "Pengajuan pelatihan Anda (PL-2611-0001) sedang diproses oleh kantor."
+    )
+    assert told[1].startswith(
+        "Pengajuan pelatihan Anda (PL-2611-0001) diteruskan ke Disnakertrans."
+    )
     assert "Keterangan dari kantor: Jadwal pelatihan bulan depan" in told[1]
     async with await h.session() as s:
         events = (
@@ -233,12 +249,13 @@ async def test_household_hears_in_its_own_language(harness: Harness) -> None:
     await person.press("en")
     (row,) = await _requests(h)
     async with await h.session() as s:
-        await requests.transition(
+        event = await requests.transition(
             s, row.id, "disetujui", actor="staff:7", note=None, now=h.now, scope="6472011001"
         )
+        await _tell(s, event, now=h.now)
     await h.work()
     assert (
-        "Your request PL-2611-0001 (Training) is now: approved."
+        "Good news! Your training request (PL-2611-0001) is approved."
         in h.telegram_said(person.user_id)[-1].text
     )
 
@@ -387,7 +404,8 @@ async def test_cli_moves_a_request_and_the_household_is_told(harness: Harness) -
     assert line == "PL-2611-0001: ditolak"
     await h.work()
     told = h.telegram_said(person.user_id)[-1].text
-    assert "sekarang: ditolak" in told and "Kuota penuh" in told
+    assert told.startswith("Mohon maaf. Pengajuan pelatihan Anda (PL-2611-0001) tidak disetujui.")
+    assert "Kuota penuh" in told and "Tanya pendamping Anda" in told
     with pytest.raises(requests.RequestError):
         await request_cmd.set_state(
             h.rt, "PL-2611-0999", "diproses", note=None, office=None, now=h.now

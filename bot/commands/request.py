@@ -8,6 +8,7 @@ import typer
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.runtime import Runtime
+from handlers import notices
 from storage import requests
 from storage.db import unit_of_work
 
@@ -32,7 +33,7 @@ async def set_state(
         if row is None:
             raise requests.RequestError(f"no request {reference}")
         # The operator at the server's command line acts for the request's own region.
-        await requests.transition(
+        event = await requests.transition(
             session,
             row.id,
             state,
@@ -42,6 +43,7 @@ async def set_state(
             now=now,
             scope=row.region_code,
         )
+        await notices.request_moved(session, row, event, now=now)
         return f"{row.reference}: {state}"
 
 

@@ -7,16 +7,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.messages import Reply
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import now_of, render
+from handlers import notices
 from locales.i18n import _
 from storage import admin_queries as q
 from storage import audit
 from storage import escalations as cases
 from storage.db import unit_of_work
 from storage.models import Household
-from storage.notify import tell_household
 
 router = APIRouter()
 SLA_CHOICES = ("on_track", "at_risk", "breached")
@@ -204,14 +203,7 @@ async def message(
             )
         except q.NotFound:
             raise HTTPException(404) from None
-        reached = await tell_household(
-            session,
-            esc.household_id,
-            lambda: Reply(
-                _("Message from the social-service office (Dinsos):\n{text}").format(text=body)
-            ),
-            now=now,
-        )
+        reached = await notices.from_dinsos(session, esc.household_id, body, now=now)
         audit.record(
             session,
             actor=staff.username,

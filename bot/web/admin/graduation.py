@@ -14,10 +14,12 @@ from sqlalchemy import select
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.escalations import _page
 from bot.web.admin.web import locale_of, now_of, render
+from handlers import notices
+from handlers.labels import OFFICE_NAMES, REFERRAL_STATE_NAMES, SIGNAL_NAMES, STAGE_NAMES
 from locales.i18n import _, use_locale
 from storage import audit, graduation, referrals
 from storage.db import unit_of_work
-from storage.graduation_rules import SIGNAL_NAMES, STAGE_NAMES, STAGES, Rules
+from storage.graduation_rules import STAGES, Rules
 from storage.models import Household, RelapseSignal
 from storage.normalize import sixteen_digits
 
@@ -73,8 +75,8 @@ async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         quarter=name,
         by=request.query_params.get("by", ""),
         base=f"/admin/graduation?quarter={name}&",
-        offices=referrals.OFFICES,
-        states=referrals.STATES,
+        offices=OFFICE_NAMES,
+        states=REFERRAL_STATE_NAMES,
     )
 
 
@@ -131,8 +133,8 @@ async def household_path(
         refs=refs,
         stage_names=STAGE_NAMES,
         signal_names=SIGNAL_NAMES,
-        offices=referrals.OFFICES,
-        states=referrals.STATES,
+        offices=OFFICE_NAMES,
+        states=REFERRAL_STATE_NAMES,
         moves_of=referrals.MOVES,
         can_confirm=stage is not None and stage.stage in rules.confirm_from,
         flash=_flash(request),
@@ -237,6 +239,7 @@ async def refer(
             )
         except referrals.ReferralError:
             return _back(household_id, "error")
+        await notices.referral_news(session, row, now=now)
         audit.record_on(
             session,
             household,
@@ -270,9 +273,10 @@ async def move_referral(
         if found is None or found.household_id != household.id:
             raise HTTPException(404)
         try:
-            await referrals.move(session, staff.scope, found.id, state, now=now, note=note)
+            moved = await referrals.move(session, staff.scope, found.id, state, now=now, note=note)
         except referrals.ReferralError:
             return _back(household_id, "error")
+        await notices.referral_news(session, moved, now=now)
         audit.record_on(
             session,
             household,

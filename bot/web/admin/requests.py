@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.escalations import _page
 from bot.web.admin.web import now_of, render
+from handlers import notices
 from locales.i18n import N_
 from storage import admin_queries as q
 from storage import audit
@@ -100,7 +101,7 @@ async def move(
         except q.NotFound:
             raise HTTPException(404) from None
         try:
-            await service_requests.transition(
+            event = await service_requests.transition(
                 session,
                 row.id,
                 to_state,
@@ -112,6 +113,7 @@ async def move(
             )
         except service_requests.RequestError:
             return RedirectResponse(f"/admin/requests/{request_id}?error=state", status_code=303)
+        await notices.request_moved(session, row, event, now=now)
         audit.record(
             session,
             actor=staff.username,

@@ -1,4 +1,7 @@
-"""Telling people something: one outbox row per reachable chat, each in that chat's language."""
+"""Telling people something: one outbox row per reachable chat, each in that chat's language.
+
+The words come from `handlers/notices.py`; `storage/outbox.py` is the row underneath.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from storage.identities import identities_of_household, identities_of_mentor
 from storage.models import ChatIdentity
 
 
-def tell_chats(
+async def tell_chats(
     session: AsyncSession,
     chats: list[ChatIdentity],
     build: Callable[[], Reply],
@@ -22,20 +25,27 @@ def tell_chats(
     now: datetime,
     dedupe_key: str | None = None,
     hours: dict[str, str] | None = None,
+    once: bool = False,
 ) -> int:
-    """Queue `build()`, rendered in each chat's locale, to every chat; `:<chat id>` ends each key.
+    """Queue `build()`, rendered in each chat's locale, to every chat; how many were queued.
 
-    `hours` ({"region", "start", "end"}) keeps the message to delivery hours there: one
-    queued at night waits for the morning (bot/sender.py).
+    `:<chat id>` ends each dedupe key. `hours` ({"region", "start", "end"}) keeps the message
+    to delivery hours there: one queued at night waits for the morning (bot/sender.py).
+    `once` skips a chat whose key is already in the outbox (a job that may run twice).
     """
+    queued = 0
     for chat in chats:
         with use_locale(chat.locale):
             payload = build().to_payload()
         if hours:
             payload["hours"] = hours
         key = f"{dedupe_key}:{chat.id}" if dedupe_key else None
+        if once and key:
+            queued += await outbox.enqueue_once(session, chat, payload, now=now, dedupe_key=key)
+            continue
         outbox.enqueue(session, chat, payload, now=now, dedupe_key=key)
-    return len(chats)
+        queued += 1
+    return queued
 
 
 async def tell_household(
@@ -51,7 +61,7 @@ async def tell_household(
     The WhatsApp sender swaps in an approved template when the 24-hour window is closed.
     """
     chats = await identities_of_household(session, household_id)
-    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
+    return await tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
 
 
 async def tell_mentor(
@@ -62,7 +72,10 @@ async def tell_mentor(
     now: datetime,
     dedupe_key: str | None = None,
     hours: dict[str, str] | None = None,
+    once: bool = False,
 ) -> int:
     """Queue `build()` to each reachable chat of the mentor; how many chats will hear it."""
     chats = await identities_of_mentor(session, mentor_id)
-    return tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key, hours=hours)
+    return await tell_chats(
+        session, chats, build, now=now, dedupe_key=dedupe_key, hours=hours, once=once
+    )

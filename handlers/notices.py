@@ -1,0 +1,270 @@
+"""Every message a state change sends to someone who did not ask: the household, the mentor.
+
+Storage changes the state and returns the row or the event; the caller (a journey, a job, an
+admin route, the CLI) then calls one function here, which words the news in each reader's
+language and queues it on each of their chats (`handlers/notify.py`). The dedupe keys are
+stored with the outbox rows: keep them as they are, or a repeated call would send twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Choice, Reply
+from handlers import labels
+from handlers.notify import tell_household, tell_mentor
+from locales.i18n import _, long_date
+from storage.crypto import mask_name
+from storage.graduation import office_day
+from storage.models import (
+    Household,
+    Mentor,
+    ProgressReport,
+    Referral,
+    RelapseSignal,
+    RequestEvent,
+    ServiceRequest,
+)
+
+# Requests --------------------------------------------------------------------------------------
+
+
+async def request_moved(
+    session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
+) -> int:
+    """Each chat of the household hears that its request moved, and any note of the office."""
+    mentor = await _mentor_of(session, row.household_id) if row.state == "ditolak" else None
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(text=request_moved_text(row, event, mentor)),
+        now=now,
+        dedupe_key=f"request:{row.id}:event:{event.id}",
+    )
+
+
+async def _mentor_of(session: AsyncSession, household_id: int) -> Mentor | None:
+    """The household's mentor, the person to turn to after bad news."""
+    household = await session.get(Household, household_id)
+    if household is None or household.mentor_id is None:
+        return None
+    return await session.get(Mentor, household.mentor_id)
+
+
+def request_moved_text(
+    row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
+) -> str:
+    """What the household reads when its request moves: the news first, then what comes next."""
+    subject = _(labels.REQUEST_SUBJECTS.get(row.kind, labels.REQUEST_SUBJECTS["pelatihan"]))
+    text = _request_news(row).format(
+        request=subject,
+        reference=row.reference,
+        office=row.referred_to or "",
+        state=labels.request_state(row),
+    )
+    if event.note:
+        text += "\n" + _("Note from the office: {note}").format(note=event.note)
+    if row.state == "disetujui":
+        text += "\n" + _("The office or your mentor will contact you about the next step.")
+    if row.state == "ditolak" and mentor is not None:
+        text += "\n" + _("Questions? Ask your mentor, {name} ({phone}).").format(
+            name=mentor.name, phone=mentor.phone
+        )
+    return text + "\n\n" + _("Type STATUS PENGAJUAN to see all your requests.")
+
+
+def _request_news(row: ServiceRequest) -> str:
+    """The first sentence for the request's new state: {request}, {reference}, {office}, {state}."""
+    if row.state == "diproses":
+        return _("{request} ({reference}) is being processed by the office.")
+    if row.state == "disetujui":
+        return _("Good news! {request} ({reference}) is approved.")
+    if row.state == "ditolak":
+        return _("We are sorry: {request} ({reference}) is not approved.")
+    if row.state == "dirujuk" and row.referred_to:
+        return _("{request} ({reference}) is passed on to {office}.")
+    if row.state == "selesai":
+        return _("{request} ({reference}) is finished.")
+    return _("{request} ({reference}) is now: {state}.")
+
+
+async def request_filed(
+    session: AsyncSession,
+    row: ServiceRequest,
+    household: Household,
+    *,
+    now: datetime,
+    hours: dict[str, str] | None,
+) -> int:
+    """The family's mentor hears of the new request once, in their delivery hours."""
+    if household.mentor_id is None:
+        return 0
+    return await tell_mentor(
+        session,
+        household.mentor_id,
+        lambda: Reply(request_filed_text(row, household)),
+        now=now,
+        dedupe_key=f"request-new:{row.id}",
+        hours=hours,
+    )
+
+
+def request_filed_text(row: ServiceRequest, household: Household) -> str:
+    """What the mentor reads: which family asked for what, and where to find it."""
+    text = _("New request {reference} from {name} (No. KK ending {kk}): {kind}.").format(
+        reference=row.reference,
+        name=mask_name(household.name),
+        kk=household.no_kk[-4:],
+        kind=labels.request_kind(row),
+    )
+    return text + "\n" + _("Type MENU and choose New reports and requests to see it.")
+
+
+# Referrals -------------------------------------------------------------------------------------
+
+
+async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) -> int:
+    """Each chat of the household hears where its referral stands now (made, answered, closed)."""
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(referral_news_text(row)),
+        now=now,
+        dedupe_key=f"referral:{row.id}:{row.state}",
+    )
+
+
+def referral_news_text(row: Referral) -> str:
+    """What the household reads when a referral is made or answered: the news first."""
+    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    news = {
+        "dikirim": _("Dinsos has passed your request on to {office}: {asked}."),
+        "diterima": _("Good news! {office} accepted your referral: {asked}."),
+        "selesai": _("Your referral to {office} is done: {asked}."),
+        "ditolak": _("Sorry, {office} did not accept your referral: {asked}."),
+    }
+    text = news.get(row.state, _("{office}: {asked}.")).format(office=office, asked=row.asked[:120])
+    if row.note:
+        text += "\n" + _("Note from the office: {note}").format(note=row.note)
+    if row.state == "dikirim":
+        text += "\n" + _("We will tell you here when the office answers.")
+    elif row.state == "ditolak":
+        text += "\n" + _("Your mentor will help you find another way.")
+    return text
+
+
+def referral_line(row: Referral) -> str:
+    """One line for the household: which office, what was asked, where it stands, since when."""
+    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    state = _(labels.REFERRAL_STATE_NAMES.get(row.state, row.state))
+    return _("{office}: {asked}. Status: {state} ({date}).").format(
+        office=office,
+        asked=row.asked[:120],
+        state=state,
+        date=long_date(office_day(row.updated_at)),
+    )
+
+
+# Reports ---------------------------------------------------------------------------------------
+
+
+async def report_flagged(
+    session: AsyncSession, row: ProgressReport, household: Household, *, now: datetime
+) -> int:
+    """The household's mentor hears, on each chat, why this report needs a look; how many chats."""
+    if household.mentor_id is None or not row.flags:
+        return 0
+    stamp = f"{row.submitted_at or now:%Y%m%d%H%M%S}"
+    return await tell_mentor(
+        session,
+        household.mentor_id,
+        lambda: Reply(text=report_flagged_text(row, household)),
+        now=now,
+        dedupe_key=f"report-flag:{row.id}:{stamp}",
+    )
+
+
+def report_flagged_text(row: ProgressReport, household: Household) -> str:
+    """What the mentor reads: whose report, why it was flagged, the answers, a phone to call."""
+    text = _("Report of {name} (No. KK ending {kk}) needs your attention: {reasons}.").format(
+        name=mask_name(household.name), kk=household.no_kk[-4:], reasons=labels.report_flags(row)
+    )
+    text += "\n" + labels.report_summary(row)
+    if household.phone:
+        text += "\n" + _("Phone: {phone}").format(phone=household.phone)
+    return text + "\n\n" + _("Type MENU and choose Record a visit after you meet them.")
+
+
+# Linking ---------------------------------------------------------------------------------------
+
+
+async def linked_by_nik(
+    session: AsyncSession, household: Household, identity_id: int, *, now: datetime
+) -> int:
+    """The household's mentor reads that a chat was linked by NIK, with a button to undo it."""
+    if household.mentor_id is None:
+        return 0
+    return await tell_mentor(
+        session, household.mentor_id, lambda: linked_by_nik_reply(household, identity_id), now=now
+    )
+
+
+def linked_by_nik_reply(household: Household, identity_id: int) -> Reply:
+    """The words and the undo button the mentor gets when a chat is linked by NIK."""
+    return Reply(
+        text=_(
+            "A chat was linked to the family of {name} (No. KK ending {kk}) using NIK. "
+            "If this was not the family, undo it."
+        ).format(name=mask_name(household.name), kk=household.no_kk[-4:]),
+        choices=(Choice(f"act:unlink:{identity_id}", _("Undo this link")),),
+    )
+
+
+# Graduation ------------------------------------------------------------------------------------
+
+
+async def relapse_signal(
+    session: AsyncSession, signal: RelapseSignal, household: Household, stage: str, *, now: datetime
+) -> int:
+    """The mentor hears once per household, kind and period that a family may be slipping."""
+    if household.mentor_id is None:
+        return 0
+    return await tell_mentor(
+        session,
+        household.mentor_id,
+        lambda: relapse_signal_reply(signal, household, stage),
+        now=now,
+        dedupe_key=f"graduation:{signal.household_id}:{signal.kind}:{signal.period}",
+        once=True,  # the relapse job may run again at the same moment
+    )
+
+
+def relapse_signal_reply(signal: RelapseSignal, household: Household, stage: str) -> Reply:
+    """What the mentor reads: which family, why it may be slipping, its stage now, what to do."""
+    reason = _(labels.SIGNAL_NAMES.get(signal.kind, signal.kind))
+    text = _("{name} (No. KK ending {kk}) may need help again: {reason}.").format(
+        name=mask_name(household.name), kk=household.no_kk[-4:], reason=reason
+    )
+    stage_name = _(labels.STAGE_NAMES.get(stage, stage))
+    text += "\n" + _("Stage now: {stage}.").format(stage=stage_name)
+    if household.phone:
+        text += "\n" + _("Phone: {phone}").format(phone=household.phone)
+    text += "\n\n" + _("Please visit the family and record the visit.")
+    return Reply(text, (Choice(f"act:visit:{household.id}", _("Record a visit")),))
+
+
+# Messages staff write ---------------------------------------------------------------------------
+
+
+async def from_dinsos(session: AsyncSession, household_id: int, body: str, *, now: datetime) -> int:
+    """Each chat of the household reads a message an officer wrote, under the office's name."""
+    return await tell_household(
+        session,
+        household_id,
+        lambda: Reply(
+            _("Message from the social-service office (Dinsos):\n{text}").format(text=body)
+        ),
+        now=now,
+    )
