@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
 from locales.i18n import N_, _, long_date
-from storage.admin_queries import Page, paged
 from storage.graduation import office_day
 from storage.models import Household, Referral
 from storage.notify import tell_household
+from storage.paging import Page, paged
 from storage.scope import Scope, region_filter
 
 OFFICES = {

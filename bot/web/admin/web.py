@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -18,6 +19,9 @@ from locales.i18n import rupiah, use_locale
 
 WEB = Path(__file__).resolve().parent.parent
 LANG_COOKIE = "sinergi_lang"
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in both databases
+MAX_PAGE = 100_000
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]  # a record's id in a path; anything else is a 404
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -71,6 +75,30 @@ def now_of(request: Request) -> datetime:
     """The clock of this request (tests set `app.state.clock`)."""
     clock: Callable[[], datetime] = getattr(request.app.state, "clock", lambda: datetime.now(UTC))
     return clock()
+
+
+def whole_number(raw: object, *, most: int = MAX_ID) -> int | None:
+    """A positive whole number typed in ASCII digits and not above `most`; None for anything else.
+
+    `str.isdigit` also accepts `²` and other digits `int` refuses, and a number past the
+    database's integers would fail inside the query: both are refused here, at the door.
+    """
+    if not isinstance(raw, str) or not raw or len(raw) > 19 or not raw.isascii():
+        return None
+    if not raw.isdigit():
+        return None
+    number = int(raw)
+    return number if 0 < number <= most else None
+
+
+def ids_of(values: Sequence[object]) -> list[int]:
+    """The ids ticked in a form (anything that is not an id is left out)."""
+    return [n for n in (whole_number(v) for v in values) if n is not None]
+
+
+def page_number(request: Request) -> int:
+    """The page number asked for (1 when absent or nonsense)."""
+    return whole_number(request.query_params.get("page", "1"), most=MAX_PAGE) or 1
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
