@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.webhooks.store import runtime_of
 from locales import i18n
 from locales.i18n import rupiah, use_locale
 
@@ -141,6 +143,46 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def client_address(request: Request) -> str:
-    """The address a sign-in came from (the direct peer; proxies are the operator's business)."""
+def _trusted(address: str, request: Request) -> bool:
+    """Whether `address` is one of the operator's reverse proxies (SINERGI_TRUSTED_PROXIES)."""
+    networks = runtime_of(request).settings.proxy_networks
+    if not networks:
+        return False
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _peer(request: Request) -> str:
+    """The address of the direct peer of this connection."""
     return request.client.host if request.client else "unknown"
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from: the peer, or the client a trusted proxy forwarded for.
+
+    Each proxy appends the address it saw, so the client is the rightmost hop that is not one
+    of ours; anything before it could have been typed by the client.
+    """
+    peer = _peer(request)
+    if not _trusted(peer, request):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed(hops):
+        if not _trusted(hop, request):
+            try:
+                return str(ip_address(hop))
+            except ValueError:
+                return peer  # garbage from the proxy's side: the proxy itself is what we know
+    return peer
+
+
+def is_https(request: Request) -> bool:
+    """Whether the browser spoke https: to us, or to a trusted proxy that says so."""
+    if _trusted(_peer(request), request):
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto:
+            return proto == "https"
+    return request.url.scheme == "https"
