@@ -24,9 +24,10 @@ from bench import dbs, gen
 from bot.app import create_app
 from bot.config import Settings
 from bot.runtime import build_runtime
-from storage import admin_queries as q
+from storage import escalations, households
 from storage.models import Escalation, Household
-from storage.scope import Scope
+from storage.paging import PAGE_SIZE
+from storage.scope import Scope, scoped
 from storage.staff import add_staff
 
 HOUSEHOLDS = int(os.environ.get("SINERGI_BENCH_ADMIN_HOUSEHOLDS", "100000"))
@@ -98,15 +99,15 @@ async def _measure(backend: str, url: str, prefix: str) -> list[dict[str, Any]]:
         scope = Scope(prefix=prefix, role="officer", staff_id=user.id, username="bench")
         household_id = int(
             await session.scalar(
-                q.scoped(sa.select(Household.id), scope).order_by(Household.id).limit(1)
+                scoped(sa.select(Household.id), scope).order_by(Household.id).limit(1)
             )
             or 0
         )
         open_in_scope = int(
             await session.scalar(
-                q.scoped(
+                scoped(
                     sa.select(sa.func.count(Escalation.id)).where(
-                        Escalation.state.in_(q.OPEN_STATES)
+                        Escalation.state.in_(escalations.OPEN_STATES)
                     ),
                     scope,
                     Escalation.region_code,
@@ -116,36 +117,38 @@ async def _measure(backend: str, url: str, prefix: str) -> list[dict[str, Any]]:
         )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
     await _login(client)
-    flt = q.QueueFilter()
+    flt = escalations.QueueFilter()
     cases = [
         (
             "escalation queue, page 1",
             "/admin/escalations",
-            q.queue_ids(scope, flt, scope.staff_id, NOW).limit(q.PAGE_SIZE),
+            escalations.queue_ids(scope, flt, scope.staff_id, NOW).limit(PAGE_SIZE),
         ),
         (
             "escalation queue, page 100",
             "/admin/escalations?page=100",
-            q.queue_ids(scope, flt, scope.staff_id, NOW)
-            .limit(q.PAGE_SIZE)
-            .offset(99 * q.PAGE_SIZE),
+            escalations.queue_ids(scope, flt, scope.staff_id, NOW)
+            .limit(PAGE_SIZE)
+            .offset(99 * PAGE_SIZE),
         ),
         (
             "escalation queue, breached",
             "/admin/escalations?sla=breached",
-            q.queue_ids(scope, q.QueueFilter(sla="breached"), scope.staff_id, NOW).limit(
-                q.PAGE_SIZE
-            ),
+            escalations.queue_ids(
+                scope, escalations.QueueFilter(sla="breached"), scope.staff_id, NOW
+            ).limit(PAGE_SIZE),
         ),
         (
             "household page",
             f"/admin/households/{household_id}",
-            q.scoped(sa.select(Household).where(Household.id == household_id), scope),
+            scoped(sa.select(Household).where(Household.id == household_id), scope),
         ),
         (
             "household search by name",
             "/admin/households?q=Siti",
-            q.household_query(scope, q.HouseholdFilter(q="Siti")).limit(q.PAGE_SIZE),
+            households.household_query(scope, households.HouseholdFilter(q="Siti")).limit(
+                PAGE_SIZE
+            ),
         ),
     ]
     results = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import BaseModel, Field, model_validator
@@ -90,7 +91,13 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = 60
 
     session_hours: int = 8
+    # A staff session ends after this many minutes without a page (issue 17: an unattended
+    # office computer); the absolute limit above still holds.
+    session_idle_minutes: int = 30
     cookie_secure: bool = False
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated
+    # addresses or CIDRs); from any other peer those headers are ignored. Default: none.
+    trusted_proxies: str = ""
     media_dir: Path | None = None
     demo: bool = False
 
@@ -105,7 +112,20 @@ class Settings(BaseSettings):
             )
         if self.whatsapp_enabled and not self.whatsapp_app_secret:
             raise ValueError("SINERGI_WHATSAPP_APP_SECRET is required when WhatsApp is on")
+        _ = self.proxy_networks  # an address that is not one refuses the start, with its text
         return self
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The networks of SINERGI_TRUSTED_PROXIES."""
+        try:
+            return tuple(
+                ip_network(part.strip(), strict=False)
+                for part in self.trusted_proxies.split(",")
+                if part.strip()
+            )
+        except ValueError as exc:
+            raise ValueError(f"SINERGI_TRUSTED_PROXIES: {exc}") from None
 
     @property
     def telegram_enabled(self) -> bool:

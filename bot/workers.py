@@ -1,4 +1,4 @@
-"""Background loops inside `sinergi serve`: the inbox worker and the outbox sender."""
+"""Background loops inside `sinergi serve`: the inbox worker, the outbox sender, the preview sweep."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from bot.runtime import Runtime
+from storage.roster import uploads
 
 log = logging.getLogger("sinergi.workers")
 
@@ -53,6 +54,22 @@ async def outbox_loop(rt: Runtime) -> None:
     await _loop("outbox", rt.outbox_wake, lambda: rt.sender.deliver(utcnow()), idle=1.0)
 
 
+async def previews_loop(rt: Runtime) -> None:
+    """Delete roster previews left for more than an hour (they hold NIKs in clear)."""
+    folder = rt.settings.data_dir / "uploads"
+
+    async def work() -> int:
+        uploads.expire(folder, now=utcnow())
+        return 0
+
+    await _loop("previews", asyncio.Event(), work, idle=300.0)
+
+
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
-    """Start the loops; the caller cancels them on shutdown."""
-    return [asyncio.create_task(inbox_loop(rt)), asyncio.create_task(outbox_loop(rt))]
+    """Start the loops (after clearing the previews of the last run); the caller cancels them."""
+    uploads.clear(rt.settings.data_dir / "uploads")
+    return [
+        asyncio.create_task(inbox_loop(rt)),
+        asyncio.create_task(outbox_loop(rt)),
+        asyncio.create_task(previews_loop(rt)),
+    ]

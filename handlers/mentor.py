@@ -70,13 +70,12 @@ async def _give_code(turn: Turn, household: Household) -> None:
         now=turn.now,
         ttl=turn.rules.link_code_ttl,
     )
-    audit.record(
+    audit.record_on(
         turn.session,
+        household,
         actor=f"mentor:{turn.identity.mentor_id}",
         action="link_code",
         now=turn.now,
-        household_id=household.id,
-        region_code=household.region_code,
     )
     hours = int(turn.rules.link_code_ttl.total_seconds() // 3600)
     await menu.show(
@@ -98,13 +97,12 @@ async def undo_link(turn: Turn, identity_id: int) -> None:
         turn.say(_("This link no longer exists."))
         return
     chat.household_id, chat.link_method = None, None
-    audit.record(
+    audit.record_on(
         turn.session,
+        household,
         actor=f"mentor:{turn.identity.mentor_id}",
         action="unlink",
         now=turn.now,
-        household_id=household.id,
-        region_code=household.region_code,
     )
     turn.say(
         _("The link to the family of {name} was undone.").format(name=mask_name(household.name))

@@ -258,13 +258,12 @@ async def _link_household(turn: Turn, household: Household, *, method: str) -> N
     """The chat is linked; the NIK path also tells the household's mentor, who can undo it."""
     turn.identity.household_id, turn.identity.mentor_id = household.id, None
     turn.identity.link_method = method
-    audit.record(
+    audit.record_on(
         turn.session,
+        household,
         actor=f"chat:{turn.identity.id}",
         action="link",
         now=turn.now,
-        household_id=household.id,
-        region_code=household.region_code,
         method=method,
     )
     if method == "nik":

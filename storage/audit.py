@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEvent, Household
+from storage.paging import Page, paged
+from storage.scope import Scope, region_filter
 
 
 def record(
@@ -52,3 +55,13 @@ def record_on(
         region_code=household.region_code,
         **detail,
     )
+
+
+async def log(session: AsyncSession, scope: Scope, action: str = "", page: int = 1) -> Page:
+    """Audit events of the scope's region, newest first (national admins see everything)."""
+    query = select(AuditEvent)
+    if scope.prefix:
+        query = query.where(region_filter(AuditEvent.region_code, scope))
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return await paged(session, query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()), page)

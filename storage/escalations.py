@@ -1,17 +1,19 @@
 """Escalations: the Dinsos queue of households that need a person, scoped by region, with SLA.
 
 Every staff function takes a `Scope` (storage/scope.py) and fails closed: without one it
-raises, and a record outside the scope is not found. Mentors hand up through `hand_up`, which
-is scoped by the mentor owning the household.
+raises `ScopeError`, and a record outside the scope raises `NotFound`, exactly like a record
+that does not exist. Mentors hand up through `hand_up`, which is scoped by the mentor owning
+the household. Nothing here writes words for a person: notes are what staff typed, and the
+pages say the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, ladder
@@ -23,180 +25,256 @@ from storage.models import (
     MentorVisit,
     StaffUser,
 )
-from storage.scope import Scope, ScopeError, region_filter
+from storage.paging import Page, paged
+from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
+from storage.staff import colleague
 
-OPEN = ladder.OPEN_ESCALATION
-SORTS = {
-    "sla": (Escalation.sla_due, Escalation.id),
-    "newest": (Escalation.created_at.desc(), Escalation.id.desc()),
-    "level": (Escalation.level.desc(), Escalation.sla_due, Escalation.id),
-}
+OPEN_STATES = ladder.OPEN_ESCALATION
+AT_RISK_DAYS = 1  # an escalation due today or tomorrow is at risk
 MAX_NOTE = 2000
+MAX_BATCH = 500
+WITA = timedelta(hours=8)
 
 
-@dataclass(frozen=True)
-class Filters:
-    """What an officer narrows the queue to; None means any."""
-
-    state: str | None = "open_or_assigned"
-    level: int | None = None
-    at_risk: bool | None = None
-    reason: str | None = None
-    assignee_id: int | None = None
+def office_day(now: datetime) -> date:
+    """The office's date (WITA) at `now`: the day SLAs are counted in."""
+    return (now + WITA).date()
 
 
-def _scoped(scope: Scope, query: Any) -> Any:
-    """The query joined to households and limited to the scope (raises without one)."""
-    if not isinstance(scope, Scope):
-        raise ScopeError("an escalation query needs a Scope")
-    return query.join(Household, Household.id == Escalation.household_id).where(
-        region_filter(Household.region_code, scope)
+def sla_status(due: date, now: datetime) -> str:
+    """`breached`, `at_risk` or `on_track` for an open escalation due on `due`."""
+    day = office_day(now)
+    if due < day:
+        return "breached"
+    return "at_risk" if due <= day + timedelta(days=AT_RISK_DAYS) else "on_track"
+
+
+def sla_bucket(now: datetime) -> Any:
+    """The SLA status as SQL, for filtering and counting."""
+    day = office_day(now)
+    return case(
+        (Escalation.sla_due < day, "breached"),
+        (Escalation.sla_due <= day + timedelta(days=AT_RISK_DAYS), "at_risk"),
+        else_="on_track",
     )
 
 
-def _filtered(query: Any, filters: Filters) -> Any:
-    """Apply the officer's filters."""
-    es = Escalation
-    if filters.state == "open_or_assigned":
-        query = query.where(es.state.in_(OPEN))
-    elif filters.state:
-        query = query.where(es.state == filters.state)
-    for column, value in (
-        (es.level, filters.level),
-        (es.at_risk, filters.at_risk),
-        (es.reason, filters.reason),
-        (es.assignee_id, filters.assignee_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    return query
+# The queue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueFilter:
+    """The escalation queue's filters, as the form sends them."""
+
+    state: str = "open"
+    level: int | None = None
+    sla: str = ""
+    kecamatan: str = ""
+    desa: str = ""
+    assignee: str = ""  # "", "me", "none" or a staff id
+
+
+def queue_ids(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select:
+    """The filtered, scoped queue's escalation ids, most urgent first.
+
+    Escalations alone: sorting a kabupaten's queue touches only their narrow index rows, and the
+    households and assignees are joined for the one page shown, not for the whole queue.
+    """
+    query = scoped(select(Escalation.id), scope, Escalation.region_code)
+    query = query.where(
+        Escalation.state.in_(OPEN_STATES) if flt.state == "open" else Escalation.state == flt.state
+    )
+    if flt.level:
+        query = query.where(Escalation.level == flt.level)
+    if flt.sla:
+        query = query.where(sla_bucket(now) == flt.sla)
+    place = flt.desa or flt.kecamatan
+    if place:
+        query = query.where(prefix_filter(Escalation.region_code, narrow(scope, place)))
+    if flt.assignee == "me":
+        query = query.where(Escalation.assignee_id == staff_id)
+    elif flt.assignee == "none":
+        query = query.where(Escalation.assignee_id.is_(None))
+    elif flt.assignee.isdigit():
+        query = query.where(Escalation.assignee_id == int(flt.assignee))
+    return query.order_by(Escalation.sla_due, Escalation.id)
 
 
 async def queue(
     session: AsyncSession,
     scope: Scope,
+    flt: QueueFilter | None = None,
     *,
-    filters: Filters = Filters(),
-    sort: str = "sla",
-    limit: int = 50,
-    offset: int = 0,
-) -> list[tuple[Escalation, Household]]:
-    """A page of the queue inside the scope, by SLA due date first (default)."""
-    query = _filtered(_scoped(scope, select(Escalation, Household)), filters)
-    query = query.order_by(*SORTS.get(sort, SORTS["sla"])).limit(min(limit, 200)).offset(offset)
-    return [(e, h) for e, h in (await session.execute(query)).all()]
-
-
-async def count(session: AsyncSession, scope: Scope, *, filters: Filters = Filters()) -> int:
-    """How many escalations the filters match inside the scope."""
-    query = _filtered(_scoped(scope, select(func.count(Escalation.id))), filters)
-    return int(await session.scalar(query) or 0)
-
-
-async def get(session: AsyncSession, scope: Scope, escalation_id: int) -> Escalation | None:
-    """One escalation, only when inside the scope."""
-    query = _scoped(scope, select(Escalation)).where(Escalation.id == escalation_id)
-    return await session.scalar(query)
-
-
-async def assign(
-    session: AsyncSession, scope: Scope, escalation_id: int, *, assignee_id: int, now: datetime
-) -> Escalation | None:
-    """Give the escalation to an active officer whose region lies inside the scope."""
-    row = await get(session, scope, escalation_id)
-    officer = await session.get(StaffUser, assignee_id)
-    if (
-        row is None
-        or officer is None
-        or not officer.active
-        or not scope.covers(officer.region_code)
-    ):
-        return None
-    row.assignee_id = assignee_id
-    if row.state == "open":
-        row.state = "assigned"
-    await _note(
-        session,
-        row,
-        author=scope.username,
-        now=now,
-        text=f"assigned to {officer.username}",
-        action="escalation_assign",
+    staff_id: int,
+    now: datetime,
+    page: int = 1,
+) -> Page:
+    """One page of the queue: (Escalation, Household, assignee username) rows."""
+    ids_page = await paged(session, queue_ids(scope, flt or QueueFilter(), staff_id, now), page)
+    if not ids_page.rows:
+        return ids_page
+    rows = await session.execute(
+        select(Escalation, Household, StaffUser.username)
+        .join(Household, Household.id == Escalation.household_id)
+        .outerjoin(StaffUser, StaffUser.id == Escalation.assignee_id)
+        .where(Escalation.id.in_(ids_page.rows))
+        .order_by(Escalation.sla_due, Escalation.id)
     )
+    return Page(list(rows.all()), ids_page.total, ids_page.page)
+
+
+async def get(session: AsyncSession, scope: Scope, escalation_id: int) -> Escalation:
+    """One escalation of the scope, or NotFound."""
+    row = await session.scalar(
+        scoped(
+            select(Escalation).where(Escalation.id == escalation_id), scope, Escalation.region_code
+        )
+    )
+    if row is None:
+        raise NotFound(escalation_id)
     return row
 
 
-async def add_note(
-    session: AsyncSession, scope: Scope, escalation_id: int, *, text: str, now: datetime
-) -> EscalationNote | None:
-    """A staff member's note on an escalation inside the scope."""
-    row = await get(session, scope, escalation_id)
-    if row is None or not text.strip():
-        return None
-    return await _note(
-        session, row, author=scope.username, now=now, text=text, action="escalation_note"
+async def notes(
+    session: AsyncSession, escalation_ids: list[int]
+) -> dict[int, list[EscalationNote]]:
+    """Notes of escalations already read through a scope, newest first."""
+    rows = await session.scalars(
+        select(EscalationNote)
+        .where(EscalationNote.escalation_id.in_(escalation_ids))
+        .order_by(EscalationNote.at.desc(), EscalationNote.id.desc())
     )
+    found: dict[int, list[EscalationNote]] = {}
+    for row in rows:
+        found.setdefault(row.escalation_id, []).append(row)
+    return found
+
+
+# Staff actions -------------------------------------------------------------------------------
+
+
+@dataclass
+class Assigned:
+    """What an assignment changed: to whom, and the escalations that were still open."""
+
+    assignee: StaffUser
+    escalations: list[Escalation] = field(default_factory=list)
+
+
+async def assign(
+    session: AsyncSession,
+    scope: Scope,
+    escalation_ids: list[int],
+    assignee_id: int,
+    *,
+    actor: str,
+    now: datetime,
+) -> Assigned:
+    """Give open escalations of the scope to an active colleague of the scope.
+
+    One id outside the scope, or an assignee outside it, spoils the whole batch: NotFound and
+    nothing changes. Each change is audited; the page writes the note in its own words.
+    """
+    assignee = await colleague(session, scope, assignee_id)
+    wanted = set(escalation_ids[:MAX_BATCH])
+    rows = list(
+        await session.scalars(
+            scoped(
+                select(Escalation).where(Escalation.id.in_(wanted)), scope, Escalation.region_code
+            )
+        )
+    )
+    if len(rows) != len(wanted):
+        raise NotFound(sorted(wanted - {r.id for r in rows}))
+    done = Assigned(assignee, [r for r in rows if r.state in OPEN_STATES])
+    for row in done.escalations:
+        row.assignee_id, row.state = assignee.id, "assigned"
+        _audit(session, row, actor=actor, now=now, action="escalation_assign", to=assignee.id)
+    return done
+
+
+def note_on(
+    session: AsyncSession, rows: list[Escalation], text: str, *, actor: str, now: datetime
+) -> None:
+    """The same note on escalations already read through a scope (no audit: the action has its own)."""
+    for row in rows:
+        session.add(
+            EscalationNote(escalation_id=row.id, at=now, author=actor[:80], text=text[:MAX_NOTE])
+        )
+
+
+async def add_note(
+    session: AsyncSession, scope: Scope, escalation_id: int, text: str, *, actor: str, now: datetime
+) -> Escalation:
+    """A staff member's note on an escalation of the scope, audited; NotFound outside it."""
+    row = await get(session, scope, escalation_id)
+    note_on(session, [row], text, actor=actor, now=now)
+    _audit(session, row, actor=actor, now=now, action="escalation_note")
+    return row
 
 
 async def resolve(
     session: AsyncSession,
     scope: Scope,
     escalation_id: int,
-    *,
     outcome: str,
+    *,
+    actor: str,
     now: datetime,
-    today: date,
-) -> Escalation | None:
-    """Close the escalation with its outcome; the household starts a fresh month on the ladder."""
+) -> Escalation:
+    """Close an escalation of the scope with its outcome; the household starts a fresh month on the ladder.
+
+    A second resolve changes nothing; NotFound outside the scope.
+    """
     row = await get(session, scope, escalation_id)
-    if row is None or row.state == "resolved":
-        return None
+    if row.state == "resolved":
+        return row
     row.state, row.outcome, row.resolved_at, row.at_risk = (
         "resolved",
         outcome[:MAX_NOTE],
         now,
         False,
     )
-    await _note(
-        session, row, author=scope.username, now=now, text=outcome, action="escalation_resolve"
-    )
-    await ladder.restart(session, row.household_id, today=today, now=now)
+    note_on(session, [row], outcome, actor=actor, now=now)
+    _audit(session, row, actor=actor, now=now, action="escalation_resolve")
+    await session.flush()
+    await ladder.restart(session, row.household_id, today=office_day(now), now=now)
     return row
 
 
-async def _note(
-    session: AsyncSession, row: Escalation, *, author: str, now: datetime, text: str, action: str
-) -> EscalationNote:
-    """Add a note and the audit event of the staff action."""
-    note = EscalationNote(escalation_id=row.id, at=now, author=author[:80], text=text[:MAX_NOTE])
-    session.add(note)
+def _audit(
+    session: AsyncSession, row: Escalation, *, actor: str, now: datetime, action: str, **detail: Any
+) -> None:
+    """The audit event of one staff or mentor action on an escalation."""
     audit.record(
         session,
-        actor=author,
+        actor=actor,
         action=action,
         now=now,
         household_id=row.household_id,
         region_code=row.region_code,
         escalation_id=row.id,
+        **detail,
     )
-    await session.flush()
-    return note
+
+
+# History -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Event:
-    """One line of an escalation's history."""
+    """One line of an escalation's history, as data: the page words it."""
 
     at: datetime
-    kind: str  # ladder step, visit, or note
-    text: str
+    kind: str  # a ladder step, "visit" or "note"
+    text: str = ""  # the ladder period, the visit's business state and note, or the note
+    author: str = ""  # who wrote a note
+    met: bool | None = None  # whether a visit met the household
 
 
 async def history(session: AsyncSession, scope: Scope, escalation_id: int) -> list[Event]:
     """What led here and what happened since: ladder steps, mentor visits, notes, oldest first."""
     row = await get(session, scope, escalation_id)
-    if row is None:
-        return []
     steps = await session.scalars(
         select(LadderAction)
         .where(LadderAction.household_id == row.household_id)
@@ -209,21 +287,21 @@ async def history(session: AsyncSession, scope: Scope, escalation_id: int) -> li
         .order_by(MentorVisit.at)
         .limit(50)
     )
-    notes = await session.scalars(
+    written = await session.scalars(
         select(EscalationNote)
         .where(EscalationNote.escalation_id == row.id)
         .order_by(EscalationNote.at)
     )
     events = [Event(a.at, a.step, a.period) for a in steps]
-    events += [Event(v.at, "visit", _visit_text(v)) for v in visits]
-    events += [Event(n.at, "note", f"{n.author}: {n.text}") for n in notes]
+    events += [
+        Event(v.at, "visit", ", ".join(p for p in (v.business_state, v.note) if p), met=v.met)
+        for v in visits
+    ]
+    events += [Event(n.at, "note", n.text, author=n.author) for n in written]
     return sorted(events, key=lambda e: e.at)
 
 
-def _visit_text(visit: MentorVisit) -> str:
-    """`met, berjalan: note` in the staff's words."""
-    met = "met" if visit.met else "not met"
-    return ", ".join(p for p in (met, visit.business_state, visit.note) if p)
+# Mentors -------------------------------------------------------------------------------------
 
 
 async def hand_up(
@@ -240,7 +318,7 @@ async def hand_up(
         raise PermissionError("a mentor hands up only their own households")
     row = await session.scalar(
         select(Escalation).where(
-            Escalation.household_id == household.id, Escalation.state.in_(OPEN)
+            Escalation.household_id == household.id, Escalation.state.in_(OPEN_STATES)
         )
     )
     if row is None:
@@ -256,7 +334,8 @@ async def hand_up(
         )
         session.add(row)
         await session.flush()
-    await _note(
-        session, row, author=f"mentor:{mentor_id}", now=now, text=note, action="escalation_handoff"
-    )
+    author = f"mentor:{mentor_id}"
+    note_on(session, [row], note, actor=author, now=now)
+    _audit(session, row, actor=author, now=now, action="escalation_handoff")
+    await session.flush()
     return row

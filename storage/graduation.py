@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal_column, select, update
+from sqlalchemy import and_, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.admin_queries import Page, paged
 from storage.graduation_rules import RANK, RULES, STAGES, Rules
-from storage.models import GraduationStage, Household, RelapseSignal, StageTransition
+from storage.models import GraduationStage, Household, StageTransition
+from storage.paging import Page, paged
 from storage.scope import Scope, region_filter
 
 GS, ST, HH = GraduationStage, StageTransition, Household
@@ -75,16 +75,6 @@ async def history(
         .limit(limit)
     )
     return list(rows)
-
-
-async def last_signal(session: AsyncSession, household_id: int) -> RelapseSignal | None:
-    """The household's latest relapse signal."""
-    return await session.scalar(
-        select(RelapseSignal)
-        .where(RelapseSignal.household_id == household_id)
-        .order_by(RelapseSignal.at.desc(), RelapseSignal.id.desc())
-        .limit(1)
-    )
 
 
 async def confirm_mandiri(
@@ -286,8 +276,3 @@ async def clear_risk(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-def stage_rank_case() -> Any:
-    """SQL: the rank of `GraduationStage.stage` (for data not written by these functions)."""
-    return case({stage: rank for stage, rank in RANK.items()}, value=GS.stage, else_=0)

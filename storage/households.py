@@ -1,11 +1,32 @@
-"""Households, mentors and programs as the chat sees them."""
+"""Households: as the chat finds them (by phone, NIK and No. KK) and as staff list and read them.
+
+Every staff function takes the Scope and fails closed (`NotFound` outside it).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Household, Mentor, ProgramEnrollment
+from storage.models import (
+    AuditEvent,
+    ChatIdentity,
+    Escalation,
+    Household,
+    LadderState,
+    Mentor,
+    ProgramEnrollment,
+    ProgressReport,
+    ServiceRequest,
+)
+from storage.paging import Page, paged
+from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
+
+SILENT_RUNGS = ("reminder", "mentor", "dinsos")  # the ladder's rungs of a household gone silent
 
 
 async def households_by_phone(session: AsyncSession, phone: str) -> list[Household]:
@@ -27,11 +48,6 @@ async def household_by_nik_and_kk(
     )
 
 
-async def household_by_kk(session: AsyncSession, no_kk: str) -> Household | None:
-    """The household with this No. KK."""
-    return await session.scalar(select(Household).where(Household.no_kk == no_kk))
-
-
 async def programs_of(session: AsyncSession, household_id: int) -> list[ProgramEnrollment]:
     """The household's enrollments, newest data first."""
     rows = await session.scalars(
@@ -42,14 +58,120 @@ async def programs_of(session: AsyncSession, household_id: int) -> list[ProgramE
     return list(rows)
 
 
-async def households_of_mentor(
-    session: AsyncSession, mentor_id: int, *, limit: int = 200
-) -> list[Household]:
-    """The mentor's households by name."""
-    rows = await session.scalars(
-        select(Household)
-        .where(Household.mentor_id == mentor_id)
-        .order_by(Household.name)
-        .limit(limit)
+# Staff views ---------------------------------------------------------------------------------
+
+
+@dataclass
+class HouseholdFilter:
+    """The household list's filters."""
+
+    q: str = ""
+    kecamatan: str = ""
+    desa: str = ""
+    silent: bool = False
+
+
+def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
+    """Households of the scope matching the filters, by name."""
+    query = scoped(select(Household), scope)
+    place = flt.desa or flt.kecamatan
+    if place:
+        query = query.where(prefix_filter(Household.region_code, narrow(scope, place)))
+    if flt.q:
+        term = flt.q.strip()[:60]
+        query = query.where(
+            or_(Household.no_kk == term, Household.name.ilike(f"%{term}%"), Household.phone == term)
+        )
+    if flt.silent:
+        query = query.join(LadderState, LadderState.household_id == Household.id).where(
+            LadderState.rung.in_(SILENT_RUNGS)
+        )
+    return query.order_by(Household.name, Household.id)
+
+
+async def listing(session: AsyncSession, scope: Scope, flt: HouseholdFilter, page: int = 1) -> Page:
+    """One page of households of the scope."""
+    return await paged(session, household_query(scope, flt), page)
+
+
+async def household(session: AsyncSession, scope: Scope, household_id: int) -> Household:
+    """One household of the scope, or NotFound."""
+    row = await session.scalar(scoped(select(Household).where(Household.id == household_id), scope))
+    if row is None:
+        raise NotFound(household_id)
+    return row
+
+
+@dataclass
+class HouseholdView:
+    """Everything the household page shows, read through the scope."""
+
+    household: Household
+    mentor: Mentor | None
+    programs: list[ProgramEnrollment]
+    requests: list[ServiceRequest]
+    reports: list[ProgressReport]
+    ladder: LadderState | None
+    escalations: list[Escalation]
+    identities: list[ChatIdentity]
+    viewers: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+async def _latest(
+    session: AsyncSession, model: Any, household_id: int, newest: Any, limit: int
+) -> list[Any]:
+    """The household's last `limit` rows of `model`, newest first (an index lookup)."""
+    return list(
+        await session.scalars(
+            select(model)
+            .where(model.household_id == household_id)
+            .order_by(newest.desc())
+            .limit(limit)
+        )
     )
-    return list(rows)
+
+
+async def household_view(session: AsyncSession, scope: Scope, household_id: int) -> HouseholdView:
+    """The household page's data (bounded lists, each an index lookup)."""
+    hh = await household(session, scope, household_id)
+    mentor = await session.get(Mentor, hh.mentor_id) if hh.mentor_id else None
+    programs = await _latest(session, ProgramEnrollment, hh.id, ProgramEnrollment.as_of, 50)
+    reqs = await _latest(session, ServiceRequest, hh.id, ServiceRequest.created_at, 50)
+    reports = await _latest(session, ProgressReport, hh.id, ProgressReport.period, 24)
+    escs = await _latest(session, Escalation, hh.id, Escalation.created_at, 20)
+    idents = await session.scalars(
+        select(ChatIdentity).where(ChatIdentity.household_id == hh.id).limit(10)
+    )
+    viewers = await session.execute(
+        select(AuditEvent.actor, func.max(AuditEvent.at))
+        .where(AuditEvent.household_id == hh.id, AuditEvent.action == "household.view")
+        .group_by(AuditEvent.actor)
+        .order_by(func.max(AuditEvent.at).desc())
+        .limit(30)
+    )
+    return HouseholdView(
+        hh,
+        mentor,
+        programs,
+        reqs,
+        reports,
+        await session.get(LadderState, hh.id),
+        escs,
+        list(idents),
+        [(a, t) for a, t in viewers],
+    )
+
+
+async def report(session: AsyncSession, scope: Scope, report_id: int) -> ProgressReport:
+    """One report of a household of the scope (for its photo), or NotFound."""
+    row = await session.scalar(
+        scoped(
+            select(ProgressReport)
+            .join(Household, Household.id == ProgressReport.household_id)
+            .where(ProgressReport.id == report_id),
+            scope,
+        )
+    )
+    if row is None:
+        raise NotFound(report_id)
+    return row

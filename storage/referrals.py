@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.admin_queries import Page, paged
 from storage.models import Household, Referral
+from storage.paging import Page, paged
 from storage.scope import Scope, region_filter
 
 # The offices a household can be referred to (their names: handlers/labels.py).

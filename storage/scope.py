@@ -22,6 +22,10 @@ class ScopeError(PermissionError):
     """A scope that cannot be right (wrong type, bad prefix, role too wide): nothing is shown."""
 
 
+class NotFound(LookupError):
+    """The record does not exist or lies outside the scope: both look the same (404)."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """What one staff member may see: a region code prefix, with their role and name."""

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import StaffUser
+from storage.scope import NotFound, Scope, scoped
 
 ROLES = ("admin", "supervisor", "officer")
 MIN_PASSWORD = 10
@@ -62,3 +63,45 @@ async def add_staff(
     session.add(user)
     await session.flush()
     return user
+
+
+async def listing(session: AsyncSession, scope: Scope) -> list[StaffUser]:
+    """Every account of the scope, active or not."""
+    return list(
+        await session.scalars(
+            scoped(select(StaffUser), scope, StaffUser.region_code).order_by(StaffUser.username)
+        )
+    )
+
+
+async def colleagues(session: AsyncSession, scope: Scope) -> list[StaffUser]:
+    """Active staff of the scope, to assign to."""
+    query = scoped(
+        select(StaffUser).where(StaffUser.active.is_(True)), scope, StaffUser.region_code
+    )
+    return list(await session.scalars(query.order_by(StaffUser.username)))
+
+
+async def colleague(session: AsyncSession, scope: Scope, staff_id: int) -> StaffUser:
+    """One active colleague of the scope, or NotFound."""
+    row = await session.scalar(
+        scoped(
+            select(StaffUser).where(StaffUser.id == staff_id, StaffUser.active.is_(True)),
+            scope,
+            StaffUser.region_code,
+        )
+    )
+    if row is None:
+        raise NotFound(staff_id)
+    return row
+
+
+async def set_active(session: AsyncSession, scope: Scope, staff_id: int, active: bool) -> StaffUser:
+    """Switch an account of the scope on or off; NotFound outside it."""
+    row = await session.scalar(
+        scoped(select(StaffUser).where(StaffUser.id == staff_id), scope, StaffUser.region_code)
+    )
+    if row is None:
+        raise NotFound(staff_id)
+    row.active = active
+    return row

@@ -20,6 +20,7 @@ MAX_WAIT = timedelta(seconds=60)
 LOCK_AFTER = 10  # failures for one username, then the account is locked for LOCK_FOR
 LOCK_FOR = timedelta(minutes=15)
 ADDRESS_LIMIT = 30  # failures from one address in WINDOW, then that address waits out the window
+TOUCH_EVERY = timedelta(minutes=1)  # a busy session writes its idle deadline once a minute
 _DUMMY_HASH = hash_password("not-a-real-password-only-for-timing")
 
 
@@ -38,16 +39,27 @@ def token_hash(token: str) -> str:
 
 
 async def open_session(
-    session: AsyncSession, user: StaffUser, *, now: datetime, hours: int, address: str
+    session: AsyncSession,
+    user: StaffUser,
+    *,
+    now: datetime,
+    hours: int,
+    address: str,
+    idle: timedelta | None = None,
 ) -> tuple[str, StaffSession]:
-    """A new session for `user`: the cookie value to hand out, and its row."""
+    """A new session for `user`: the cookie value to hand out, and its row.
+
+    `expires_at` is the idle deadline (moved on by `session_user`), never past `hours` after
+    sign-in.
+    """
     token = secrets.token_urlsafe(32)
+    lifetime = timedelta(hours=hours)
     row = StaffSession(
         token_hash=token_hash(token),
         staff_id=user.id,
         csrf_secret=secrets.token_urlsafe(32),
         created_at=now,
-        expires_at=now + timedelta(hours=hours),
+        expires_at=now + (lifetime if idle is None else min(idle, lifetime)),
         address=address[:64],
     )
     session.add(row)
@@ -56,10 +68,19 @@ async def open_session(
 
 
 async def session_user(
-    session: AsyncSession, token: str, *, now: datetime
+    session: AsyncSession,
+    token: str,
+    *,
+    now: datetime,
+    idle: timedelta | None = None,
+    hours: int | None = None,
 ) -> tuple[StaffSession, StaffUser] | None:
-    """The live session and active account behind a cookie, or None when expired or unknown."""
-    row = await session.execute(
+    """The live session and active account behind a cookie, or None when expired or unknown.
+
+    With `idle`, the use at `now` moves the idle deadline on (at most once a minute, to spare
+    writes; never past `hours` after sign-in): the caller commits.
+    """
+    query = (
         select(StaffSession, StaffUser)
         .join(StaffUser, StaffUser.id == StaffSession.staff_id)
         .where(
@@ -68,8 +89,19 @@ async def session_user(
             StaffUser.active.is_(True),
         )
     )
-    found = row.first()
-    return None if found is None else (found[0], found[1])
+    if hours is not None:
+        query = query.where(StaffSession.created_at > now - timedelta(hours=hours))
+    found = (await session.execute(query)).first()
+    if found is None:
+        return None
+    row, user = found[0], found[1]
+    if idle is not None:
+        deadline = now + idle
+        if hours is not None:
+            deadline = min(deadline, row.created_at + timedelta(hours=hours))
+        if deadline - row.expires_at >= TOUCH_EVERY:
+            row.expires_at = deadline
+    return row, user
 
 
 async def close_session(session: AsyncSession, token: str) -> None:

@@ -63,16 +63,3 @@ async def own_household(
     """The household, only if this mentor is its mentor."""
     household = await session.get(Household, household_id)
     return household if household is not None and household.mentor_id == mentor_id else None
-
-
-async def last_visits(
-    session: AsyncSession, *, mentor_id: int, limit: int = 10
-) -> list[MentorVisit]:
-    """The mentor's latest recorded visits."""
-    rows = await session.scalars(
-        select(MentorVisit)
-        .where(MentorVisit.mentor_id == mentor_id)
-        .order_by(MentorVisit.at.desc(), MentorVisit.id.desc())
-        .limit(limit)
-    )
-    return list(rows)

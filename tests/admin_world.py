@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -232,3 +233,33 @@ async def world_fixture(harness: Harness) -> World:
             session, username="kaltim", password=PASSWORD, role="admin", region_code="64", now=T0
         )
     return World(harness, app, samarinda, balikpapan)
+
+
+def routes(app: Any) -> Iterator[tuple[str, str]]:
+    """(method, path) of every staff route of the app, included routers unfolded."""
+
+    def walk(items: list[Any]) -> Iterator[Any]:
+        for item in items:
+            inner = getattr(item, "original_router", None)
+            yield from walk(inner.routes) if inner is not None else [item]
+
+    for route in walk(app.routes):
+        path = getattr(route, "path", "")
+        if path.startswith(("/admin", "/simulator")):
+            for method in sorted(getattr(route, "methods", None) or []):
+                if method != "HEAD":
+                    yield method, path
+
+
+def fill(path: str, region: Any) -> str:
+    """The path with the ids of one region's records."""
+    ids = {
+        "escalation_id": region.escalation,
+        "household_id": region.household,
+        "request_id": region.request,
+        "mentor_id": region.mentor,
+        "report_id": region.report,
+        "staff_id": region.staff,
+        "code": "en",
+    }
+    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

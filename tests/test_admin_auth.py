@@ -28,7 +28,8 @@ async def test_a_right_password_opens_a_session_with_safe_cookies(world: World) 
 
 
 async def test_cookie_is_secure_behind_https(world: World) -> None:
-    """A request that came over https (the proxy says so) gets a Secure cookie."""
+    """A request that came over https (the trusted proxy says so) gets a Secure cookie."""
+    world.h.rt.settings.trusted_proxies = "127.0.0.1"  # the test transport's peer is the proxy
     client = await world.client()
     form = await client.get("/admin/login", headers={"X-Forwarded-Proto": "https"})
     assert "secure" in form.headers["set-cookie"].lower()

@@ -2,46 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
-from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
+from tests.admin_world import World, csrf_of, fill, routes, world_fixture  # noqa: F401
 
 PUBLIC = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/lang/{code}")}
 SECURITY = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
-
-
-def routes(app: Any) -> Iterator[tuple[str, str]]:
-    """(method, path) of every staff route of the app, included routers unfolded."""
-
-    def walk(items: list[Any]) -> Iterator[Any]:
-        for item in items:
-            inner = getattr(item, "original_router", None)
-            yield from walk(inner.routes) if inner is not None else [item]
-
-    for route in walk(app.routes):
-        path = getattr(route, "path", "")
-        if path.startswith(("/admin", "/simulator")):
-            for method in sorted(getattr(route, "methods", None) or []):
-                if method != "HEAD":
-                    yield method, path
-
-
-def fill(path: str, region: Any) -> str:
-    """The path with the ids of one region's records."""
-    ids = {
-        "escalation_id": region.escalation,
-        "household_id": region.household,
-        "request_id": region.request,
-        "mentor_id": region.mentor,
-        "report_id": region.report,
-        "staff_id": region.staff,
-        "code": "en",
-    }
-    return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
 
 
 def test_the_enumeration_sees_the_pages(world: World) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.commands.tick import run_tick
 from storage import calendar, escalations
 from storage.models import Escalation, EscalationNote, LadderAction, LadderState, StaffUser
-from storage.scope import Scope, ScopeError
+from storage.scope import NotFound, Scope, ScopeError
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
@@ -349,44 +349,53 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         )
         s.add(officer)
         await s.flush()
-        mine = await escalations.queue(s, samarinda)
+        mine = (await escalations.queue(s, samarinda, staff_id=officer.id, now=later)).rows
         # The kabupaten's three, and only them (same SLA: all opened the same day).
-        assert sorted(hh.name for _e, hh in mine) == ["Budi Santoso", "Dewi Lestari", "Siti Aminah"]
-        assert [hh.name for _e, hh in await escalations.queue(s, surabaya)] == ["Wati Surabaya"]
-        assert (
-            await escalations.count(s, samarinda, filters=escalations.Filters(reason="unreachable"))
-            == 1
-        )
+        assert sorted(hh.name for _e, hh, _who in mine) == [
+            "Budi Santoso",
+            "Dewi Lestari",
+            "Siti Aminah",
+        ]
+        theirs = await escalations.queue(s, surabaya, staff_id=officer.id, now=later)
+        assert [hh.name for _e, hh, _who in theirs.rows] == ["Wati Surabaya"]
+        assert [e.reason for e, _hh, _who in mine].count("unreachable") == 1
         with pytest.raises(ScopeError):
-            await escalations.queue(s, None)  # type: ignore[arg-type]
+            await escalations.queue(s, None, staff_id=officer.id, now=later)  # type: ignore[arg-type]
         with pytest.raises(ScopeError):
             await escalations.get(s, "6472", mine[0][0].id)  # type: ignore[arg-type]
-        first = next(e for e, hh in mine if hh.name == "Budi Santoso")  # unreachable
-        assert await escalations.get(s, surabaya, first.id) is None
-        assert (
-            await escalations.resolve(s, surabaya, first.id, outcome="x", now=T0, today=DAY0)
-            is None
-        )
-        assert (
-            await escalations.assign(s, surabaya, first.id, assignee_id=officer.id, now=T0) is None
-        )
+        first = next(e for e, hh, _who in mine if hh.name == "Budi Santoso")  # unreachable
+        with pytest.raises(NotFound):
+            await escalations.get(s, surabaya, first.id)
+        with pytest.raises(NotFound):
+            await escalations.resolve(s, surabaya, first.id, "x", actor="petugas.sby", now=T0)
+        with pytest.raises(NotFound):
+            await escalations.assign(
+                s, surabaya, [first.id], officer.id, actor="petugas.sby", now=T0
+            )
+        with pytest.raises(NotFound):
+            await escalations.history(s, surabaya, first.id)
+        assert first.state == "open" and first.assignee_id is None
         assigned = await escalations.assign(
-            s, samarinda, first.id, assignee_id=officer.id, now=later
+            s, samarinda, [first.id], officer.id, actor="petugas.smd", now=later
         )
-        assert assigned is not None and assigned.state == "assigned"
-        await escalations.add_note(s, samarinda, first.id, text="Ditelepon, tidak aktif", now=later)
+        assert [e.id for e in assigned.escalations] == [first.id]
+        assert first.state == "assigned" and first.assignee_id == officer.id
+        await escalations.add_note(
+            s, samarinda, first.id, "Ditelepon, tidak aktif", actor="petugas.smd", now=later
+        )
         done = await escalations.resolve(
             s,
             samarinda,
             first.id,
-            outcome="Dikunjungi bersama",
+            "Dikunjungi bersama",
+            actor="petugas.smd",
             now=T0 + timedelta(days=16),
-            today=date(2026, 12, 9),
         )
-        assert done is not None and done.state == "resolved"
+        assert done.state == "resolved"
         history = await escalations.history(s, samarinda, first.id)
         assert [e.kind for e in history][:2] == ["unreachable", "dinsos"]
         assert "Dikunjungi bersama" in history[-1].text
+        assert history[-1].author == "petugas.smd"
         ladder_row = await s.get(LadderState, first.household_id)
         assert ladder_row is not None and ladder_row.rung == "waiting"
         assert ladder_row.cycle_start == date(2026, 12, 9)

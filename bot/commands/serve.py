@@ -53,7 +53,10 @@ def serve(
         await announce_channels(rt, polling=telegram_polling)
         app = create_app(rt, background=True)
         app.state.scheduler_enabled = not no_scheduler
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+        # Forwarded headers are judged by the app against SINERGI_TRUSTED_PROXIES, not by uvicorn
+        # (which would believe any loopback peer).
+        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+        server = uvicorn.Server(config)
         tasks = [asyncio.create_task(_poll_telegram(rt))] if telegram_polling else []
         try:
             await server.serve()

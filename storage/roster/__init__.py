@@ -20,6 +20,8 @@ from storage.roster.kinds import IMPORTERS, Importer
 from storage.roster.read import Row, open_roster
 from storage.roster.report import N_, ImportReport, Problem, RosterFileError
 from storage.roster.rules import REQUIRED
+from storage.roster.scope import outside_rows
+from storage.scope import Scope
 
 KINDS = tuple(IMPORTERS)
 BATCH = 2000  # rows per upsert: big enough to be set-based, small enough to retry one by one
@@ -37,8 +39,15 @@ async def import_roster(
     now: datetime,
     dry_run: bool = False,
     actor: str = "cli",
+    scope: Scope | None = None,
 ) -> ImportReport:
-    """Validate every row, write the good ones in batches, and say what happened to each bad one."""
+    """Validate every row, write the good ones in batches, and say what happened to each bad one.
+
+    With a staff member's scope, a row outside it (by code or by key) refuses the whole import:
+    the report is a dry run that lists those rows with the others.
+    """
+    outside = [] if scope is None else await outside_rows(session, scope, kind, data, filename)
+    dry_run = dry_run or bool(outside)
     report = ImportReport(kind=kind, dry_run=dry_run)
     importer = IMPORTERS[kind](session, report, vault=vault, now=now, dry_run=dry_run)
     await importer.prepare()
@@ -49,6 +58,7 @@ async def import_roster(
     except RosterFileError as exc:
         report.problems.append(Problem(0, exc.msgid, exc.params))
     await importer.finish()
+    report.problems.extend(outside)
     if not dry_run:
         audit.record(
             session,

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from defusedxml import DefusedXmlException
+
 from storage.roster.report import N_, RosterFileError
 
 Row = tuple[int, dict[str, str]]  # (line number in the file, cells by lower-case header)
@@ -75,16 +77,27 @@ def _csv_rows(reader: Any, keys: list[str]) -> Iterator[Row]:
         ) from exc
 
 
-def _xlsx_table(data: bytes) -> Table:
-    """The first sheet (read-only mode: memory stays flat on big files)."""
-    from openpyxl import load_workbook  # only XLSX imports need it
+UNREADABLE_XLSX = N_("The Excel file cannot be opened; is it really XLSX?")
 
+
+def _xlsx_table(data: bytes) -> Table:
+    """The first sheet (read-only mode: memory stays flat on big files), parsed by defusedxml.
+
+    openpyxl parses through defusedxml when it is installed (a dependency); an entity or a DTD in
+    any part of the file (billion laughs, external entities) refuses the file instead of expanding.
+    """
+    import openpyxl  # only XLSX imports need it
+
+    if (
+        not openpyxl.DEFUSEDXML
+    ):  # OPENPYXL_DEFUSEDXML=False in the environment: refuse, never parse raw
+        raise RuntimeError("openpyxl must parse through defusedxml; unset OPENPYXL_DEFUSEDXML")
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise RosterFileError(N_("The Excel file cannot be opened; is it really XLSX?")) from exc
-    rows = book.worksheets[0].iter_rows(values_only=True)
-    header = next(rows, None)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, DefusedXmlException) as exc:
+        raise RosterFileError(UNREADABLE_XLSX) from exc
     if header is None:
         book.close()
         raise RosterFileError(N_("The file is empty."))
@@ -99,6 +112,8 @@ def _xlsx_rows(book: Any, rows: Iterator[tuple[Any, ...]], keys: list[str]) -> I
             cells = [cell_text(v) for v in values]
             if any(cells):
                 yield line, _cells(keys, cells)
+    except DefusedXmlException as exc:  # found past the header, while streaming the sheet
+        raise RosterFileError(UNREADABLE_XLSX) from exc
     finally:
         book.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import HTTPException as FastAPIHTTPException
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -46,6 +47,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.add_exception_handler(FastAPIHTTPException, _error_page)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
 
 
 async def _to_login(request: Request, exc: LoginRequired) -> Response:
@@ -53,6 +55,16 @@ async def _to_login(request: Request, exc: LoginRequired) -> Response:
     if request.headers.get("HX-Request") or request.method != "GET":
         return Response(status_code=401)
     return RedirectResponse(f"/admin/login?next={exc.next_path}", status_code=303)
+
+
+async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    """Odd input on a staff page: an id that cannot be one is a 404, a malformed form a 400."""
+    if not request.url.path.startswith(("/admin", "/simulator")):
+        from fastapi.exception_handlers import request_validation_exception_handler
+
+        return await request_validation_exception_handler(request, exc)
+    in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
+    return await _error_page(request, FastAPIHTTPException(404 if in_path else 400))
 
 
 async def _error_page(request: Request, exc: FastAPIHTTPException) -> Response:

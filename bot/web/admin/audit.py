@@ -5,17 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
+from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt
-from bot.web.admin.escalations import _page
-from bot.web.admin.web import locale_of, now_of, render
+from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from locales.i18n import _, use_locale
-from storage import admin_queries as q
 from storage import audit
-from storage.db import unit_of_work
+from storage import staff as staff_store
 from storage.scope import Scope, ScopeError
-from storage.staff import ROLES, StaffError, add_staff
+from storage.staff import ROLES, StaffError
 
 router = APIRouter()
 
@@ -25,7 +24,7 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     """Logins, household views, exports and changes in my region, newest first."""
     action = request.query_params.get("action", "")[:40]
     async with rt.sessions() as session:
-        page = await q.audit_log(session, staff.scope, action, _page(request))
+        page = await audit.log(session, staff.scope, action, page_number(request))
     base = "/admin/audit?" + (urlencode({"action": action}) + "&" if action else "")
     return render(request, "admin/audit.html", staff=staff, page=page, action=action, base=base)
 
@@ -34,7 +33,7 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
 async def accounts(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     """Staff accounts of my region, and a form for a new one."""
     async with rt.sessions() as session:
-        people = await q.staff_list(session, staff.scope)
+        people = await staff_store.listing(session, staff.scope)
     return render(
         request,
         "admin/staff.html",
@@ -71,8 +70,8 @@ async def add(
             role == "admin" and len(region) < len(staff.scope.prefix)
         ):
             raise ScopeError("outside")
-        async with unit_of_work(rt.sessions) as session:
-            await add_staff(
+        async with staff_action(rt) as session:
+            await staff_store.add_staff(
                 session,
                 username=username.strip(),
                 password=password,
@@ -96,23 +95,20 @@ async def add(
                 if isinstance(exc, ScopeError)
                 else _("Username taken, or password shorter than 10 characters.")
             )
-        return RedirectResponse("/admin/staff?" + urlencode({"error": reason}), status_code=303)
-    return RedirectResponse("/admin/staff?done=1", status_code=303)
+        return see_other("/admin/staff?" + urlencode({"error": reason}))
+    return see_other("/admin/staff?done=1")
 
 
 @router.post("/admin/staff/{staff_id}/active")
 async def switch(
-    request: Request, rt: Rt, staff: CheckedStaff, staff_id: int, active: str = Form("0")
+    request: Request, rt: Rt, staff: CheckedStaff, staff_id: Id, active: str = Form("0")
 ) -> Response:
     """Switch an account of my region on or off (never my own)."""
     _require_admin(staff)
     if staff_id == staff.id:
         raise HTTPException(400, "not your own account")
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            row = await q.set_active(session, staff.scope, staff_id, active == "1")
-        except q.NotFound:
-            raise HTTPException(404) from None
+    async with staff_action(rt) as session:
+        row = await staff_store.set_active(session, staff.scope, staff_id, active == "1")
         audit.record(
             session,
             actor=staff.username,
@@ -121,4 +117,4 @@ async def switch(
             region_code=row.region_code,
             username=row.username,
         )
-    return RedirectResponse("/admin/staff?done=1", status_code=303)
+    return see_other("/admin/staff?done=1")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from bot.web.admin.deps import SESSION_COOKIE, CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.web import LANG_COOKIE, client_address, locale_of, now_of, render
+from bot.web.admin.web import LANG_COOKIE, client_address, is_https, locale_of, now_of, render
 from locales.i18n import LOCALES, _, use_locale
 from storage import audit, staff_sessions
 from storage.db import unit_of_work
@@ -22,8 +23,7 @@ LOGIN_COOKIE = "sinergi_login"
 
 def _secure(request: Request, rt: Rt) -> bool:
     """Cookies are Secure when the operator says so or the request came over https."""
-    proto = request.headers.get("x-forwarded-proto", request.url.scheme)
-    return rt.settings.cookie_secure or proto == "https"
+    return rt.settings.cookie_secure or is_https(request)
 
 
 def _login_token(rt: Rt, nonce: str) -> str:
@@ -119,7 +119,12 @@ async def login(
             )
         else:
             token, _row = await staff_sessions.open_session(
-                session, result.user, now=now, hours=rt.settings.session_hours, address=address
+                session,
+                result.user,
+                now=now,
+                hours=rt.settings.session_hours,
+                address=address,
+                idle=timedelta(minutes=rt.settings.session_idle_minutes),
             )
             audit.record(
                 session,

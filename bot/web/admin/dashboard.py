@@ -9,7 +9,7 @@ from bot.web.admin import charts
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
 from locales.i18n import _, use_locale
-from storage import admin_queries as q
+from storage import dashboard as numbers
 
 router = APIRouter()
 
@@ -24,12 +24,12 @@ async def slash(staff: CurrentStaff) -> Response:
 async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     """Cards (households, chats, silent, escalations by SLA, requests, reports) and three charts."""
     now = now_of(request)
-    months = q.last_months(now)
+    months = numbers.last_months(now)
     async with rt.sessions() as session:
-        stats = await q.dashboard(session, staff.scope, now)
-        silent = await q.silent_by_kecamatan(session, staff.scope)
-        reports = await q.reports_per_month(session, staff.scope, months)
-        omzet = await q.median_omzet(session, staff.scope, months)
+        stats = await numbers.counts(session, staff.scope, now)
+        silent = await numbers.silent_by_kecamatan(session, staff.scope)
+        reports = await numbers.reports_per_month(session, staff.scope, months)
+        omzet = await numbers.median_omzet(session, staff.scope, months)
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from bot.runtime import Runtime
 from bot.web.admin.web import now_of
 from bot.web.webhooks.store import runtime_of
 from storage import staff_sessions
+from storage.db import unit_of_work
 from storage.scope import Scope, ScopeError
 
 SESSION_COOKIE = "sinergi_session"
@@ -44,8 +46,14 @@ async def current_staff(request: Request) -> Staff:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         rt = runtime_of(request)
-        async with rt.sessions() as session:
-            found = await staff_sessions.session_user(session, token, now=now_of(request))
+        async with unit_of_work(rt.sessions) as session:
+            found = await staff_sessions.session_user(
+                session,
+                token,
+                now=now_of(request),
+                idle=timedelta(minutes=rt.settings.session_idle_minutes),
+                hours=rt.settings.session_hours,
+            )
         if found is not None:
             row, user = found
             try:

@@ -2,45 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.web import now_of, render
+from bot.web.admin.actions import see_other, staff_action
+from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
+from bot.web.admin.web import Id, ids_of, now_of, page_number, render, whole_number
 from handlers import notices
 from locales.i18n import _
-from storage import admin_queries as q
-from storage import audit
-from storage import escalations as cases
-from storage.db import unit_of_work
+from storage import audit, escalations, regions
+from storage import staff as staff_store
 from storage.models import Household
+from storage.scope import NotFound
 
 router = APIRouter()
 SLA_CHOICES = ("on_track", "at_risk", "breached")
 
 
-def _filter(request: Request) -> q.QueueFilter:
+def _filter(request: Request) -> escalations.QueueFilter:
     """The queue's filters from the query string (unknown values are ignored)."""
     params = request.query_params
     level = params.get("level", "")
     sla = params.get("sla", "")
     state = params.get("state", "open")
-    return q.QueueFilter(
+    assignee = params.get("assignee", "")[:12]
+    return escalations.QueueFilter(
         state=state if state in ("open", "resolved") else "open",
         level=int(level) if level in ("1", "2") else None,
         sla=sla if sla in SLA_CHOICES else "",
         kecamatan=params.get("kecamatan", "")[:10],
         desa=params.get("desa", "")[:10],
-        assignee=params.get("assignee", "")[:12],
+        assignee=assignee if assignee in ("me", "none") or whole_number(assignee) else "",
     )
-
-
-def _page(request: Request) -> int:
-    """The page number asked for (1 when absent or nonsense)."""
-    raw = request.query_params.get("page", "1")
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
 
 
 @router.get("/admin/escalations")
@@ -48,12 +45,12 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     """The queue of households that need a person, most urgent first, 50 to a page."""
     flt, now = _filter(request), now_of(request)
     async with rt.sessions() as session:
-        page = await q.escalation_queue(
-            session, staff.scope, flt, staff_id=staff.id, now=now, page=_page(request)
+        page = await escalations.queue(
+            session, staff.scope, flt, staff_id=staff.id, now=now, page=page_number(request)
         )
-        kecamatan = await q.regions(session, staff.scope, 3)
-        desa = await q.regions(session, staff.scope, 4, flt.kecamatan)
-        people = await q.colleagues(session, staff.scope)
+        kecamatan = await regions.within(session, staff.scope, 3)
+        desa = await regions.within(session, staff.scope, 4, flt.kecamatan)
+        people = await staff_store.colleagues(session, staff.scope)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request,
@@ -62,7 +59,7 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         page=page,
         flt=flt,
         now=now,
-        sla_of=lambda e: q.sla_status(e.sla_due, now),
+        sla_of=lambda e: escalations.sla_status(e.sla_due, now),
         kecamatan=kecamatan,
         desa=desa,
         people=people,
@@ -72,16 +69,16 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
 
 
 @router.get("/admin/escalations/{escalation_id}")
-async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: int) -> Response:
+async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: Id) -> Response:
     """One escalation: the household, its reason, notes, and the actions."""
     async with rt.sessions() as session:
         try:
-            esc = await q.escalation(session, staff.scope, escalation_id)
-        except q.NotFound:
+            esc = await escalations.get(session, staff.scope, escalation_id)
+        except NotFound:
             raise HTTPException(404) from None
         household = await session.get(Household, esc.household_id)
-        notes = (await q.notes(session, [esc.id])).get(esc.id, [])
-        people = await q.colleagues(session, staff.scope)
+        notes = (await escalations.notes(session, [esc.id])).get(esc.id, [])
+        people = await staff_store.colleagues(session, staff.scope)
     now = now_of(request)
     return render(
         request,
@@ -91,7 +88,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: i
         household=household,
         notes=notes,
         people=people,
-        sla=q.sla_status(esc.sla_due, now),
+        sla=escalations.sla_status(esc.sla_due, now),
         flash=_flash(request),
     )
 
@@ -111,98 +108,91 @@ def _flash(request: Request) -> str:
 
 def _back(escalation_id: int, done: str) -> Response:
     """Back to the escalation, saying what happened."""
-    return RedirectResponse(f"/admin/escalations/{escalation_id}?done={done}", status_code=303)
+    return see_other(f"/admin/escalations/{escalation_id}?done={done}")
+
+
+def _assignee(staff: Staff, chosen: str) -> int:
+    """The colleague chosen in the form: me, or a staff id (-1 for nonsense, which is nobody)."""
+    return staff.id if chosen == "me" else whole_number(chosen) or -1
+
+
+async def _assign(
+    session: AsyncSession, staff: Staff, ids: list[int], chosen: str, now: datetime
+) -> None:
+    """Give the escalations to the chosen colleague, with a note of it on each."""
+    done = await escalations.assign(
+        session, staff.scope, ids, _assignee(staff, chosen), actor=staff.username, now=now
+    )
+    text = _("Assigned to {username}.").format(username=done.assignee.username)
+    escalations.note_on(session, done.escalations, text, actor=staff.username, now=now)
 
 
 @router.post("/admin/escalations/{escalation_id}/assign")
 async def assign(
-    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, assignee: str = Form("me")
+    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: Id, assignee: str = Form("me")
 ) -> Response:
     """Take it myself or give it to a colleague of my region."""
-    target = staff.id if assignee == "me" else int(assignee) if assignee.isdigit() else -1
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            await q.escalation(session, staff.scope, escalation_id)
-            await q.assign(
-                session,
-                staff.scope,
-                [escalation_id],
-                target,
-                actor=staff.username,
-                now=now_of(request),
-            )
-        except q.NotFound:
-            raise HTTPException(404) from None
+    async with staff_action(rt) as session:
+        await _assign(session, staff, [escalation_id], assignee, now_of(request))
     return _back(escalation_id, "assigned")
 
 
 @router.post("/admin/escalations/{escalation_id}/note")
 async def note(
-    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, text: str = Form("")
+    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: Id, text: str = Form("")
 ) -> Response:
     """A note for colleagues (not sent to the household)."""
     if not text.strip():
         return _back(escalation_id, "")
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            await q.add_note(
-                session,
-                staff.scope,
-                escalation_id,
-                text.strip(),
-                actor=staff.username,
-                now=now_of(request),
-            )
-        except q.NotFound:
-            raise HTTPException(404) from None
+    async with staff_action(rt) as session:
+        await escalations.add_note(
+            session,
+            staff.scope,
+            escalation_id,
+            text.strip(),
+            actor=staff.username,
+            now=now_of(request),
+        )
     return _back(escalation_id, "noted")
 
 
 @router.post("/admin/escalations/{escalation_id}/resolve")
 async def resolve(
-    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, outcome: str = Form("")
+    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: Id, outcome: str = Form("")
 ) -> Response:
     """Close the case with what was done; the household starts a fresh month on the ladder."""
     if not outcome.strip():
         raise HTTPException(400, "outcome required")
-    now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            await q.escalation(session, staff.scope, escalation_id)
-        except q.NotFound:
-            raise HTTPException(404) from None
-        await cases.resolve(
+    async with staff_action(rt) as session:
+        await escalations.resolve(
             session,
             staff.scope,
             escalation_id,
-            outcome=outcome.strip(),
-            now=now,
-            today=q.today(now),
+            outcome.strip(),
+            actor=staff.username,
+            now=now_of(request),
         )
     return _back(escalation_id, "resolved")
 
 
 @router.post("/admin/escalations/{escalation_id}/message")
 async def message(
-    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: int, text: str = Form("")
+    request: Request, rt: Rt, staff: CheckedStaff, escalation_id: Id, text: str = Form("")
 ) -> Response:
     """Send the household a message through the bot, on its own channel and language."""
     body = text.strip()[:1000]
     if not body:
         return _back(escalation_id, "")
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            esc = await q.add_note(
-                session,
-                staff.scope,
-                escalation_id,
-                _("Message sent: {text}").format(text=body),
-                actor=staff.username,
-                now=now,
-            )
-        except q.NotFound:
-            raise HTTPException(404) from None
+    async with staff_action(rt) as session:
+        esc = await escalations.add_note(
+            session,
+            staff.scope,
+            escalation_id,
+            _("Message sent: {text}").format(text=body),
+            actor=staff.username,
+            now=now,
+        )
         reached = await notices.from_dinsos(session, esc.household_id, body, now=now)
         audit.record(
             session,
@@ -221,17 +211,13 @@ async def message(
 async def bulk_assign(request: Request, rt: Rt, staff: CheckedStaff) -> Response:
     """Give several escalations of my region to one colleague at once."""
     form = await request.form()
-    ids = [int(v) for v in form.getlist("ids") if isinstance(v, str) and v.isdigit()]
-    assignee = str(form.get("assignee", "me"))
-    target = staff.id if assignee == "me" else int(assignee) if assignee.isdigit() else -1
     back = str(form.get("back", "/admin/escalations"))
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            await q.assign(
-                session, staff.scope, ids, target, actor=staff.username, now=now_of(request)
-            )
-        except q.NotFound:
-            raise HTTPException(404) from None
-    return RedirectResponse(
-        back if back.startswith("/admin/escalations") else "/admin/escalations", status_code=303
-    )
+    async with staff_action(rt) as session:
+        await _assign(
+            session,
+            staff,
+            ids_of(form.getlist("ids")),
+            str(form.get("assignee", "me")),
+            now_of(request),
+        )
+    return see_other(back if back.startswith("/admin/escalations") else "/admin/escalations")

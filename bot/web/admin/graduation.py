@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.escalations import _page
-from bot.web.admin.web import locale_of, now_of, render
+from bot.web.admin import spreadsheet
+from bot.web.admin.actions import see_other, staff_action
+from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
+from bot.web.admin.web import Id, locale_of, now_of, page_number, render, whole_number
 from handlers import notices
 from handlers.labels import OFFICE_NAMES, REFERRAL_STATE_NAMES, SIGNAL_NAMES, STAGE_NAMES
 from locales.i18n import _, use_locale
-from storage import audit, graduation, referrals
+from storage import audit, graduation, households, referrals
 from storage.db import unit_of_work
 from storage.graduation_rules import STAGES, Rules
 from storage.models import Household, RelapseSignal
@@ -38,7 +38,7 @@ def _quarter(request: Request) -> tuple[date, date, str]:
     return start, end, f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
-def _digits(request: Request, staff: Any) -> int:
+def _digits(request: Request, staff: Staff) -> int:
     """Rows per kabupaten (4) or per kecamatan (6), as chosen; never coarser than the scope."""
     chosen = request.query_params.get("by", "")
     digits = {"kabupaten": 4, "kecamatan": 6}.get(chosen, graduation.area_digits(staff.scope))
@@ -54,7 +54,7 @@ async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         rows = await graduation.funnel(
             session, staff.scope, start, end, digits=_digits(request, staff)
         )
-        risky = await graduation.at_risk(session, staff.scope, _page(request))
+        risky = await graduation.at_risk(session, staff.scope, page_number(request))
         waiting = await referrals.open_referrals(session, staff.scope, 1)
         overdue = await referrals.overdue_referrals(
             session, staff.scope, now_of(request), rules.referral_overdue_days
@@ -91,18 +91,16 @@ async def find(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         )
     if household is None:
         raise HTTPException(404)
-    return RedirectResponse(f"/admin/graduation/households/{household.id}", status_code=303)
+    return see_other(f"/admin/graduation/households/{household.id}")
 
 
 @router.get("/admin/graduation/households/{household_id}")
 async def household_path(
-    request: Request, rt: Rt, staff: CurrentStaff, household_id: int
+    request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
 ) -> Response:
     """One household's stage, moves, signals and referrals, with the forms to act on them."""
-    async with unit_of_work(rt.sessions) as session:
-        household = await graduation.household_in_scope(session, staff.scope, household_id)
-        if household is None:
-            raise HTTPException(404)
+    async with staff_action(rt) as session:
+        household = await households.household(session, staff.scope, household_id)
         stage = await graduation.stage_of(session, household.id)
         moves = await graduation.history(session, household.id)
         signals = list(
@@ -155,27 +153,29 @@ def _flash(request: Request) -> str:
 
 def _back(household_id: int, done: str) -> Response:
     """Back to the household's path with a note of what happened."""
-    return RedirectResponse(
-        f"/admin/graduation/households/{household_id}?done={done}", status_code=303
-    )
+    return see_other(f"/admin/graduation/households/{household_id}?done={done}")
 
 
-async def _scoped(session: Any, staff: Any, household_id: int) -> Household:
-    """The household inside the staff member's region, else 404."""
-    household = await graduation.household_in_scope(session, staff.scope, household_id)
-    if household is None:
-        raise HTTPException(404)
-    return household
+def _audit(
+    session: AsyncSession,
+    staff: Staff,
+    household: Household,
+    action: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """The audit event of a staff action on this household's path."""
+    audit.record_on(session, household, actor=staff.username, action=action, now=now, **detail)
 
 
 @router.post("/admin/graduation/households/{household_id}/mandiri")
 async def confirm(
-    request: Request, rt: Rt, staff: CheckedStaff, household_id: int, note: str = Form("")
+    request: Request, rt: Rt, staff: CheckedStaff, household_id: Id, note: str = Form("")
 ) -> Response:
     """Staff confirm the household stands on its own (mandiri), with a note."""
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        household = await _scoped(session, staff, household_id)
+    async with staff_action(rt) as session:
+        household = await households.household(session, staff.scope, household_id)
         try:
             await graduation.confirm_mandiri(
                 session,
@@ -187,30 +187,18 @@ async def confirm(
             )
         except graduation.StageError:
             return _back(household_id, "error")
-        audit.record_on(
-            session,
-            household,
-            actor=staff.username,
-            action="graduation.mandiri",
-            now=now,
-        )
+        _audit(session, staff, household, "graduation.mandiri", now)
     return _back(household_id, "mandiri")
 
 
 @router.post("/admin/graduation/households/{household_id}/clear")
-async def clear(request: Request, rt: Rt, staff: CheckedStaff, household_id: int) -> Response:
+async def clear(request: Request, rt: Rt, staff: CheckedStaff, household_id: Id) -> Response:
     """Staff take the household off the at-risk list once support is under way."""
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        household = await _scoped(session, staff, household_id)
+    async with staff_action(rt) as session:
+        household = await households.household(session, staff.scope, household_id)
         await graduation.clear_risk(session, staff.scope, household.id, now=now)
-        audit.record_on(
-            session,
-            household,
-            actor=staff.username,
-            action="graduation.clear_risk",
-            now=now,
-        )
+        _audit(session, staff, household, "graduation.clear_risk", now)
     return _back(household_id, "cleared")
 
 
@@ -219,14 +207,14 @@ async def refer(
     request: Request,
     rt: Rt,
     staff: CheckedStaff,
-    household_id: int,
+    household_id: Id,
     office: str = Form(""),
     asked: str = Form(""),
 ) -> Response:
     """Staff hand the household to another office with what is asked; the household is told."""
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        household = await _scoped(session, staff, household_id)
+    async with staff_action(rt) as session:
+        household = await households.household(session, staff.scope, household_id)
         try:
             row = await referrals.create(
                 session,
@@ -240,14 +228,7 @@ async def refer(
         except referrals.ReferralError:
             return _back(household_id, "error")
         await notices.referral_news(session, row, now=now)
-        audit.record_on(
-            session,
-            household,
-            actor=staff.username,
-            action="referral.create",
-            now=now,
-            office=row.office,
-        )
+        _audit(session, staff, household, "referral.create", now, office=row.office)
     return _back(household_id, "referred")
 
 
@@ -256,20 +237,17 @@ async def move_referral(
     request: Request,
     rt: Rt,
     staff: CheckedStaff,
-    household_id: int,
+    household_id: Id,
     referral_id: str = Form(""),
     state: str = Form(""),
     note: str = Form(""),
 ) -> Response:
     """Staff record the office's answer to a referral of this household; the household is told."""
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        household = await _scoped(session, staff, household_id)
-        found = (
-            await referrals.get(session, staff.scope, int(referral_id))
-            if referral_id.isdigit()
-            else None
-        )
+    wanted = whole_number(referral_id)
+    async with staff_action(rt) as session:
+        household = await households.household(session, staff.scope, household_id)
+        found = await referrals.get(session, staff.scope, wanted) if wanted else None
         if found is None or found.household_id != household.id:
             raise HTTPException(404)
         try:
@@ -277,15 +255,70 @@ async def move_referral(
         except referrals.ReferralError:
             return _back(household_id, "error")
         await notices.referral_news(session, moved, now=now)
-        audit.record_on(
-            session,
-            household,
-            actor=staff.username,
-            action="referral.move",
-            now=now,
-            state=state,
-        )
+        _audit(session, staff, household, "referral.move", now, state=state)
     return _back(household_id, "moved")
+
+
+# Exports -------------------------------------------------------------------------------------
+
+Table = tuple[list[str], list[list[object]]]
+
+
+async def _funnel_table(
+    session: AsyncSession, request: Request, staff: Staff, start: date, end: date
+) -> Table:
+    """The funnel per area: households at each stage, moves forward and back."""
+    rows = await graduation.funnel(session, staff.scope, start, end, digits=_digits(request, staff))
+    header = ["kode_wilayah", "wilayah", *STAGES, "maju", "mundur"]
+    return header, [
+        [r.area, r.name, *(r.stages[s] for s in STAGES), r.forward, r.back] for r in rows
+    ]
+
+
+async def _at_risk_table(session: AsyncSession, staff: Staff) -> Table:
+    """The households at risk of falling back, with since when and why (no NIK)."""
+    found = await session.execute(graduation.at_risk_query(staff.scope).limit(EXPORT_LIMIT))
+    header = ["no_kk", "nama", "desa", "kode_wilayah", "tahap", "berisiko_sejak", "alasan"]
+    return header, [
+        [
+            hh.no_kk,
+            hh.name,
+            hh.desa or "",
+            hh.region_code,
+            st.stage,
+            st.risk_since.isoformat(),
+            st.risk_reason or "",
+        ]
+        for st, hh in found.all()
+    ]
+
+
+async def _referrals_table(session: AsyncSession, staff: Staff) -> Table:
+    """The referrals still open, with the office and what was asked (no NIK)."""
+    found = await session.execute(referrals.open_query(staff.scope).limit(EXPORT_LIMIT))  # type: ignore[attr-defined]
+    header = [
+        "no_kk",
+        "nama",
+        "kode_wilayah",
+        "instansi",
+        "permintaan",
+        "status",
+        "dikirim",
+        "diterima",
+    ]
+    return header, [
+        [
+            hh.no_kk,
+            hh.name,
+            hh.region_code,
+            ref.office,
+            ref.asked,
+            ref.state,
+            ref.sent_at.isoformat(),
+            ref.received_at.isoformat() if ref.received_at else "",
+        ]
+        for ref, hh in found.all()
+    ]
 
 
 @router.get("/admin/graduation/export")
@@ -296,53 +329,11 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, what: str = "fun
     start, end, name = _quarter(request)
     async with unit_of_work(rt.sessions) as session:
         if what == "funnel":
-            rows = await graduation.funnel(
-                session, staff.scope, start, end, digits=_digits(request, staff)
-            )
-            header = ["kode_wilayah", "wilayah", *STAGES, "maju", "mundur"]
-            table = [
-                [r.area, r.name, *(r.stages[s] for s in STAGES), r.forward, r.back] for r in rows
-            ]
+            header, table = await _funnel_table(session, request, staff, start, end)
         elif what == "at_risk":
-            found = await session.execute(graduation.at_risk_query(staff.scope).limit(EXPORT_LIMIT))
-            header = ["no_kk", "nama", "desa", "kode_wilayah", "tahap", "berisiko_sejak", "alasan"]
-            table = [
-                [
-                    hh.no_kk,
-                    hh.name,
-                    hh.desa or "",
-                    hh.region_code,
-                    st.stage,
-                    st.risk_since.isoformat(),
-                    st.risk_reason or "",
-                ]
-                for st, hh in found.all()
-            ]
+            header, table = await _at_risk_table(session, staff)
         else:
-            found = await session.execute(referrals.open_query(staff.scope).limit(EXPORT_LIMIT))  # type: ignore[attr-defined]
-            header = [
-                "no_kk",
-                "nama",
-                "kode_wilayah",
-                "instansi",
-                "permintaan",
-                "status",
-                "dikirim",
-                "diterima",
-            ]
-            table = [
-                [
-                    hh.no_kk,
-                    hh.name,
-                    hh.region_code,
-                    ref.office,
-                    ref.asked,
-                    ref.state,
-                    ref.sent_at.isoformat(),
-                    ref.received_at.isoformat() if ref.received_at else "",
-                ]
-                for ref, hh in found.all()
-            ]
+            header, table = await _referrals_table(session, staff)
         audit.record(
             session,
             actor=staff.username,
@@ -354,13 +345,5 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, what: str = "fun
             what=f"graduation.{what}",
             quarter=name,
         )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(table)
     filename = f"graduasi-{what.replace('_', '-')}-{name}.csv"
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return spreadsheet.csv_response(header, table, filename)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
-from openpyxl import Workbook
 
-from bot.web.admin import charts
+from bot.web.admin import charts, spreadsheet
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
-from bot.web.admin.escalations import _page
-from bot.web.admin.web import locale_of, now_of, render
+from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from locales.i18n import _, use_locale
-from storage import admin_queries as q
-from storage import audit
+from storage import audit, chats, households, regions
 from storage.db import unit_of_work
 from storage.media import MediaStore
 from storage.models import Household
+from storage.scope import NotFound
 
 router = APIRouter()
 EXPORT_LIMIT = 100_000
@@ -38,10 +34,10 @@ COLUMNS = (
 )
 
 
-def _filter(request: Request) -> q.HouseholdFilter:
+def _filter(request: Request) -> households.HouseholdFilter:
     """The list's filters from the query string."""
     params = request.query_params
-    return q.HouseholdFilter(
+    return households.HouseholdFilter(
         q=params.get("q", "")[:60],
         kecamatan=params.get("kecamatan", "")[:10],
         desa=params.get("desa", "")[:10],
@@ -54,9 +50,9 @@ async def listing(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     """Households of my region, searchable by name, No. KK or phone."""
     flt = _filter(request)
     async with rt.sessions() as session:
-        page = await q.households(session, staff.scope, flt, _page(request))
-        kecamatan = await q.regions(session, staff.scope, 3)
-        desa = await q.regions(session, staff.scope, 4, flt.kecamatan)
+        page = await households.listing(session, staff.scope, flt, page_number(request))
+        kecamatan = await regions.within(session, staff.scope, 3)
+        desa = await regions.within(session, staff.scope, 4, flt.kecamatan)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request,
@@ -78,7 +74,7 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, format: str = "c
     rows: list[list[object]] = []
     async with unit_of_work(rt.sessions) as session:
         found = await session.stream_scalars(
-            q.household_query(staff.scope, flt).limit(EXPORT_LIMIT)
+            households.household_query(staff.scope, flt).limit(EXPORT_LIMIT)
         )
         async for hh in found:
             rows.append(_row(hh) + ([rt.vault.decrypt(hh.nik_encrypted)] if with_nik else []))
@@ -100,16 +96,8 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, format: str = "c
         )
     header = list(COLUMNS) + (["nik"] if with_nik else [])
     if format == "xlsx":
-        return _xlsx(header, rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(
-        buffer.getvalue().encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="rumah-tangga.csv"'},
-    )
+        return spreadsheet.xlsx_response(header, rows, "rumah-tangga.xlsx", "rumah_tangga")
+    return spreadsheet.csv_response(header, rows, "rumah-tangga.csv")
 
 
 def _row(hh: Household) -> list[object]:
@@ -128,32 +116,16 @@ def _row(hh: Household) -> list[object]:
     ]
 
 
-def _xlsx(header: list[str], rows: list[list[object]]) -> Response:
-    """A workbook with one sheet."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("rumah_tangga")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return Response(
-        buffer.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="rumah-tangga.xlsx"'},
-    )
-
-
 @router.get("/admin/households/{household_id}")
-async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: int) -> Response:
+async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id) -> Response:
     """The household page: masked NIK, programs, requests, reports, conversation, ladder, mentor, viewers."""
     now = now_of(request)
     async with unit_of_work(rt.sessions) as session:
         try:
-            view = await q.household_view(session, staff.scope, household_id)
-        except q.NotFound:
+            view = await households.household_view(session, staff.scope, household_id)
+        except NotFound:
             raise HTTPException(404) from None
-        inbound, outbound = await q.timeline(session, view.identities)
+        inbound, outbound = await chats.timeline(session, view.identities)
         audit.record_on(
             session,
             view.household,
@@ -180,12 +152,12 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: in
 
 
 @router.get("/admin/households/{household_id}/reports/{report_id}/photo")
-async def photo(rt: Rt, staff: CurrentStaff, household_id: int, report_id: int) -> Response:
+async def photo(rt: Rt, staff: CurrentStaff, household_id: Id, report_id: Id) -> Response:
     """A report's photo, only for staff of the household's region."""
     async with rt.sessions() as session:
         try:
-            row = await q.report(session, staff.scope, report_id)
-        except q.NotFound:
+            row = await households.report(session, staff.scope, report_id)
+        except NotFound:
             raise HTTPException(404) from None
     if row.household_id != household_id or not row.photo_path:
         raise HTTPException(404)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
+from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.escalations import _page
-from bot.web.admin.web import now_of, render
+from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
 from locales.i18n import N_
-from storage import admin_queries as q
-from storage import audit
-from storage.db import unit_of_work
+from storage import audit, request_queue
 from storage.models import Household
+from storage.scope import NotFound
 
 router = APIRouter()
 STATES = ("diajukan", "diproses", "disetujui", "ditolak", "dirujuk", "selesai", "dibatalkan")
@@ -35,7 +34,7 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     state = request.query_params.get("state", "")
     state = state if state in STATES else ""
     async with rt.sessions() as session:
-        page = await q.request_queue(session, staff.scope, state, _page(request))
+        page = await request_queue.queue(session, staff.scope, state, page_number(request))
     base = "/admin/requests?" + (urlencode({"state": state}) + "&" if state else "")
     return render(
         request,
@@ -49,15 +48,15 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
 
 
 @router.get("/admin/requests/{request_id}")
-async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: int) -> Response:
+async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) -> Response:
     """One request with its history and the actions its state allows."""
     async with rt.sessions() as session:
         try:
-            row = await q.service_request(session, staff.scope, request_id)
-        except q.NotFound:
+            row = await request_queue.get(session, staff.scope, request_id)
+        except NotFound:
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
-        history = await q.request_history(session, row.id)
+        history = await request_queue.history(session, row.id)
     from storage import requests as service_requests  # the requests engineer's state machine
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())
@@ -81,7 +80,7 @@ async def move(
     request: Request,
     rt: Rt,
     staff: CheckedStaff,
-    request_id: int,
+    request_id: Id,
     action: str = Form(""),
     note: str = Form(""),
     office: str = Form(""),
@@ -91,15 +90,12 @@ async def move(
     if to_state is None:
         raise HTTPException(400, "unknown action")
     if to_state == "ditolak" and not note.strip():
-        return RedirectResponse(f"/admin/requests/{request_id}?error=reason", status_code=303)
+        return see_other(f"/admin/requests/{request_id}?error=reason")
     from storage import requests as service_requests  # the requests engineer's state machine
 
     now = now_of(request)
-    async with unit_of_work(rt.sessions) as session:
-        try:
-            row = await q.service_request(session, staff.scope, request_id)
-        except q.NotFound:
-            raise HTTPException(404) from None
+    async with staff_action(rt) as session:
+        row = await request_queue.get(session, staff.scope, request_id)
         try:
             event = await service_requests.transition(
                 session,
@@ -112,7 +108,7 @@ async def move(
                 scope=staff.scope,
             )
         except service_requests.RequestError:
-            return RedirectResponse(f"/admin/requests/{request_id}?error=state", status_code=303)
+            return see_other(f"/admin/requests/{request_id}?error=state")
         await notices.request_moved(session, row, event, now=now)
         audit.record(
             session,
@@ -124,4 +120,4 @@ async def move(
             reference=row.reference,
         )
     rt.outbox_wake.set()
-    return RedirectResponse(f"/admin/requests/{request_id}?done={action}", status_code=303)
+    return see_other(f"/admin/requests/{request_id}?done={action}")

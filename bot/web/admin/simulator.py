@@ -13,7 +13,7 @@ from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import now_of, render
 from bot.web.webhooks.store import store_update
-from storage import admin_queries as q
+from storage import chats
 from storage.normalize import phone_e164
 
 router = APIRouter()
@@ -28,9 +28,9 @@ async def page(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     lines = []
     if phone:
         async with rt.sessions() as session:
-            if not await q.phone_in_scope(session, staff.scope, phone, CHANNEL):
+            if not await chats.phone_in_scope(session, staff.scope, phone, CHANNEL):
                 raise HTTPException(404)
-            inbound, outbound = await q.local_chat(session, CHANNEL, phone)
+            inbound, outbound = await chats.local_chat(session, CHANNEL, phone)
         lines = transcript(rt, inbound, outbound)
     last = next((line for line in reversed(lines) if not line.inbound), None)
     return render(
@@ -59,7 +59,7 @@ async def send(
     if number is None:
         return RedirectResponse("/simulator?" + urlencode({"phone": phone[:20]}), status_code=303)
     async with rt.sessions() as session:
-        if not await q.phone_in_scope(session, staff.scope, number, CHANNEL):
+        if not await chats.phone_in_scope(session, staff.scope, number, CHANNEL):
             raise HTTPException(404)
     now = now_of(request)
     update = make_update(number, text=text.strip()[:4000], choice=choice[:64] or None, now=now)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.webhooks.store import runtime_of
 from locales import i18n
 from locales.i18n import rupiah, use_locale
 
 WEB = Path(__file__).resolve().parent.parent
 LANG_COOKIE = "sinergi_lang"
+MAX_ID = 2**63 - 1  # ids are 64-bit integers in both databases
+MAX_PAGE = 100_000
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]  # a record's id in a path; anything else is a 404
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -73,6 +79,30 @@ def now_of(request: Request) -> datetime:
     return clock()
 
 
+def whole_number(raw: object, *, most: int = MAX_ID) -> int | None:
+    """A positive whole number typed in ASCII digits and not above `most`; None for anything else.
+
+    `str.isdigit` also accepts `²` and other digits `int` refuses, and a number past the
+    database's integers would fail inside the query: both are refused here, at the door.
+    """
+    if not isinstance(raw, str) or not raw or len(raw) > 19 or not raw.isascii():
+        return None
+    if not raw.isdigit():
+        return None
+    number = int(raw)
+    return number if 0 < number <= most else None
+
+
+def ids_of(values: Sequence[object]) -> list[int]:
+    """The ids ticked in a form (anything that is not an id is left out)."""
+    return [n for n in (whole_number(v) for v in values) if n is not None]
+
+
+def page_number(request: Request) -> int:
+    """The page number asked for (1 when absent or nonsense)."""
+    return whole_number(request.query_params.get("page", "1"), most=MAX_PAGE) or 1
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page in the reader's language."""
     env: Environment = request.app.state.templates
@@ -113,6 +143,46 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def client_address(request: Request) -> str:
-    """The address a sign-in came from (the direct peer; proxies are the operator's business)."""
+def _trusted(address: str, request: Request) -> bool:
+    """Whether `address` is one of the operator's reverse proxies (SINERGI_TRUSTED_PROXIES)."""
+    networks = runtime_of(request).settings.proxy_networks
+    if not networks:
+        return False
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _peer(request: Request) -> str:
+    """The address of the direct peer of this connection."""
     return request.client.host if request.client else "unknown"
+
+
+def client_address(request: Request) -> str:
+    """The address a request came from: the peer, or the client a trusted proxy forwarded for.
+
+    Each proxy appends the address it saw, so the client is the rightmost hop that is not one
+    of ours; anything before it could have been typed by the client.
+    """
+    peer = _peer(request)
+    if not _trusted(peer, request):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed(hops):
+        if not _trusted(hop, request):
+            try:
+                return str(ip_address(hop))
+            except ValueError:
+                return peer  # garbage from the proxy's side: the proxy itself is what we know
+    return peer
+
+
+def is_https(request: Request) -> bool:
+    """Whether the browser spoke https: to us, or to a trusted proxy that says so."""
+    if _trusted(_peer(request), request):
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto:
+            return proto == "https"
+    return request.url.scheme == "https"
