@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import core
+from bot.channels.base import MediaFile, MediaUnavailable
 from bot.messages import Inbound, Media, StatusUpdate
 from bot.metrics import Metrics
 from handlers.turn import Rules
@@ -18,14 +19,15 @@ from storage import inbox as inbox_store
 from storage import outbox
 from storage.crypto import redact_numbers
 from storage.db import Sessions, unit_of_work
+from storage.media import MediaStore
 from storage.models import InboxUpdate
 
 log = logging.getLogger("sinergi.inbox")
 
 Parser = Callable[[str], list[Inbound]]
 ReceiptParser = Callable[[str], list[StatusUpdate]]
-# Downloads a photo or document at once (platform links expire) and returns it with its path.
-MediaFetcher = Callable[[Media], Awaitable[Media]]
+# Downloads a photo or document at once (platform links expire); the inbox stores the bytes.
+MediaFetcher = Callable[[Media], Awaitable[MediaFile]]
 
 
 @dataclass
@@ -40,6 +42,7 @@ class InboxWorker:
     unseal: Callable[[str], str] = lambda raw: raw
     fetchers: dict[str, MediaFetcher] = field(default_factory=dict)
     receipts: dict[str, ReceiptParser] = field(default_factory=dict)
+    media: MediaStore | None = None
 
     async def drain(self, now: datetime, *, max_chats: int = 200) -> int:
         """Process every chat with waiting updates; returns how many updates were taken."""
@@ -79,8 +82,21 @@ class InboxWorker:
                 error=error,
             )
             row.state = "receipt"
-        fetch = self.fetchers.get(row.channel)
-        return [await _with_media(m, fetch) for m in items]
+        return [await self._with_media(m) for m in items]
+
+    async def _with_media(self, inbound: Inbound) -> Inbound:
+        """The message with its photo or document downloaded into the media store, when it can be."""
+        fetch = self.fetchers.get(inbound.address.channel)
+        if inbound.media is None or fetch is None or self.media is None:
+            return inbound
+        try:
+            file = await fetch(inbound.media)
+        except MediaUnavailable as exc:
+            log.warning("media %s not downloaded: %s", inbound.media.kind, exc)
+            return inbound
+        media = inbound.media
+        path = self.media.save(file.data, mime_type=file.mime_type)
+        return replace(inbound, media=Media(media.kind, media.file_id, file.mime_type, path))
 
     def _receipts(self, row: InboxUpdate) -> list[StatusUpdate]:
         """The row's delivery receipts; one that does not parse is quarantined like a message."""
@@ -140,13 +156,6 @@ class InboxWorker:
         # Kept for the conversation timeline, with every NIK or No. KK masked.
         row.raw = redact_numbers(self.unseal(row.raw))
         self.metrics.processing.labels(row.channel).observe(time.perf_counter() - started)
-
-
-async def _with_media(inbound: Inbound, fetch: MediaFetcher | None) -> Inbound:
-    """The message with its photo or document downloaded, when the channel can."""
-    if inbound.media is None or fetch is None:
-        return inbound
-    return replace(inbound, media=await fetch(inbound.media))
 
 
 def _newest_message(work: list[tuple[InboxUpdate, list[Inbound]]]) -> Inbound | None:

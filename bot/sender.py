@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from bot.channels.base import ChannelClient, SendResult
-from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
+from bot.channels.base import ChannelClient, SendResult, Traits
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import calendar, outbox
@@ -28,9 +27,8 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger("sinergi.outbox")
 
-WINDOW = timedelta(hours=24)
-# Meta counts the window to the second; keep clear of its edge.
-WINDOW_MARGIN = timedelta(minutes=10)
+# A channel that is switched off: sent to nobody, and nothing to know about it.
+NO_TRAITS = Traits()
 
 
 @dataclass
@@ -78,6 +76,7 @@ class Job:
     reply: Reply
     attempts: int
     last_inbound: datetime | None = None
+    traits: Traits = NO_TRAITS
     # A scheduled prompt's delivery hours: {"region", "start", "end"} (storage/ladder.py).
     hours: dict[str, Any] | None = None
 
@@ -100,10 +99,13 @@ class OutboxSender:
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
         async with unit_of_work(self.sessions) as session:
-            await outbox.release_held(session, now=now, window=WINDOW - WINDOW_MARGIN)
+            for name, client in self.clients.items():
+                if (window := client.traits.window) is not None:
+                    open_for = window - client.traits.window_margin
+                    await outbox.release_held(session, now=now, window=open_for, channel=name)
             claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
-            wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
-            windows = await outbox.windows_of(session, wa_ids)
+            asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
+            windows = await outbox.windows_of(session, asks)
             jobs = [job for row in claimed if (job := self._job_of(row, windows))]
             jobs = await _keep_to_hours(session, jobs, now)
         groups: dict[tuple[str, str], list[Job]] = {}
@@ -112,12 +114,22 @@ class OutboxSender:
         done = await asyncio.gather(*(self._deliver_to(group, now) for group in groups.values()))
         return sum(done)
 
+    def traits(self, channel: str) -> Traits:
+        """What the sender must know of this channel (nothing, when it is switched off)."""
+        client = self.clients.get(channel)
+        return client.traits if client is not None else NO_TRAITS
+
+    def _asks_identity(self, channel: str) -> bool:
+        """Whether a message on this channel needs its person's last message time or number."""
+        traits = self.traits(channel)
+        return traits.window is not None or traits.addressed_by_phone
+
     def _job_of(
         self, row: OutboxMessage, windows: dict[int, tuple[datetime | None, str | None]]
     ) -> Job | None:
         """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once."""
         try:
-            return _job(row, windows.get(row.identity_id))
+            return _job(row, windows.get(row.identity_id), self.traits(row.channel))
         except UnknownMessage as exc:
             row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
             self.metrics.dead.labels(row.channel, "unrenderable").inc()
@@ -126,7 +138,10 @@ class OutboxSender:
 
     async def _deliver_to(self, jobs: list[Job], now: datetime) -> int:
         """One person's messages in order, spaced; what must wait longer goes back to the outbox."""
-        chunks = merge_burst(jobs) if jobs[0].channel == "whatsapp" else [[job] for job in jobs]
+        traits = jobs[0].traits
+        chunks = (
+            merge_burst(jobs, traits.max_text) if traits.merges_bursts else [[job] for job in jobs]
+        )
         accepted = 0
         for index, chunk in enumerate(chunks):
             channel, recipient = chunk[0].channel, chunk[0].recipient
@@ -144,7 +159,7 @@ class OutboxSender:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
         reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
         first = chunk[0]
-        if first.channel == "whatsapp" and not _window_open(first.last_inbound, now):
+        if not _window_open(first.traits, first.last_inbound, now):
             templated = self._as_template(first.channel, reply) if len(chunk) == 1 else None
             if templated is None:
                 await self._record(
@@ -158,12 +173,8 @@ class OutboxSender:
 
     def _as_template(self, channel: str, reply: Reply) -> Reply | None:
         """The approved template form of a reply (a check-in, a reminder), if it has a valid one."""
-        if reply.extra.get("template_only"):
-            return reply
         client = self.clients.get(channel)
-        if isinstance(client, WhatsAppClient) and client.template_ready(reply):
-            return replace(reply, extra={**reply.extra, "template_only": True})
-        return None
+        return client.as_template(reply) if client is not None else None
 
     async def _send(self, channel: str, recipient: str, reply: Reply) -> SendResult:
         """One platform call; a channel that is switched off fails the message for good."""
@@ -239,10 +250,12 @@ class OutboxSender:
         return timedelta(seconds=1 + self.rng.uniform(0, ceiling))
 
 
-def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) -> Job:
-    """A claimed row as plain data; on WhatsApp the number (wa_id) is the address when known."""
+def _job(
+    row: OutboxMessage, window: tuple[datetime | None, str | None] | None, traits: Traits
+) -> Job:
+    """A claimed row as plain data; the number is the address when the channel wants it (WhatsApp)."""
     last, phone = window or (None, None)
-    recipient = phone.lstrip("+") if row.channel == "whatsapp" and phone else row.recipient
+    recipient = phone.lstrip("+") if traits.addressed_by_phone and phone else row.recipient
     hours = row.payload.get("hours")
     return Job(
         row.id,
@@ -251,6 +264,7 @@ def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) 
         Reply.from_payload(dict(row.payload)),
         row.attempts,
         last,
+        traits,
         hours if isinstance(hours, dict) else None,
     )
 
@@ -287,17 +301,19 @@ async def _keep_to_hours(session: Any, jobs: list[Job], now: datetime) -> list[J
     return sendable
 
 
-def _window_open(last_inbound: datetime | None, now: datetime) -> bool:
-    """Free-form WhatsApp messages may go out within 24 hours of the person's last message."""
-    return last_inbound is not None and now - last_inbound < WINDOW - WINDOW_MARGIN
+def _window_open(traits: Traits, last_inbound: datetime | None, now: datetime) -> bool:
+    """Free-form messages may go out within the channel's window after the person's last message."""
+    if traits.window is None:
+        return True
+    return last_inbound is not None and now - last_inbound < traits.window - traits.window_margin
 
 
-def merge_burst(jobs: list[Job]) -> list[list[Job]]:
+def merge_burst(jobs: list[Job], max_text: int = NO_TRAITS.max_text) -> list[list[Job]]:
     """Plain texts join the next message, so a burst reaches a person as one (WhatsApp's pace)."""
     chunks: list[list[Job]] = []
     current: list[Job] = []
     for job in jobs:
-        if current and not _joins(current, job):
+        if current and not _joins(current, job, max_text):
             chunks.append(current)
             current = []
         current.append(job)
@@ -317,12 +333,12 @@ def _closes(job: Job) -> bool:
     )
 
 
-def _joins(current: list[Job], job: Job) -> bool:
+def _joins(current: list[Job], job: Job, max_text: int) -> bool:
     """Whether `job` may be added to the merged message so far (and it stays within the limit)."""
     if job.reply.extra.get("template_only") or job.reply.template:
         return False
     length = sum(len(j.reply.text) + 2 for j in current) + len(job.reply.numbered_text())
-    return length <= MAX_TEXT
+    return length <= max_text
 
 
 def merged_reply(chunk: list[Job]) -> Reply:

@@ -15,6 +15,8 @@ from storage.models import ChatIdentity, OutboxMessage, PendingReceipt
 log = logging.getLogger("sinergi.outbox")
 
 CLAIMABLE = ("pending", "retry")
+# Everything not yet handed to a platform (held: waiting for WhatsApp's window to open).
+WAITING = (*CLAIMABLE, "held")
 
 
 def enqueue(
@@ -103,25 +105,14 @@ async def depth(session: AsyncSession) -> int:
     )
 
 
-async def by_external_id(
-    session: AsyncSession, channel: str, external_message_id: str
-) -> OutboxMessage | None:
-    """The sent message a status callback speaks of."""
-    return await session.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.external_message_id == external_message_id,
-        )
-    )
-
-
-async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: str) -> None:
-    """Cancel what still waits for this identity."""
-    await session.execute(
+async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: str) -> int:
+    """Cancel what still waits for this identity; returns how many messages were cancelled."""
+    result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(CLAIMABLE))
+        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(WAITING))
         .values(state="cancelled", error=reason)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # WhatsApp's 24-hour window, receipts and pacing -------------------------------------------
@@ -164,12 +155,15 @@ async def hold_for_window(session: AsyncSession, row: OutboxMessage, *, now: dat
     )
 
 
-async def release_held(session: AsyncSession, *, now: datetime, window: timedelta) -> int:
+async def release_held(
+    session: AsyncSession, *, now: datetime, window: timedelta, channel: str
+) -> int:
     """Held messages of people who wrote since they were held go out now; an opted-out person's are cancelled."""
     stopped = select(ChatIdentity.id).where(ChatIdentity.opted_out.is_(True))
+    held = and_(OutboxMessage.state == HELD, OutboxMessage.channel == channel)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(stopped))
+        .where(held, OutboxMessage.identity_id.in_(stopped))
         .values(state="cancelled", error="opted_out")
     )
     wrote_since = (
@@ -183,7 +177,7 @@ async def release_held(session: AsyncSession, *, now: datetime, window: timedelt
     )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == HELD, wrote_since)
+        .where(held, wrote_since)
         .values(state="pending", next_attempt_at=now, error=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -317,8 +311,3 @@ async def mark_unreachable(
     identity = await session.get(ChatIdentity, identity_id)
     if identity is not None and identity.unreachable_at is None:
         identity.unreachable_at, identity.unreachable_reason = now, (reason or "unreachable")[:64]
-
-
-async def dead_count(session: AsyncSession) -> int:
-    """Messages given up after their last attempt, for metrics and the admin view."""
-    return int(await session.scalar(select(func.count()).where(OutboxMessage.state == "dead")) or 0)

@@ -6,7 +6,6 @@ import contextlib
 import json
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -21,9 +20,8 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.base import SendResult
+from bot.channels.base import MediaFile, MediaUnavailable, SendResult, Traits
 from bot.messages import Address, Inbound, Media, Reply
-from storage.media import MediaStore
 
 CHANNEL = "telegram"
 # The Bot API serves files up to 20 MB; a report photo is far smaller.
@@ -114,6 +112,7 @@ class TelegramClient:
     """Sends replies through python-telegram-bot's Bot, pointed at `{api_url}/bot{token}`."""
 
     name = CHANNEL
+    traits = Traits(max_text=MAX_TEXT)
 
     def __init__(
         self,
@@ -121,9 +120,7 @@ class TelegramClient:
         api_url: str,
         request: BaseRequest | None = None,
         updates_request: BaseRequest | None = None,
-        media_dir: Path | None = None,
     ) -> None:
-        self.media_dir = media_dir
         root = api_url.rstrip("/")
         self.bot = Bot(
             token,
@@ -162,22 +159,20 @@ class TelegramClient:
         with contextlib.suppress(BadRequest):
             await self.bot.answer_callback_query(callback_id)
 
-    async def download_media(self, media: Media) -> Media:
-        """Fetch the file at once into the media store; on failure keep only its file_id."""
-        if self.media_dir is None:
-            return media
+    def as_template(self, reply: Reply) -> Reply | None:
+        """Telegram has no window to stay within, hence no templates."""
+        return None
+
+    async def download_media(self, media: Media) -> MediaFile:
+        """The file's bytes, fetched at once; MediaUnavailable when Telegram will not give them."""
         try:
             file = await self.bot.get_file(media.file_id)
             if (file.file_size or 0) > MAX_MEDIA_BYTES:
                 raise ValueError("file too large")
             data = bytes(await file.download_as_bytearray())
         except (TelegramError, ValueError) as exc:
-            log.warning("media %s not downloaded: %s", media.kind, type(exc).__name__)
-            return media
-        reference = MediaStore(self.media_dir).save(
-            data[:MAX_MEDIA_BYTES], mime_type=media.mime_type
-        )
-        return Media(media.kind, media.file_id, media.mime_type, reference)
+            raise MediaUnavailable(type(exc).__name__) from exc
+        return MediaFile(data[:MAX_MEDIA_BYTES], media.mime_type)
 
     async def register_webhook(self, public_url: str, secret: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""
