@@ -33,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
+from storage import identities
 from storage.db import is_postgres
 from storage.models import (
     ChatIdentity,
@@ -489,7 +490,7 @@ async def offer_choices(
         await session.execute(
             update(Conversation)
             .where(Conversation.identity_id.in_(chats), Conversation.journey == "menu")
-            .values(data={"_choices": labelled})
+            .values(data=identities.only_offered(labelled))
             .execution_options(synchronize_session=False)
         )
 
