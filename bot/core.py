@@ -53,7 +53,8 @@ async def handle(
         phone=inbound.phone,
         alt_id=inbound.alt_id,
     )
-    identity.last_inbound_at = now
+    # WhatsApp's window, "heard from" and the timeline all count from when the person wrote.
+    identities.heard_from(identity, inbound.sent_at, now)
     identity.unreachable_at = identity.unreachable_reason = None
     with use_locale(identity.locale):
         conversation = await identities.conversation_of(session, identity, now)

@@ -72,6 +72,14 @@ async def conversation_of(
     return conv
 
 
+def heard_from(identity: ChatIdentity, sent_at: datetime, now: datetime) -> None:
+    """Stamp when the person last wrote: the platform's time of sending, never in the future,
+    never moving back (a backlog answered late still counts from when it was written)."""
+    at = min(sent_at, now)
+    if identity.last_inbound_at is None or at > identity.last_inbound_at:
+        identity.last_inbound_at = at
+
+
 def offered_choices(conversation: Conversation) -> list[list[str]]:
     """The [key, label] pairs a typed number or word picks from: the choices shown last."""
     return list((conversation.data or {}).get(OFFERED, []))

@@ -46,7 +46,7 @@ def chat_key(data: Any) -> str:
 
 def parse(raw: str) -> list[Inbound]:
     """The neutral messages in one stored update; raises on an update PTB cannot read."""
-    update = Update.de_json(json.loads(raw), None)
+    update = _read(json.loads(raw))
     if update.callback_query is not None:
         return _from_callback(update)
     message = update.message
@@ -77,6 +77,29 @@ def parse(raw: str) -> list[Inbound]:
     if message.location is not None:
         return [Inbound(kind="location", **base)]
     return [Inbound(kind="unsupported", **base)]
+
+
+def _read(data: Any) -> Update:
+    """PTB's strict parser, and when it refuses an optional field left out, a lenient second go."""
+    try:
+        return Update.de_json(data, None)
+    except (TypeError, KeyError, ValueError):
+        # Old clients and hand-made examples leave out `is_bot` or `file_unique_id`.
+        return Update.de_json(_with_defaults(data), None)
+
+
+def _with_defaults(value: Any) -> Any:
+    """The update with `is_bot` on every user and `file_unique_id` on every file filled in."""
+    if isinstance(value, list):
+        return [_with_defaults(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    filled = {key: _with_defaults(item) for key, item in value.items()}
+    if "first_name" in filled and "id" in filled and "type" not in filled:
+        filled.setdefault("is_bot", False)  # a user, not a chat (a chat has a type)
+    if "file_id" in filled:
+        filled.setdefault("file_unique_id", str(filled["file_id"]))
+    return filled
 
 
 def _from_callback(update: Update) -> list[Inbound]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,14 +13,29 @@ from bot.channels.whatsapp.webhook import CHANNEL, dicts, text_of
 from bot.messages import Address, Inbound, Media, StatusUpdate
 
 MEDIA_KINDS = {"image": "photo", "document": "document", "audio": "audio"}
+# Not a person talking to us: a reaction (or its removal), a deleted or edited message.
+NOT_SPOKEN = {"reaction", "revoke", "revoked", "deleted", "edit", "edited", "message_edit"}
+# A wa_id is a phone number in international form without the plus.
+WA_ID = re.compile(r"[0-9]{6,20}")
+# A business-scoped user id: a country code, a dot, letters and digits (`ID.13491208655302741918`).
+BSUID = re.compile(r"[A-Z]{2}\.[0-9A-Za-z]{1,60}")
 
 
 def parse(raw: str) -> list[Inbound]:
-    """The neutral message of one stored item (none for a receipt); raises on one we cannot read."""
+    """The neutral message of one stored item (none for a receipt or what is not a person
+    talking to us); raises on one we cannot read or whose sender is no number or BSUID."""
     data = json.loads(raw)
     if data.get("type") == "status":
         return []
-    return [_message(data.get("contact") or {}, data["message"])]
+    message = data["message"]
+    if not _spoken(message):
+        return []
+    return [_message(data.get("contact") or {}, message)]
+
+
+def _spoken(message: dict[str, Any]) -> bool:
+    """A person writing to us: not a group's message, a reaction, a deletion or an edit."""
+    return not message.get("group_id") and message.get("type") not in NOT_SPOKEN
 
 
 def receipts(raw: str) -> list[StatusUpdate]:
@@ -66,6 +82,8 @@ def _message(contact: dict[str, Any], message: dict[str, Any]) -> Inbound:
     key = bsuid or wa_id
     if not key:
         raise ValueError("message without a sender")
+    if (wa_id and not WA_ID.fullmatch(wa_id)) or (bsuid and not BSUID.fullmatch(bsuid)):
+        raise ValueError("sender is neither a number nor a BSUID")
     base: dict[str, Any] = dict(
         address=Address(CHANNEL, key),
         sent_at=_time(message.get("timestamp")),
@@ -132,6 +150,8 @@ def _system(message: dict[str, Any], base: dict[str, Any], old_key: str) -> Inbo
         return Inbound(kind="system", system=kind or "unknown", **base)
     new_wa = text_of(system.get("wa_id")) or text_of(system.get("new_wa_id"))
     new_key = text_of(system.get("user_id")) or new_wa or old_key
+    if not (WA_ID.fullmatch(new_key) or BSUID.fullmatch(new_key)):
+        raise ValueError("new number is neither a number nor a BSUID")
     base.update(
         address=Address(CHANNEL, new_key), alt_id=old_key, phone=_phone(new_wa) or base["phone"]
     )
