@@ -77,6 +77,7 @@ class Job:
     attempts: int
     last_inbound: datetime | None = None
     traits: Traits = NO_TRAITS
+    created_at: datetime | None = None
     # A scheduled prompt's delivery hours: {"region", "start", "end"} (storage/ladder.py).
     hours: dict[str, Any] | None = None
 
@@ -88,13 +89,17 @@ class OutboxSender:
     sessions: Sessions
     clients: dict[str, ChannelClient]
     metrics: Metrics
-    max_attempts: int = 8
+    # Transient failures are retried until the deadline (a reply: this long after it was written).
+    reply_deadline: timedelta = timedelta(hours=24)
+    backoff_cap: float = 60.0
     lease: timedelta = timedelta(seconds=60)
     rng: random.Random = field(default_factory=random.Random)
     pacer: Pacer = field(default_factory=Pacer)
     # A wait longer than this gives the message back to the outbox instead (the lease runs on).
     max_inline_wait: float = 10.0
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Channels a platform told to wait (also in the database, for the other processes).
+    _paused: dict[str, datetime] = field(default_factory=dict)
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
@@ -103,10 +108,14 @@ class OutboxSender:
                 if (window := client.traits.window) is not None:
                     open_for = window - client.traits.window_margin
                     await outbox.release_held(session, now=now, window=open_for, channel=name)
-            claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
+            self._paused.update(await outbox.paused_channels(session, now=now))
+            paused = [name for name, until in self._paused.items() if until > now]
+            claimed = await outbox.claim_due(
+                session, now=now, lease=self.lease, limit=batch, skip_channels=paused
+            )
             asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
             windows = await outbox.windows_of(session, asks)
-            jobs = [job for row in claimed if (job := self._job_of(row, windows))]
+            jobs = [job for row in claimed if (job := self._job_of(row, windows, now))]
             jobs = await _keep_to_hours(session, jobs, now)
         groups: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
@@ -125,9 +134,20 @@ class OutboxSender:
         return traits.window is not None or traits.addressed_by_phone
 
     def _job_of(
-        self, row: OutboxMessage, windows: dict[int, tuple[datetime | None, str | None]]
+        self,
+        row: OutboxMessage,
+        windows: dict[int, tuple[datetime | None, str | None]],
+        now: datetime,
     ) -> Job | None:
-        """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once."""
+        """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once, and
+        so is a failing prompt whose deadline passed while it waits for delivery hours."""
+        hours = row.payload.get("hours")
+        waits = isinstance(hours, dict) and opens_at(hours, now) is not None
+        if waits and row.attempts > 1 and now >= self._deadline(row):
+            row.state, row.lease_until = "dead", None
+            self.metrics.dead.labels(row.channel, "deadline").inc()
+            log.warning("outbox message %s dead: its hours closed past the deadline", row.id)
+            return None
         try:
             return _job(row, windows.get(row.identity_id), self.traits(row.channel))
         except UnknownMessage as exc:
@@ -159,6 +179,10 @@ class OutboxSender:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
         reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
         first = chunk[0]
+        until = self._paused.get(first.channel)
+        if until is not None and until > now:  # another send on this channel was told to wait
+            await self._give_back([job.row_id for job in chunk], until)
+            return 0
         if not _window_open(first.traits, first.last_inbound, now):
             templated = self._as_template(first.channel, reply) if len(chunk) == 1 else None
             if templated is None:
@@ -168,6 +192,8 @@ class OutboxSender:
                 return len(chunk)  # held, and a template queued: worth another round
             reply = templated
         result = await self._send(first.channel, first.recipient, reply)
+        if result.retry_after is not None:
+            await self._pause(first.channel, now + timedelta(seconds=result.retry_after))
         await self._record(chunk, result, now)
         return len(chunk) if result.ok or result.window_closed else 0
 
@@ -186,6 +212,16 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - a client bug must not kill the sender loop
             log.exception("send failed on %s", channel)
             return SendResult(ok=False, error=type(exc).__name__)
+
+    async def _pause(self, channel: str, until: datetime) -> None:
+        """A retry_after holds back the whole channel (the bot, the number), here and elsewhere."""
+        if until <= self._paused.get(channel, until - timedelta(seconds=1)):
+            return
+        self._paused[channel] = until  # at once: this process's other sends check it first
+        self.metrics.paused.labels(channel).inc()
+        log.warning("channel %s paused until %s by its platform", channel, until.isoformat())
+        async with self._db, unit_of_work(self.sessions) as session:
+            await outbox.pause_channel(session, channel, until=until)
 
     async def _give_back(self, row_ids: list[int], until: datetime) -> None:
         """Pacing: these go out on a later round, without counting an attempt."""
@@ -222,18 +258,25 @@ class OutboxSender:
         elif result.unreachable:
             row.state = "failed"
             await outbox.mark_unreachable(session, row.identity_id, now, result.error)
-        elif result.permanent or row.attempts >= self.max_attempts:
-            self._dead(row, result)
+        elif result.permanent:
+            self._dead(row, result, "permanent")
+        elif now >= (deadline := self._deadline(row)):
+            self._dead(row, result, "deadline")
         else:
-            row.state, row.next_attempt_at = (
-                "retry",
-                now + self._backoff(row.attempts, result.retry_after),
-            )
+            # One last try at the deadline itself, however long the backoff would be.
+            retry_at = min(now + self._backoff(row.attempts, result.retry_after), deadline)
+            row.state, row.next_attempt_at = "retry", retry_at
 
-    def _dead(self, row: OutboxMessage, result: SendResult) -> None:
+    def _deadline(self, row: OutboxMessage) -> datetime:
+        """Until when a transient failure is retried: a reply for a day; a prompt kept to
+        delivery hours until the close of the next day's hours (it waits out the night)."""
+        hours = row.payload.get("hours")
+        closing = closes_next_day(hours, row.created_at) if isinstance(hours, dict) else None
+        return closing or row.created_at + self.reply_deadline
+
+    def _dead(self, row: OutboxMessage, result: SendResult, reason: str) -> None:
         """Given up: counted and logged (a refused template is the operator's to fix, not ours to retry)."""
         row.state = "dead"
-        reason = "permanent" if result.permanent else "attempts"
         if (result.error or "").startswith("template"):
             reason = "template"
             template = str(row.payload.get("template") or "?")
@@ -243,11 +286,12 @@ class OutboxSender:
         log.warning("outbox message %s dead after %d attempts (%s)", row.id, row.attempts, reason)
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
-        """The platform's retry_after when given, else exponential backoff with full jitter."""
+        """The platform's retry_after when given, else exponential backoff, capped, with jitter
+        (half the wait is random, so a backlog does not come back all at one instant)."""
         if retry_after is not None:
             return timedelta(seconds=retry_after)
-        ceiling = min(3600.0, 2.0**attempts)
-        return timedelta(seconds=1 + self.rng.uniform(0, ceiling))
+        ceiling = min(self.backoff_cap, 2.0 ** min(attempts, 30))
+        return timedelta(seconds=ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
 
 def _job(
@@ -265,8 +309,20 @@ def _job(
         row.attempts,
         last,
         traits,
+        row.created_at,
         hours if isinstance(hours, dict) else None,
     )
+
+
+def closes_next_day(hours: dict[str, Any], created_at: datetime) -> datetime | None:
+    """The close of the delivery hours on the day after `created_at`, local to the recipient."""
+    try:
+        end = clock_time.fromisoformat(hours["end"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed window: the reply deadline applies
+    zone = calendar.ZONES[calendar.zone_of(hours.get("region"))]
+    day = created_at.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(created_at.tzinfo)
 
 
 def opens_at(hours: dict[str, Any] | None, now: datetime) -> datetime | None:

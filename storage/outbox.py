@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
-from storage.models import ChatIdentity, OutboxMessage, PendingReceipt
+from storage.models import ChannelPause, ChatIdentity, OutboxMessage, PendingReceipt
 
 log = logging.getLogger("sinergi.outbox")
 
@@ -73,13 +76,21 @@ async def enqueue_once(
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_channels: Collection[str] = (),
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease."""
+    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease,
+    none of a channel in `skip_channels` (paused by its platform)."""
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
     )
+    if skip_channels:
+        due = and_(due, OutboxMessage.channel.not_in(list(skip_channels)))
     query = (
         select(OutboxMessage)
         .where(due)
@@ -93,6 +104,29 @@ async def claim_due(
         row.state, row.lease_until = "sending", now + lease
         row.attempts += 1
     return rows
+
+
+async def pause_channel(session: AsyncSession, channel: str, *, until: datetime) -> None:
+    """Hold back every send on this channel until `until` (a later pause wins, never an earlier)."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = insert(ChannelPause).values(channel=channel, paused_until=until)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["channel"],
+            set_={"paused_until": stmt.excluded.paused_until},
+            where=ChannelPause.paused_until < stmt.excluded.paused_until,
+        )
+    )
+
+
+async def paused_channels(session: AsyncSession, *, now: datetime) -> dict[str, datetime]:
+    """The channels a platform told to wait, and until when."""
+    rows = await session.execute(
+        select(ChannelPause.channel, ChannelPause.paused_until).where(
+            ChannelPause.paused_until > now
+        )
+    )
+    return {channel: until for channel, until in rows}
 
 
 async def depth(session: AsyncSession) -> int:
