@@ -54,7 +54,7 @@ def parse(raw: str) -> list[Inbound]:
         return []  # edits, channel posts, groups: nothing for a household chat to answer
     user = message.from_user
     base: dict[str, Any] = dict(
-        address=Address(CHANNEL, str(user.id)),
+        address=Address(CHANNEL, _user_key(user.id)),
         sent_at=message.date.astimezone(UTC),
         message_id=str(update.update_id),
         language=user.language_code,
@@ -77,6 +77,13 @@ def parse(raw: str) -> list[Inbound]:
     if message.location is not None:
         return [Inbound(kind="location", **base)]
     return [Inbound(kind="unsupported", **base)]
+
+
+def _user_key(user_id: Any) -> str:
+    """A Telegram user id is an integer; PTB passes anything else through, so refuse it here."""
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise ValueError("sender id is not an integer")
+    return str(user_id)
 
 
 def _read(data: Any) -> Update:
@@ -109,7 +116,7 @@ def _from_callback(update: Update) -> list[Inbound]:
     sent = query.message.date if query.message is not None else datetime.now(UTC)
     return [
         Inbound(
-            address=Address(CHANNEL, str(query.from_user.id)),
+            address=Address(CHANNEL, _user_key(query.from_user.id)),
             kind="choice",
             sent_at=sent.astimezone(UTC),
             message_id=str(update.update_id),
