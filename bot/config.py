@@ -87,7 +87,11 @@ class Settings(BaseSettings):
 
     # How often the graduation and relapse sweeps run (the clock ticks every minute).
     graduation_every_minutes: int = 60
-    outbox_max_attempts: int = 8
+    # Transient failures are retried until a deadline, not a count: a reply for this long;
+    # a scheduled prompt until the close of the next day's delivery hours.
+    outbox_reply_deadline_hours: float = 24.0
+    # The longest wait between two tries, so a backlog drains soon after the platform recovers.
+    outbox_backoff_cap_seconds: float = 60.0
     outbox_lease_seconds: int = 60
 
     session_hours: int = 8

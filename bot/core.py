@@ -53,7 +53,8 @@ async def handle(
         phone=inbound.phone,
         alt_id=inbound.alt_id,
     )
-    identity.last_inbound_at = now
+    # WhatsApp's window, "heard from" and the timeline all count from when the person wrote.
+    identities.heard_from(identity, inbound.sent_at, now)
     identity.unreachable_at = identity.unreachable_reason = None
     with use_locale(identity.locale):
         conversation = await identities.conversation_of(session, identity, now)
@@ -66,9 +67,8 @@ async def handle(
             rules=rules,
         )
         turn.text = " ".join(inbound.text.split())[: rules.max_text_length]
-        turn.choice = resolve_choice(
-            inbound, turn.text, (conversation.data or {}).get("_choices", [])
-        )
+        offered = identities.offered_choices(conversation)
+        turn.choice = resolve_choice(inbound, turn.text, offered)
         if inbound.kind == "system":
             return turn  # a changed number: updating the identity above is all there is to do
         await route(turn)
@@ -187,7 +187,7 @@ async def stop(turn: Turn) -> None:
 def _save(turn: Turn) -> None:
     """Save the offered choices with the state, and put every reply in the outbox."""
     offered = next((r.choices for r in reversed(turn.replies) if r.choices), ())
-    turn.remember(_choices=[[c.key, c.label] for c in offered])
+    identities.remember_offered(turn.conversation, [[c.key, c.label] for c in offered])
     turn.conversation.updated_at = turn.now
     for index, reply in enumerate(turn.replies):
         extra = dict(reply.extra)

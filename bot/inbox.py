@@ -11,21 +11,24 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import core
-from bot.messages import Inbound, Media, StatusUpdate
+from bot.channels.base import MediaFile, MediaUnavailable
+from bot.messages import Inbound, Media, Reply, StatusUpdate
 from bot.metrics import Metrics
 from handlers.turn import Rules
+from locales.i18n import _, use_locale
+from storage import identities, outbox
 from storage import inbox as inbox_store
-from storage import outbox
 from storage.crypto import redact_numbers
 from storage.db import Sessions, unit_of_work
+from storage.media import MediaStore
 from storage.models import InboxUpdate
 
 log = logging.getLogger("sinergi.inbox")
 
 Parser = Callable[[str], list[Inbound]]
 ReceiptParser = Callable[[str], list[StatusUpdate]]
-# Downloads a photo or document at once (platform links expire) and returns it with its path.
-MediaFetcher = Callable[[Media], Awaitable[Media]]
+# Downloads a photo or document at once (platform links expire); the inbox stores the bytes.
+MediaFetcher = Callable[[Media], Awaitable[MediaFile]]
 
 
 @dataclass
@@ -40,6 +43,7 @@ class InboxWorker:
     unseal: Callable[[str], str] = lambda raw: raw
     fetchers: dict[str, MediaFetcher] = field(default_factory=dict)
     receipts: dict[str, ReceiptParser] = field(default_factory=dict)
+    media: MediaStore | None = None
 
     async def drain(self, now: datetime, *, max_chats: int = 200) -> int:
         """Process every chat with waiting updates; returns how many updates were taken."""
@@ -47,21 +51,47 @@ class InboxWorker:
             chats = await inbox_store.pending_chats(session, limit=max_chats)
         handled = 0
         for chat in chats:
-            handled += await self.process_chat(chat, now)
+            try:
+                handled += await self.process_chat(chat, now)
+            except Exception:  # noqa: BLE001 - one chat's trouble must not stop the others
+                # Its rows stay pending and are tried again; the key may hold a number: not logged.
+                log.exception("chat not processed; trying the other chats")
+                self.metrics.quarantined.labels("chat").inc()
         return handled
 
     async def process_chat(self, chat_key: str, now: datetime) -> int:
         """One chat's waiting updates, in arrival order, in one transaction."""
         async with unit_of_work(self.sessions) as session:
             rows = await inbox_store.claim_chat(session, chat_key)
-            work = [(row, await self._prepare(session, row, now)) for row in rows]
+            unfetched: set[str] = set()
+            work = [(row, await self._prepared(session, row, now, unfetched)) for row in rows]
             newest = _newest_message(work)
             for row, msgs in work:
-                await self._answer(session, row, msgs, now, newest)
+                await self._answer(session, row, msgs, now, newest, unfetched)
         return len(rows)
 
+    async def _prepared(
+        self, session: AsyncSession, row: InboxUpdate, now: datetime, unfetched: set[str]
+    ) -> list[Inbound]:
+        """The row's messages; anything that goes wrong preparing them quarantines this row only."""
+        try:
+            async with session.begin_nested():  # a half-applied receipt is undone with the row
+                return await self._prepare(session, row, now, unfetched)
+        except Exception as exc:  # noqa: BLE001 - a poison update must not stop the chat or the loop
+            self._quarantine(row, exc)
+            return []
+
+    def _quarantine(self, row: InboxUpdate, exc: BaseException) -> None:
+        """Set the row aside, counted and logged by id (never its text: it may quote a payload)."""
+        row.state, row.error = "quarantined", type(exc).__name__[:200]
+        self.metrics.quarantined.labels(row.channel).inc()
+        log.warning(
+            "update quarantined",
+            extra={"inbox_id": row.id, "channel": row.channel, "error": type(exc).__name__},
+        )
+
     async def _prepare(
-        self, session: AsyncSession, row: InboxUpdate, now: datetime
+        self, session: AsyncSession, row: InboxUpdate, now: datetime, unfetched: set[str]
     ) -> list[Inbound]:
         """The row's messages, media fetched; receipts update the outbox and reach no handler."""
         items = self._parse(row)
@@ -79,8 +109,29 @@ class InboxWorker:
                 error=error,
             )
             row.state = "receipt"
-        fetch = self.fetchers.get(row.channel)
-        return [await _with_media(m, fetch) for m in items]
+        return [await self._with_media(row, m, unfetched) for m in items]
+
+    async def _with_media(self, row: InboxUpdate, inbound: Inbound, unfetched: set[str]) -> Inbound:
+        """The message with its photo or document downloaded into the media store, when it can be;
+        when it cannot, its id joins `unfetched` and the person is asked to send it again."""
+        fetch = self.fetchers.get(inbound.address.channel)
+        if inbound.media is None or fetch is None or self.media is None:
+            return inbound
+        try:
+            file = await fetch(inbound.media)
+        except Exception as exc:  # noqa: BLE001 - MediaUnavailable, or a client bug: same answer
+            level = logging.WARNING if isinstance(exc, MediaUnavailable) else logging.ERROR
+            log.log(
+                level,
+                "media not downloaded",
+                extra={"inbox_id": row.id, "channel": row.channel, "error": type(exc).__name__},
+            )
+            self.metrics.media_failures.labels(row.channel).inc()
+            unfetched.add(inbound.message_id)
+            return inbound
+        media = inbound.media
+        path = self.media.save(file.data, mime_type=file.mime_type)
+        return replace(inbound, media=Media(media.kind, media.file_id, file.mime_type, path))
 
     def _receipts(self, row: InboxUpdate) -> list[StatusUpdate]:
         """The row's delivery receipts; one that does not parse is quarantined like a message."""
@@ -90,9 +141,7 @@ class InboxWorker:
         try:
             return parse(self.unseal(row.raw))
         except Exception as exc:  # noqa: BLE001 - never block the chat over a broken receipt
-            row.state, row.error = "quarantined", type(exc).__name__[:200]
-            self.metrics.quarantined.labels(row.channel).inc()
-            log.warning("quarantined receipt %s on %s: %s", row.id, row.channel, type(exc).__name__)
+            self._quarantine(row, exc)
             return []
 
     def _parse(self, row: InboxUpdate) -> list[Inbound]:
@@ -100,13 +149,7 @@ class InboxWorker:
         try:
             return self.parsers[row.channel](self.unseal(row.raw))
         except Exception as exc:  # noqa: BLE001 - any parse failure quarantines, never blocks the chat
-            row.state, row.error = "quarantined", type(exc).__name__[:200]
-            self.metrics.quarantined.labels(row.channel).inc()
-            # The exception text may quote the payload (names, numbers): log only its type.
-            log.warning(
-                "update quarantined",
-                extra={"inbox_id": row.id, "channel": row.channel, "error": type(exc).__name__},
-            )
+            self._quarantine(row, exc)
             return []
 
     async def _answer(
@@ -116,6 +159,7 @@ class InboxWorker:
         msgs: list[Inbound],
         now: datetime,
         newest: Inbound | None,
+        unfetched: set[str],
     ) -> None:
         """Answer a row's messages; after an outage only the newest one of the backlog is answered."""
         if row.state in ("quarantined", "receipt"):
@@ -129,7 +173,10 @@ class InboxWorker:
                 continue
             try:
                 async with session.begin_nested():
-                    await core.handle(session, inbound, now=now, rules=self.rules, late=late)
+                    if inbound.message_id in unfetched:
+                        await _ask_again(session, inbound, now)
+                    else:
+                        await core.handle(session, inbound, now=now, rules=self.rules, late=late)
             except Exception:  # one broken turn must not hold up the chat or lose the others
                 log.exception("update failed", extra={"inbox_id": row.id, "channel": row.channel})
                 row.state, row.error, row.processed_at = "failed", "handler error", now
@@ -142,11 +189,28 @@ class InboxWorker:
         self.metrics.processing.labels(row.channel).observe(time.perf_counter() - started)
 
 
-async def _with_media(inbound: Inbound, fetch: MediaFetcher | None) -> Inbound:
-    """The message with its photo or document downloaded, when the channel can."""
-    if inbound.media is None or fetch is None:
-        return inbound
-    return replace(inbound, media=await fetch(inbound.media))
+async def _ask_again(session: AsyncSession, inbound: Inbound, now: datetime) -> None:
+    """A photo or file that could not be fetched: the person is asked to send it again."""
+    identity = await identities.get_or_create(
+        session,
+        channel=inbound.address.channel,
+        external_id=inbound.address.external_id,
+        now=now,
+        phone=inbound.phone,
+        alt_id=inbound.alt_id,
+    )
+    identities.heard_from(identity, inbound.sent_at, now)
+    if identity.opted_out:
+        return  # BERHENTI holds: no answer, not even this one
+    with use_locale(identity.locale):
+        is_photo = inbound.media is not None and inbound.media.kind == "photo"
+        text = (
+            _("We could not receive the photo yet. Please send it again.")
+            if is_photo
+            else _("We could not receive the file yet. Please send it again.")
+        )
+    extra = {"callback_id": inbound.callback_id} if inbound.callback_id else {}
+    outbox.enqueue(session, identity, Reply(text, extra=extra).to_payload(), now=now)
 
 
 def _newest_message(work: list[tuple[InboxUpdate, list[Inbound]]]) -> Inbound | None:

@@ -30,7 +30,19 @@ class Metrics:
         )
         self.quarantined = Counter(
             "sinergi_updates_quarantined",
-            "Updates that did not parse",
+            "Updates set aside: they did not parse or could not be prepared",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.media_failures = Counter(
+            "sinergi_media_failures",
+            "Photos and files the platform did not hand over (the person is asked again)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.paused = Counter(
+            "sinergi_channel_pauses",
+            "Times a platform's retry_after paused a whole channel",
             ["channel"],
             registry=self.registry,
         )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels import local, telegram, whatsapp
-from bot.channels.base import ChannelClient
+from bot.channels.base import ChannelClient, MediaSource
 from bot.channels.local import LOCAL_CHANNELS, LocalClient
 from bot.config import Settings
 from bot.inbox import InboxWorker, MediaFetcher, Parser
@@ -24,6 +24,7 @@ from scheduler.ladder import Plan
 from storage import calendar
 from storage.crypto import NikVault
 from storage.db import Sessions, make_engine, make_sessions
+from storage.media import MediaStore
 
 
 @dataclass
@@ -70,7 +71,7 @@ def default_clients(settings: Settings) -> dict[str, ChannelClient]:
     clients: dict[str, ChannelClient] = {name: LocalClient(name) for name in LOCAL_CHANNELS}
     if settings.telegram_enabled and settings.telegram_token:
         clients["telegram"] = telegram.TelegramClient(
-            settings.telegram_token, settings.telegram_api_url, media_dir=settings.media_path
+            settings.telegram_token, settings.telegram_api_url
         )
     if settings.whatsapp_enabled:
         clients["whatsapp"] = whatsapp_client(settings)
@@ -84,18 +85,13 @@ def whatsapp_client(settings: Settings, transport: Any = None) -> whatsapp.Whats
         settings.whatsapp_phone_id or "",
         settings.whatsapp_api_url,
         templates=settings.whatsapp_templates,
-        media_dir=settings.media_path,
         transport=transport,
     )
 
 
 def media_fetchers(clients: dict[str, ChannelClient]) -> dict[str, MediaFetcher]:
     """The channels that download a photo as soon as it arrives (platform links expire)."""
-    return {
-        name: c.download_media
-        for name, c in clients.items()
-        if isinstance(c, whatsapp.WhatsAppClient | telegram.TelegramClient)
-    }
+    return {name: c.download_media for name, c in clients.items() if isinstance(c, MediaSource)}
 
 
 PARSERS: dict[str, Parser] = {
@@ -136,12 +132,14 @@ def build_runtime(
             unseal=vault.unseal,
             fetchers=media_fetchers(chosen),
             receipts={"whatsapp": whatsapp.receipts},
+            media=MediaStore(settings.media_path),
         ),
         sender=OutboxSender(
             sessions,
             chosen,
             metrics,
-            max_attempts=settings.outbox_max_attempts,
+            reply_deadline=timedelta(hours=settings.outbox_reply_deadline_hours),
+            backoff_cap=settings.outbox_backoff_cap_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
             pacer=pacer_from(settings),
         ),

@@ -18,8 +18,7 @@ from datetime import datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 
-from bot.channels.base import ChannelClient, SendResult
-from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
+from bot.channels.base import ChannelClient, SendResult, Traits
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import calendar, outbox
@@ -28,9 +27,8 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger("sinergi.outbox")
 
-WINDOW = timedelta(hours=24)
-# Meta counts the window to the second; keep clear of its edge.
-WINDOW_MARGIN = timedelta(minutes=10)
+# A channel that is switched off: sent to nobody, and nothing to know about it.
+NO_TRAITS = Traits()
 
 
 @dataclass
@@ -78,6 +76,8 @@ class Job:
     reply: Reply
     attempts: int
     last_inbound: datetime | None = None
+    traits: Traits = NO_TRAITS
+    created_at: datetime | None = None
     # A scheduled prompt's delivery hours: {"region", "start", "end"} (storage/ladder.py).
     hours: dict[str, Any] | None = None
 
@@ -89,22 +89,33 @@ class OutboxSender:
     sessions: Sessions
     clients: dict[str, ChannelClient]
     metrics: Metrics
-    max_attempts: int = 8
+    # Transient failures are retried until the deadline (a reply: this long after it was written).
+    reply_deadline: timedelta = timedelta(hours=24)
+    backoff_cap: float = 60.0
     lease: timedelta = timedelta(seconds=60)
     rng: random.Random = field(default_factory=random.Random)
     pacer: Pacer = field(default_factory=Pacer)
     # A wait longer than this gives the message back to the outbox instead (the lease runs on).
     max_inline_wait: float = 10.0
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Channels a platform told to wait (also in the database, for the other processes).
+    _paused: dict[str, datetime] = field(default_factory=dict)
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
         async with unit_of_work(self.sessions) as session:
-            await outbox.release_held(session, now=now, window=WINDOW - WINDOW_MARGIN)
-            claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
-            wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
-            windows = await outbox.windows_of(session, wa_ids)
-            jobs = [job for row in claimed if (job := self._job_of(row, windows))]
+            for name, client in self.clients.items():
+                if (window := client.traits.window) is not None:
+                    open_for = window - client.traits.window_margin
+                    await outbox.release_held(session, now=now, window=open_for, channel=name)
+            self._paused.update(await outbox.paused_channels(session, now=now))
+            paused = [name for name, until in self._paused.items() if until > now]
+            claimed = await outbox.claim_due(
+                session, now=now, lease=self.lease, limit=batch, skip_channels=paused
+            )
+            asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
+            windows = await outbox.windows_of(session, asks)
+            jobs = [job for row in claimed if (job := self._job_of(row, windows, now))]
             jobs = await _keep_to_hours(session, jobs, now)
         groups: dict[tuple[str, str], list[Job]] = {}
         for job in jobs:
@@ -112,12 +123,33 @@ class OutboxSender:
         done = await asyncio.gather(*(self._deliver_to(group, now) for group in groups.values()))
         return sum(done)
 
+    def traits(self, channel: str) -> Traits:
+        """What the sender must know of this channel (nothing, when it is switched off)."""
+        client = self.clients.get(channel)
+        return client.traits if client is not None else NO_TRAITS
+
+    def _asks_identity(self, channel: str) -> bool:
+        """Whether a message on this channel needs its person's last message time or number."""
+        traits = self.traits(channel)
+        return traits.window is not None or traits.addressed_by_phone
+
     def _job_of(
-        self, row: OutboxMessage, windows: dict[int, tuple[datetime | None, str | None]]
+        self,
+        row: OutboxMessage,
+        windows: dict[int, tuple[datetime | None, str | None]],
+        now: datetime,
     ) -> Job | None:
-        """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once."""
+        """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once, and
+        so is a failing prompt whose deadline passed while it waits for delivery hours."""
+        hours = row.payload.get("hours")
+        waits = isinstance(hours, dict) and opens_at(hours, now) is not None
+        if waits and row.attempts > 1 and now >= self._deadline(row):
+            row.state, row.lease_until = "dead", None
+            self.metrics.dead.labels(row.channel, "deadline").inc()
+            log.warning("outbox message %s dead: its hours closed past the deadline", row.id)
+            return None
         try:
-            return _job(row, windows.get(row.identity_id))
+            return _job(row, windows.get(row.identity_id), self.traits(row.channel))
         except UnknownMessage as exc:
             row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
             self.metrics.dead.labels(row.channel, "unrenderable").inc()
@@ -126,7 +158,10 @@ class OutboxSender:
 
     async def _deliver_to(self, jobs: list[Job], now: datetime) -> int:
         """One person's messages in order, spaced; what must wait longer goes back to the outbox."""
-        chunks = merge_burst(jobs) if jobs[0].channel == "whatsapp" else [[job] for job in jobs]
+        traits = jobs[0].traits
+        chunks = (
+            merge_burst(jobs, traits.max_text) if traits.merges_bursts else [[job] for job in jobs]
+        )
         accepted = 0
         for index, chunk in enumerate(chunks):
             channel, recipient = chunk[0].channel, chunk[0].recipient
@@ -144,7 +179,11 @@ class OutboxSender:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
         reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
         first = chunk[0]
-        if first.channel == "whatsapp" and not _window_open(first.last_inbound, now):
+        until = self._paused.get(first.channel)
+        if until is not None and until > now:  # another send on this channel was told to wait
+            await self._give_back([job.row_id for job in chunk], until)
+            return 0
+        if not _window_open(first.traits, first.last_inbound, now):
             templated = self._as_template(first.channel, reply) if len(chunk) == 1 else None
             if templated is None:
                 await self._record(
@@ -153,17 +192,15 @@ class OutboxSender:
                 return len(chunk)  # held, and a template queued: worth another round
             reply = templated
         result = await self._send(first.channel, first.recipient, reply)
+        if result.retry_after is not None:
+            await self._pause(first.channel, now + timedelta(seconds=result.retry_after))
         await self._record(chunk, result, now)
         return len(chunk) if result.ok or result.window_closed else 0
 
     def _as_template(self, channel: str, reply: Reply) -> Reply | None:
         """The approved template form of a reply (a check-in, a reminder), if it has a valid one."""
-        if reply.extra.get("template_only"):
-            return reply
         client = self.clients.get(channel)
-        if isinstance(client, WhatsAppClient) and client.template_ready(reply):
-            return replace(reply, extra={**reply.extra, "template_only": True})
-        return None
+        return client.as_template(reply) if client is not None else None
 
     async def _send(self, channel: str, recipient: str, reply: Reply) -> SendResult:
         """One platform call; a channel that is switched off fails the message for good."""
@@ -175,6 +212,16 @@ class OutboxSender:
         except Exception as exc:  # noqa: BLE001 - a client bug must not kill the sender loop
             log.exception("send failed on %s", channel)
             return SendResult(ok=False, error=type(exc).__name__)
+
+    async def _pause(self, channel: str, until: datetime) -> None:
+        """A retry_after holds back the whole channel (the bot, the number), here and elsewhere."""
+        if until <= self._paused.get(channel, until - timedelta(seconds=1)):
+            return
+        self._paused[channel] = until  # at once: this process's other sends check it first
+        self.metrics.paused.labels(channel).inc()
+        log.warning("channel %s paused until %s by its platform", channel, until.isoformat())
+        async with self._db, unit_of_work(self.sessions) as session:
+            await outbox.pause_channel(session, channel, until=until)
 
     async def _give_back(self, row_ids: list[int], until: datetime) -> None:
         """Pacing: these go out on a later round, without counting an attempt."""
@@ -211,18 +258,25 @@ class OutboxSender:
         elif result.unreachable:
             row.state = "failed"
             await outbox.mark_unreachable(session, row.identity_id, now, result.error)
-        elif result.permanent or row.attempts >= self.max_attempts:
-            self._dead(row, result)
+        elif result.permanent:
+            self._dead(row, result, "permanent")
+        elif now >= (deadline := self._deadline(row)):
+            self._dead(row, result, "deadline")
         else:
-            row.state, row.next_attempt_at = (
-                "retry",
-                now + self._backoff(row.attempts, result.retry_after),
-            )
+            # One last try at the deadline itself, however long the backoff would be.
+            retry_at = min(now + self._backoff(row.attempts, result.retry_after), deadline)
+            row.state, row.next_attempt_at = "retry", retry_at
 
-    def _dead(self, row: OutboxMessage, result: SendResult) -> None:
+    def _deadline(self, row: OutboxMessage) -> datetime:
+        """Until when a transient failure is retried: a reply for a day; a prompt kept to
+        delivery hours until the close of the next day's hours (it waits out the night)."""
+        hours = row.payload.get("hours")
+        closing = closes_next_day(hours, row.created_at) if isinstance(hours, dict) else None
+        return closing or row.created_at + self.reply_deadline
+
+    def _dead(self, row: OutboxMessage, result: SendResult, reason: str) -> None:
         """Given up: counted and logged (a refused template is the operator's to fix, not ours to retry)."""
         row.state = "dead"
-        reason = "permanent" if result.permanent else "attempts"
         if (result.error or "").startswith("template"):
             reason = "template"
             template = str(row.payload.get("template") or "?")
@@ -232,17 +286,20 @@ class OutboxSender:
         log.warning("outbox message %s dead after %d attempts (%s)", row.id, row.attempts, reason)
 
     def _backoff(self, attempts: int, retry_after: float | None) -> timedelta:
-        """The platform's retry_after when given, else exponential backoff with full jitter."""
+        """The platform's retry_after when given, else exponential backoff, capped, with jitter
+        (half the wait is random, so a backlog does not come back all at one instant)."""
         if retry_after is not None:
             return timedelta(seconds=retry_after)
-        ceiling = min(3600.0, 2.0**attempts)
-        return timedelta(seconds=1 + self.rng.uniform(0, ceiling))
+        ceiling = min(self.backoff_cap, 2.0 ** min(attempts, 30))
+        return timedelta(seconds=ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
 
-def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) -> Job:
-    """A claimed row as plain data; on WhatsApp the number (wa_id) is the address when known."""
+def _job(
+    row: OutboxMessage, window: tuple[datetime | None, str | None] | None, traits: Traits
+) -> Job:
+    """A claimed row as plain data; the number is the address when the channel wants it (WhatsApp)."""
     last, phone = window or (None, None)
-    recipient = phone.lstrip("+") if row.channel == "whatsapp" and phone else row.recipient
+    recipient = phone.lstrip("+") if traits.addressed_by_phone and phone else row.recipient
     hours = row.payload.get("hours")
     return Job(
         row.id,
@@ -251,8 +308,21 @@ def _job(row: OutboxMessage, window: tuple[datetime | None, str | None] | None) 
         Reply.from_payload(dict(row.payload)),
         row.attempts,
         last,
+        traits,
+        row.created_at,
         hours if isinstance(hours, dict) else None,
     )
+
+
+def closes_next_day(hours: dict[str, Any], created_at: datetime) -> datetime | None:
+    """The close of the delivery hours on the day after `created_at`, local to the recipient."""
+    try:
+        end = clock_time.fromisoformat(hours["end"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a malformed window: the reply deadline applies
+    zone = calendar.ZONES[calendar.zone_of(hours.get("region"))]
+    day = created_at.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(created_at.tzinfo)
 
 
 def opens_at(hours: dict[str, Any] | None, now: datetime) -> datetime | None:
@@ -287,17 +357,19 @@ async def _keep_to_hours(session: Any, jobs: list[Job], now: datetime) -> list[J
     return sendable
 
 
-def _window_open(last_inbound: datetime | None, now: datetime) -> bool:
-    """Free-form WhatsApp messages may go out within 24 hours of the person's last message."""
-    return last_inbound is not None and now - last_inbound < WINDOW - WINDOW_MARGIN
+def _window_open(traits: Traits, last_inbound: datetime | None, now: datetime) -> bool:
+    """Free-form messages may go out within the channel's window after the person's last message."""
+    if traits.window is None:
+        return True
+    return last_inbound is not None and now - last_inbound < traits.window - traits.window_margin
 
 
-def merge_burst(jobs: list[Job]) -> list[list[Job]]:
+def merge_burst(jobs: list[Job], max_text: int = NO_TRAITS.max_text) -> list[list[Job]]:
     """Plain texts join the next message, so a burst reaches a person as one (WhatsApp's pace)."""
     chunks: list[list[Job]] = []
     current: list[Job] = []
     for job in jobs:
-        if current and not _joins(current, job):
+        if current and not _joins(current, job, max_text):
             chunks.append(current)
             current = []
         current.append(job)
@@ -317,12 +389,12 @@ def _closes(job: Job) -> bool:
     )
 
 
-def _joins(current: list[Job], job: Job) -> bool:
+def _joins(current: list[Job], job: Job, max_text: int) -> bool:
     """Whether `job` may be added to the merged message so far (and it stays within the limit)."""
     if job.reply.extra.get("template_only") or job.reply.template:
         return False
     length = sum(len(j.reply.text) + 2 for j in current) + len(job.reply.numbered_text())
-    return length <= MAX_TEXT
+    return length <= max_text
 
 
 def merged_reply(chunk: list[Job]) -> Reply:

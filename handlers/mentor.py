@@ -5,13 +5,11 @@ The mentor menu grows with the visit and silent-household journeys.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.messages import Choice
 from handlers import menu
 from handlers.turn import Turn
 from locales.i18n import _
-from storage import audit, links
+from storage import audit, households, links
 from storage.crypto import mask_name
 from storage.models import ChatIdentity, Household
 from storage.normalize import sixteen_digits
@@ -43,22 +41,17 @@ async def code_step(turn: Turn) -> None:
 
 
 async def _search(turn: Turn, text: str) -> list[Household]:
-    """The mentor's own households matching a No. KK or part of a name."""
-    query = select(Household).where(Household.mentor_id == turn.identity.mentor_id)
+    """The mentor's own households matching a No. KK or part of a name (3 letters at least)."""
     kk = sixteen_digits(text)
-    if kk:
-        query = query.where(Household.no_kk == kk)
-    elif len(text.strip()) >= 3:
-        query = query.where(Household.name.ilike(f"%{text.strip()[:60]}%"))
-    else:
-        return []
-    return list(await turn.session.scalars(query.order_by(Household.name).limit(10)))
+    name = text.strip()[:60] if len(text.strip()) >= 3 else ""
+    return await households.mentor_households_matching(
+        turn.session, turn.identity.mentor_id, no_kk=kk, name=name
+    )
 
 
 async def _own_household(turn: Turn, household_id: int) -> Household | None:
     """The household, only if this mentor is its mentor."""
-    household = await turn.session.get(Household, household_id)
-    return household if household and household.mentor_id == turn.identity.mentor_id else None
+    return await households.household_of_mentor(turn.session, turn.identity.mentor_id, household_id)
 
 
 async def _give_code(turn: Turn, household: Household) -> None:

@@ -39,6 +39,28 @@ async def mentor_by_phone(session: AsyncSession, phone: str) -> Mentor | None:
     return await session.scalar(select(Mentor).where(Mentor.phone == phone))
 
 
+async def mentor_households_matching(
+    session: AsyncSession, mentor_id: int | None, *, no_kk: str | None = None, name: str = ""
+) -> list[Household]:
+    """The mentor's own households with this No. KK, or whose name contains `name` (10 at most)."""
+    query = select(Household).where(Household.mentor_id == mentor_id)
+    if no_kk:
+        query = query.where(Household.no_kk == no_kk)
+    elif name:
+        query = query.where(Household.name.ilike(f"%{name}%"))
+    else:
+        return []
+    return list(await session.scalars(query.order_by(Household.name).limit(10)))
+
+
+async def household_of_mentor(
+    session: AsyncSession, mentor_id: int | None, household_id: int
+) -> Household | None:
+    """The household, only if this mentor is its mentor."""
+    household = await session.get(Household, household_id)
+    return household if household and household.mentor_id == mentor_id else None
+
+
 async def household_by_nik_and_kk(
     session: AsyncSession, nik_hash: str, no_kk: str
 ) -> Household | None:

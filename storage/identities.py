@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChatIdentity, Consent, Conversation, OutboxMessage
+from storage import outbox
+from storage.models import ChatIdentity, Consent, Conversation
 
 NOTICE_VERSION = "2026-11"
+# The conversation data's key for the choices last shown, so that a typed "2" means the second.
+OFFERED = "_choices"
 
 
 async def get_or_create(
@@ -68,6 +72,29 @@ async def conversation_of(
     return conv
 
 
+def heard_from(identity: ChatIdentity, sent_at: datetime, now: datetime) -> None:
+    """Stamp when the person last wrote: the platform's time of sending, never in the future,
+    never moving back (a backlog answered late still counts from when it was written)."""
+    at = min(sent_at, now)
+    if identity.last_inbound_at is None or at > identity.last_inbound_at:
+        identity.last_inbound_at = at
+
+
+def offered_choices(conversation: Conversation) -> list[list[str]]:
+    """The [key, label] pairs a typed number or word picks from: the choices shown last."""
+    return list((conversation.data or {}).get(OFFERED, []))
+
+
+def remember_offered(conversation: Conversation, choices: list[list[str]]) -> None:
+    """Keep the choices just shown (reassigned, so the JSON column sees the change)."""
+    conversation.data = {**(conversation.data or {}), OFFERED: choices}
+
+
+def only_offered(choices: list[list[str]]) -> dict[str, Any]:
+    """Conversation data holding just these offered choices (a sweep writes it for idle chats)."""
+    return {OFFERED: choices}
+
+
 async def give_consent(session: AsyncSession, identity: ChatIdentity, now: datetime) -> None:
     """Record agreement to the current notice."""
     identity.consent_at = now
@@ -84,14 +111,7 @@ async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) 
         .where(Consent.identity_id == identity.id, Consent.withdrawn_at.is_(None))
         .values(withdrawn_at=now)
     )
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.identity_id == identity.id, OutboxMessage.state.in_(("pending", "retry"))
-        )
-        .values(state="cancelled", error="opted_out")
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await outbox.cancel_for_identity(session, identity.id, "opted_out")
 
 
 async def identities_of_household(session: AsyncSession, household_id: int) -> list[ChatIdentity]:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
+from storage import identities
 from storage.bulk import (
     Hours,
     as_text,
@@ -419,7 +420,7 @@ async def offer_choices(
         await session.execute(
             update(Conversation)
             .where(Conversation.identity_id.in_(chats), Conversation.journey == "menu")
-            .values(data={"_choices": labelled})
+            .values(data=identities.only_offered(labelled))
             .execution_options(synchronize_session=False)
         )
 

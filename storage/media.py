@@ -1,7 +1,7 @@
 """The media store: photos kept as files under `settings.media_path`, named by their content.
 
-Platform links expire (WhatsApp's within minutes), so a channel downloads a photo as soon as it
-arrives and saves the bytes here; a report keeps only the returned reference. Until a channel
+Platform links expire (WhatsApp's within minutes), so the inbox worker has a channel download a
+photo as soon as it arrives and saves the bytes here; a report keeps only the returned reference. Until a channel
 can download, the report keeps a remote reference (`telegram:<file_id>`) instead.
 """
 
@@ -43,8 +43,3 @@ class MediaStore:
 def remote_reference(channel: str, file_id: str) -> str:
     """A photo the channel has not downloaded yet: `telegram:<file_id>`."""
     return f"{channel}:{file_id}"[:300]
-
-
-def is_local(reference: str | None) -> bool:
-    """Whether the reference points at a file in the store."""
-    return bool(reference) and str(reference).startswith(LOCAL_PREFIX)

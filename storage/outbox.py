@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
-from storage.models import ChatIdentity, OutboxMessage, PendingReceipt
+from storage.models import ChannelPause, ChatIdentity, OutboxMessage, PendingReceipt
 
 log = logging.getLogger("sinergi.outbox")
 
 CLAIMABLE = ("pending", "retry")
+# Everything not yet handed to a platform (held: waiting for WhatsApp's window to open).
+WAITING = (*CLAIMABLE, "held")
 
 
 def enqueue(
@@ -71,13 +76,21 @@ async def enqueue_once(
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_channels: Collection[str] = (),
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease."""
+    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease,
+    none of a channel in `skip_channels` (paused by its platform)."""
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
     )
+    if skip_channels:
+        due = and_(due, OutboxMessage.channel.not_in(list(skip_channels)))
     query = (
         select(OutboxMessage)
         .where(due)
@@ -93,6 +106,29 @@ async def claim_due(
     return rows
 
 
+async def pause_channel(session: AsyncSession, channel: str, *, until: datetime) -> None:
+    """Hold back every send on this channel until `until` (a later pause wins, never an earlier)."""
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    stmt = insert(ChannelPause).values(channel=channel, paused_until=until)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["channel"],
+            set_={"paused_until": stmt.excluded.paused_until},
+            where=ChannelPause.paused_until < stmt.excluded.paused_until,
+        )
+    )
+
+
+async def paused_channels(session: AsyncSession, *, now: datetime) -> dict[str, datetime]:
+    """The channels a platform told to wait, and until when."""
+    rows = await session.execute(
+        select(ChannelPause.channel, ChannelPause.paused_until).where(
+            ChannelPause.paused_until > now
+        )
+    )
+    return {channel: until for channel, until in rows}
+
+
 async def depth(session: AsyncSession) -> int:
     """Messages still waiting to go out."""
     return int(
@@ -103,25 +139,14 @@ async def depth(session: AsyncSession) -> int:
     )
 
 
-async def by_external_id(
-    session: AsyncSession, channel: str, external_message_id: str
-) -> OutboxMessage | None:
-    """The sent message a status callback speaks of."""
-    return await session.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.external_message_id == external_message_id,
-        )
-    )
-
-
-async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: str) -> None:
-    """Cancel what still waits for this identity."""
-    await session.execute(
+async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: str) -> int:
+    """Cancel what still waits for this identity; returns how many messages were cancelled."""
+    result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(CLAIMABLE))
+        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(WAITING))
         .values(state="cancelled", error=reason)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # WhatsApp's 24-hour window, receipts and pacing -------------------------------------------
@@ -164,12 +189,15 @@ async def hold_for_window(session: AsyncSession, row: OutboxMessage, *, now: dat
     )
 
 
-async def release_held(session: AsyncSession, *, now: datetime, window: timedelta) -> int:
+async def release_held(
+    session: AsyncSession, *, now: datetime, window: timedelta, channel: str
+) -> int:
     """Held messages of people who wrote since they were held go out now; an opted-out person's are cancelled."""
     stopped = select(ChatIdentity.id).where(ChatIdentity.opted_out.is_(True))
+    held = and_(OutboxMessage.state == HELD, OutboxMessage.channel == channel)
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == HELD, OutboxMessage.identity_id.in_(stopped))
+        .where(held, OutboxMessage.identity_id.in_(stopped))
         .values(state="cancelled", error="opted_out")
     )
     wrote_since = (
@@ -183,7 +211,7 @@ async def release_held(session: AsyncSession, *, now: datetime, window: timedelt
     )
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.state == HELD, wrote_since)
+        .where(held, wrote_since)
         .values(state="pending", next_attempt_at=now, error=None)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -317,8 +345,3 @@ async def mark_unreachable(
     identity = await session.get(ChatIdentity, identity_id)
     if identity is not None and identity.unreachable_at is None:
         identity.unreachable_at, identity.unreachable_reason = now, (reason or "unreachable")[:64]
-
-
-async def dead_count(session: AsyncSession) -> int:
-    """Messages given up after their last attempt, for metrics and the admin view."""
-    return int(await session.scalar(select(func.count()).where(OutboxMessage.state == "dead")) or 0)

@@ -63,7 +63,6 @@ class Harness:
                 settings.telegram_api_url,
                 fake.request(),
                 fake.request(),
-                media_dir=settings.media_path,
             ),
             "simulator": LocalClient("simulator", lambda r, reply: local_sent.append((r, reply))),
         }

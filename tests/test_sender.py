@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from sqlalchemy import select
 
 from bot.messages import Choice, Reply
+from bot.metrics import Metrics
 from bot.sender import Job, OutboxSender, Pacer, merge_burst
 from storage import outbox
 from storage.models import ChatIdentity, OutboxMessage
@@ -14,6 +15,7 @@ from tests.drivers import TelegramDriver, WhatsAppDriver
 from tests.harness import Harness
 
 WA = "6281300000001"
+WITA = timezone(timedelta(hours=8))
 
 
 async def _whatsapp_person(h: Harness) -> WhatsAppDriver:
@@ -84,16 +86,68 @@ async def test_telegram_retry_after_is_honoured(harness: Harness) -> None:
     assert [p["text"] for p in harness.telegram.sent()].count("Halo") == 2
 
 
-async def test_after_the_last_attempt_a_message_is_dead_and_counted(harness: Harness) -> None:
+async def test_a_five_minute_outage_loses_no_reply(harness: Harness) -> None:
     await _whatsapp_person(harness)
-    harness.whatsapp.fail_http(503, times=50)
-    row_id = await _enqueue(harness, Reply("Tidak akan sampai"))
-    for _ in range(harness.rt.settings.outbox_max_attempts + 3):
+    harness.whatsapp.fail_http(502, times=10_000)
+    row_id = await _enqueue(harness, Reply("Bantuan Anda cair hari Senin."))
+    for _ in range(30):  # five minutes of 502s, looked at every ten seconds
         await harness.work()
-        harness.advance(hours=2)
+        harness.advance(seconds=10)
+    assert (await _row(harness, row_id)).state == "retry"  # not given up after a count
+    harness.whatsapp.failures.clear()  # Meta is back
+    for _ in range(7):
+        await harness.work()
+        harness.advance(seconds=10)
     row = await _row(harness, row_id)
-    assert row.state == "dead" and row.attempts == harness.rt.settings.outbox_max_attempts
-    assert harness.rt.metrics.dead.labels("whatsapp", "attempts")._value.get() == 1
+    assert row.state == "sent"  # within the backoff's cap (60 s) of the recovery
+    assert _texts(harness).count("Bantuan Anda cair hari Senin.") == 1
+
+
+async def _telegram_down(h: Harness) -> None:
+    """A Telegram chat, then a Bot API answering 503 for days (fake time)."""
+    await TelegramDriver(h).text("/start")
+    h.telegram.clock = lambda: h.now
+    h.telegram.outage(until=h.now + timedelta(days=5), status=503)
+
+
+async def test_a_reply_still_failing_at_its_deadline_is_dead_and_counted(harness: Harness) -> None:
+    await _telegram_down(harness)
+    row_id = await _enqueue(harness, Reply("Tidak akan sampai"), channel="telegram")
+    written = harness.now
+    while harness.now < written + timedelta(hours=23, minutes=55):
+        await harness.work()
+        harness.advance(minutes=5)
+    assert (await _row(harness, row_id)).state == "retry"
+    for _ in range(4):
+        await harness.work()
+        harness.advance(minutes=5)
+    row = await _row(harness, row_id)
+    assert row.state == "dead"
+    assert harness.rt.metrics.dead.labels("telegram", "deadline")._value.get() == 1
+
+
+async def test_a_scheduled_prompt_is_retried_into_the_next_days_hours_then_dead(
+    harness: Harness,
+) -> None:
+    await _telegram_down(harness)
+    reply = Reply("Bagaimana usaha Anda?")
+    payload = {**reply.to_payload(), "hours": outbox.within_hours("6472", ("08:00", "18:00"))}
+    async with await harness.session() as s:
+        identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.channel == "telegram"))
+        assert identity is not None
+        row = outbox.enqueue(s, identity, payload, now=harness.now)
+        await s.flush()
+        row_id = row.id
+    written = harness.now  # T0: a working morning in WITA
+    next_close = (written + timedelta(days=1)).astimezone(WITA).replace(hour=18, minute=0)
+    while harness.now < next_close - timedelta(minutes=30):
+        await harness.work()
+        harness.advance(minutes=15)
+    assert (await _row(harness, row_id)).state == "retry"  # the night passed, still tried
+    while harness.now < next_close + timedelta(minutes=30):
+        await harness.work()
+        harness.advance(minutes=15)
+    assert (await _row(harness, row_id)).state == "dead"
 
 
 # A sender that dies ----------------------------------------------------------------------------
@@ -311,3 +365,34 @@ def test_merging_keeps_buttons_last_and_templates_apart() -> None:
         job(5, Reply("e")),
     ]
     assert [[j.row_id for j in chunk] for chunk in merge_burst(jobs)] == [[1, 2], [3], [4], [5]]
+
+
+# A platform's retry_after ------------------------------------------------------------------------
+
+
+async def test_a_retry_after_pauses_the_whole_channel_in_every_process(harness: Harness) -> None:
+    people = [TelegramDriver(harness, user_id=500 + i) for i in range(5)]
+    for person in people:
+        await person.text("/start")
+    for person in people:
+        async with await harness.session() as s:
+            identity = await s.scalar(
+                select(ChatIdentity).where(ChatIdentity.external_id == str(person.user_id))
+            )
+            assert identity is not None
+            outbox.enqueue(s, identity, Reply("Ada kabar baru.").to_payload(), now=harness.now)
+    harness.telegram.clock = lambda: harness.now
+    harness.telegram.flood(until=harness.now + timedelta(seconds=1), retry_after=30)
+    await harness.work()
+    elsewhere = OutboxSender(harness.rt.sessions, harness.rt.clients, Metrics(), pacer=Pacer())
+    harness.advance(seconds=20)
+    await elsewhere.deliver(harness.now)  # a second process on the same database holds back too
+    await harness.work()
+    assert harness.telegram.inside_retry_after == 0
+    assert [p["text"] for _t, p in harness.telegram.delivered].count("Ada kabar baru.") == 0
+    harness.advance(seconds=11)
+    await harness.work()
+    got = [
+        int(p["chat_id"]) for _t, p in harness.telegram.delivered if p["text"] == "Ada kabar baru."
+    ]
+    assert sorted(got) == [p.user_id for p in people]

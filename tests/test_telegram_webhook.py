@@ -52,21 +52,35 @@ async def test_real_callback_capture_is_answered_and_acknowledged(harness: Harne
     assert harness.telegram.calls[0][1]["callback_query_id"] == "2442019629950976978"
 
 
-async def test_legacy_update_without_is_bot_is_quarantined_and_does_not_block_the_chat(
+async def test_legacy_update_without_is_bot_is_read_leniently_and_answered(
     harness: Harness,
 ) -> None:
     legacy = json.loads(
         (PAYLOADS / "telegram_message_text_official_example_legacy.json").read_text()
     )
+    legacy["message"]["date"] = int(harness.now.timestamp())  # from 2015: not a stale backlog
     assert (await harness.post_telegram(legacy)).status_code == 200
-    follow_up = harness.telegram_update(1111111, text="/start")
+    follow_up = harness.telegram_update(1111111, text="BANTUAN")
     assert (await harness.post_telegram(follow_up)).status_code == 200
     await harness.work()
     async with await harness.session() as s:
         states = dict((await s.execute(select(InboxUpdate.external_id, InboxUpdate.state))).all())
-    assert states["10000"] == "quarantined"
+    assert states["10000"] == "done"
     assert states[str(follow_up["update_id"])] == "done"
-    assert len(harness.telegram.sent(1111111)) == 1
+    texts = [p["text"] for p in harness.telegram.sent(1111111)]
+    assert "Selamat datang" in texts[0] and "MENU - menu utama" in texts[-1]
+
+
+async def test_a_photo_without_file_unique_id_is_read_leniently(harness: Harness) -> None:
+    await harness.post_telegram(harness.telegram_update(8, text="/start"))
+    await harness.post_telegram(harness.telegram_update(8, text="SETUJU"))
+    photo = [{"file_id": "AgADold", "width": 90, "height": 90}]  # an old client's photo
+    await harness.post_telegram(harness.telegram_update(8, photo=photo))
+    await harness.work()
+    async with await harness.session() as s:
+        states = list((await s.scalars(select(InboxUpdate.state).order_by(InboxUpdate.id))).all())
+    assert states == ["done", "done", "done"]
+    assert "Mari sambungkan chat ini" in harness.telegram.sent(8)[-1]["text"]
 
 
 async def test_malformed_bodies_get_400_not_500(harness: Harness) -> None:

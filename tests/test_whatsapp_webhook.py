@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.channels import whatsapp
 from bot.commands.tick import run_tick
+from bot.messages import StatusUpdate
 from storage import outbox
 from storage.models import ChatIdentity, InboxUpdate, OutboxMessage, PendingReceipt
 from tests import factories
@@ -295,8 +296,9 @@ async def test_unknown_types_get_a_friendly_answer(harness: Harness) -> None:
     person = await _linked_person(harness)
     said = await person._exchange("sticker", sticker={"id": "123", "mime_type": "image/webp"})
     assert "hanya bisa membaca tulisan" in said[-1].text
+    # a reaction is not a person talking to us: no answer (test_groups_reactions_…)
     said = await person._exchange("reaction", reaction={"message_id": "wamid.X", "emoji": "👍"})
-    assert "hanya bisa membaca tulisan" in said[-1].text
+    assert said == []
 
 
 async def test_a_photo_is_downloaded_at_once_into_the_media_folder(harness: Harness) -> None:
@@ -446,3 +448,116 @@ async def test_replies_go_to_the_number_when_the_identity_is_keyed_on_a_bsuid(
         outbox.enqueue(s, identity, {"text": "tes"}, now=harness.now)
     await harness.work()
     assert harness.whatsapp.sent()[-1].get("recipient") == person.user_id
+
+
+# A bad media id, the time of a message, and what is not a person talking -------------------
+
+
+async def test_a_media_id_that_is_no_url_path_is_asked_again_and_every_chat_still_answered(
+    harness: Harness,
+) -> None:
+    person = await _linked_person(harness)
+    other = WhatsAppDriver(harness, phone="+6281300000077", user_id="")
+    # httpx raises InvalidURL (not an HTTPError) for a control character in the path.
+    said = await person._exchange("image", image={"id": "12\n34", "mime_type": "image/jpeg"})
+    assert said[-1].text == "Foto belum bisa kami terima. Coba kirim lagi, ya."
+    assert (await other.text("halo"))[-1].text  # another chat is answered on the next round
+    said = await person.text("MENU")
+    assert "Menu utama" in said[-1].text  # and so is the same chat
+    assert harness.rt.metrics.media_failures.labels("whatsapp")._value.get() == 1
+
+
+async def test_an_exception_preparing_an_update_quarantines_it_and_the_loop_goes_on(
+    harness: Harness,
+) -> None:
+    person = await _linked_person(harness)
+    other = WhatsAppDriver(harness, phone="+6281300000077", user_id="")
+    real = harness.rt.inbox.receipts["whatsapp"]
+
+    def odd_receipts(raw: str) -> list[StatusUpdate]:
+        """A receipt of a shape the outbox cannot apply (it raises while preparing the row)."""
+        if '"wamid.POISON"' not in raw:
+            return real(raw)
+        return [StatusUpdate("whatsapp", None, "failed", harness.now)]  # type: ignore[arg-type]
+
+    harness.rt.inbox.receipts["whatsapp"] = odd_receipts
+    poison = wa.status("wamid.POISON", "failed", person.wa_id, int(harness.now.timestamp()), 131026)
+    body = json.dumps(wa.envelope(statuses=[poison]))
+    assert (await post_whatsapp(harness, body.encode())).status_code == 200
+    assert "Menu utama" in (await person.text("MENU"))[-1].text  # the same chat goes on
+    assert (await other.text("halo"))[-1].text  # and so do the others
+    async with await harness.session() as s:
+        states = dict((await s.execute(select(InboxUpdate.external_id, InboxUpdate.state))).all())
+    assert states["status:wamid.POISON:failed"] == "quarantined"
+    assert harness.rt.metrics.quarantined.labels("whatsapp")._value.get() == 1
+
+
+async def test_the_time_of_a_message_is_when_the_person_sent_it(harness: Harness) -> None:
+    person = await _linked_person(harness)
+    written = harness.now
+    harness.advance(hours=2)  # the workers were down; the message waited in Meta's retries
+    msg = wa.message(
+        "wamid.LATE1", person.wa_id, int(written.timestamp()), "text", text={"body": "halo"}
+    )
+    body = json.dumps(wa.envelope(messages=[msg], contacts=[wa.contact(person.wa_id)]))
+    assert (await post_whatsapp(harness, body.encode())).status_code == 200
+    await harness.work()
+    async with await harness.session() as s:
+        identity = await s.scalar(select(ChatIdentity))
+    assert identity is not None and identity.last_inbound_at == written.replace(microsecond=0)
+
+
+async def test_a_timestamp_in_the_future_counts_as_now(harness: Harness) -> None:
+    person = WhatsAppDriver(harness, phone="+6281300000005", user_id="")
+    ahead = int(harness.now.timestamp()) + 7200
+    msg = wa.message("wamid.AHEAD", person.wa_id, ahead, "text", text={"body": "halo"})
+    body = json.dumps(wa.envelope(messages=[msg], contacts=[wa.contact(person.wa_id)]))
+    await post_whatsapp(harness, body.encode())
+    await harness.work()
+    async with await harness.session() as s:
+        identity = await s.scalar(select(ChatIdentity))
+    assert identity is not None and identity.last_inbound_at == harness.now
+
+
+async def test_groups_reactions_deletions_and_edits_get_no_answer(harness: Harness) -> None:
+    person = await _linked_person(harness)
+    before = len(harness.whatsapp.sent())
+    wa_id = person.wa_id
+    t = int(harness.now.timestamp())
+    quiet = [
+        {**wa.message("wamid.G1", wa_id, t, "text", text={"body": "halo"}), "group_id": "G.1"},
+        wa.message(
+            "wamid.R1", wa_id, t, "reaction", reaction={"message_id": "wamid.X", "emoji": "👍"}
+        ),
+        wa.message(
+            "wamid.R2", wa_id, t, "reaction", reaction={"message_id": "wamid.X", "emoji": ""}
+        ),
+        wa.message("wamid.D1", wa_id, t, "revoked", revoked={"original_message_id": "wamid.X"}),
+        wa.message("wamid.E1", wa_id, t, "edit", edit={"original_message_id": "wamid.X"}),
+    ]
+    body = json.dumps(wa.envelope(messages=quiet, contacts=[wa.contact(wa_id)]))
+    assert (await post_whatsapp(harness, body.encode())).status_code == 200
+    await harness.work()
+    assert len(harness.whatsapp.sent()) == before
+    async with await harness.session() as s:
+        states = dict((await s.execute(select(InboxUpdate.external_id, InboxUpdate.state))).all())
+    assert {states[m["id"]] for m in quiet} == {"ignored"}
+
+
+async def test_a_sender_that_is_neither_a_number_nor_a_bsuid_is_never_answered(
+    harness: Harness,
+) -> None:
+    t = int(harness.now.timestamp())
+    for wamid, sender, user_id in (
+        ("wamid.B1", "not-a-number", None),
+        ("wamid.B2", "62813'; DROP", None),
+        ("wamid.B3", "6281300000009", "no dot here"),
+    ):
+        msg = wa.message(wamid, sender, t, "text", text={"body": "halo"})
+        body = json.dumps(wa.envelope(messages=[msg], contacts=[wa.contact(sender, user_id)]))
+        assert (await post_whatsapp(harness, body.encode())).status_code == 200
+    await harness.work()
+    assert harness.whatsapp.sent() == []
+    assert await _count(harness, ChatIdentity) == 0
+    async with await harness.session() as s:
+        assert set((await s.scalars(select(InboxUpdate.state))).all()) == {"quarantined"}

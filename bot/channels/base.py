@@ -1,11 +1,12 @@
-"""What the outbox sender needs of a channel, whatever the platform."""
+"""What the inbox and the outbox sender need of a channel, whatever the platform."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
 
-from bot.messages import Inbound, Reply, StatusUpdate
+from bot.messages import Media, Reply, StatusUpdate
 
 
 @dataclass(frozen=True)
@@ -22,13 +23,46 @@ class SendResult:
     window_closed: bool = False
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What the sender must know of a channel, so that it never asks which platform it is."""
+
+    # Free-form messages go only this long after the person's last message (WhatsApp: 24 hours).
+    window: timedelta | None = None
+    # Meta counts the window to the second: the sender keeps this far clear of its edge.
+    window_margin: timedelta = timedelta(0)
+    # A burst to one person goes out as one message (WhatsApp allows about one per 6 s).
+    merges_bursts: bool = False
+    # The longest text one message may carry.
+    max_text: int = 4096
+    # Replies go to the person's number when it is known, not the identity's key (BSUIDs).
+    addressed_by_phone: bool = False
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A downloaded photo, document or voice note: the bytes and their type, for the media store."""
+
+    data: bytes
+    mime_type: str | None = None
+
+
+class MediaUnavailable(Exception):
+    """The platform did not hand over a file (gone, too large, refused, unreachable)."""
+
+
 class ChannelClient(Protocol):
     """Sends neutral replies on one platform."""
 
     name: str
+    traits: Traits
 
     async def send(self, recipient: str, reply: Reply) -> SendResult:
         """Deliver one reply to one recipient."""
+        ...
+
+    def as_template(self, reply: Reply) -> Reply | None:
+        """The approved template form of a reply, for outside the window (None: it has none)."""
         ...
 
     async def close(self) -> None:
@@ -36,10 +70,13 @@ class ChannelClient(Protocol):
         ...
 
 
-class ChannelParser(Protocol):
-    """Turns one stored raw update into neutral inbound messages (none for what we ignore)."""
+@runtime_checkable
+class MediaSource(Protocol):
+    """A channel whose files are fetched at once (platform links expire)."""
 
-    def __call__(self, raw: str) -> list[Inbound]: ...
+    async def download_media(self, media: Media) -> MediaFile:
+        """The file's bytes; raises MediaUnavailable when the platform will not give them."""
+        ...
 
 
 class ReceiptParser(Protocol):

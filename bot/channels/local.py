@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.channels.base import SendResult
+from bot.channels.base import SendResult, Traits
 from bot.messages import Address, Inbound, Reply
 
 LOCAL_CHANNELS = ("simulator", "console")
@@ -55,6 +55,8 @@ def parser(channel: str) -> Callable[[str], list[Inbound]]:
 class LocalClient:
     """Accepts every message at once; the terminal prints it, the simulator reads the outbox."""
 
+    traits = Traits()
+
     def __init__(self, name: str, on_send: Callable[[str, Reply], None] | None = None) -> None:
         self.name = name
         self._on_send = on_send
@@ -64,6 +66,10 @@ class LocalClient:
         if self._on_send is not None:
             self._on_send(recipient, reply)
         return SendResult(ok=True, message_id=uuid.uuid4().hex)
+
+    def as_template(self, reply: Reply) -> Reply | None:
+        """No window, no templates."""
+        return None
 
     async def close(self) -> None:
         """Nothing to release."""

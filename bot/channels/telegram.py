@@ -6,7 +6,6 @@ import contextlib
 import json
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from telegram import (
@@ -21,9 +20,8 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.base import SendResult
+from bot.channels.base import MediaFile, MediaUnavailable, SendResult, Traits
 from bot.messages import Address, Inbound, Media, Reply
-from storage.media import MediaStore
 
 CHANNEL = "telegram"
 # The Bot API serves files up to 20 MB; a report photo is far smaller.
@@ -48,7 +46,7 @@ def chat_key(data: Any) -> str:
 
 def parse(raw: str) -> list[Inbound]:
     """The neutral messages in one stored update; raises on an update PTB cannot read."""
-    update = Update.de_json(json.loads(raw), None)
+    update = _read(json.loads(raw))
     if update.callback_query is not None:
         return _from_callback(update)
     message = update.message
@@ -56,7 +54,7 @@ def parse(raw: str) -> list[Inbound]:
         return []  # edits, channel posts, groups: nothing for a household chat to answer
     user = message.from_user
     base: dict[str, Any] = dict(
-        address=Address(CHANNEL, str(user.id)),
+        address=Address(CHANNEL, _user_key(user.id)),
         sent_at=message.date.astimezone(UTC),
         message_id=str(update.update_id),
         language=user.language_code,
@@ -81,6 +79,36 @@ def parse(raw: str) -> list[Inbound]:
     return [Inbound(kind="unsupported", **base)]
 
 
+def _user_key(user_id: Any) -> str:
+    """A Telegram user id is an integer; PTB passes anything else through, so refuse it here."""
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise ValueError("sender id is not an integer")
+    return str(user_id)
+
+
+def _read(data: Any) -> Update:
+    """PTB's strict parser, and when it refuses an optional field left out, a lenient second go."""
+    try:
+        return Update.de_json(data, None)
+    except (TypeError, KeyError, ValueError):
+        # Old clients and hand-made examples leave out `is_bot` or `file_unique_id`.
+        return Update.de_json(_with_defaults(data), None)
+
+
+def _with_defaults(value: Any) -> Any:
+    """The update with `is_bot` on every user and `file_unique_id` on every file filled in."""
+    if isinstance(value, list):
+        return [_with_defaults(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    filled = {key: _with_defaults(item) for key, item in value.items()}
+    if "first_name" in filled and "id" in filled and "type" not in filled:
+        filled.setdefault("is_bot", False)  # a user, not a chat (a chat has a type)
+    if "file_id" in filled:
+        filled.setdefault("file_unique_id", str(filled["file_id"]))
+    return filled
+
+
 def _from_callback(update: Update) -> list[Inbound]:
     """A button press: its data is the choice's key; the query id must be answered."""
     query = update.callback_query
@@ -88,7 +116,7 @@ def _from_callback(update: Update) -> list[Inbound]:
     sent = query.message.date if query.message is not None else datetime.now(UTC)
     return [
         Inbound(
-            address=Address(CHANNEL, str(query.from_user.id)),
+            address=Address(CHANNEL, _user_key(query.from_user.id)),
             kind="choice",
             sent_at=sent.astimezone(UTC),
             message_id=str(update.update_id),
@@ -114,6 +142,7 @@ class TelegramClient:
     """Sends replies through python-telegram-bot's Bot, pointed at `{api_url}/bot{token}`."""
 
     name = CHANNEL
+    traits = Traits(max_text=MAX_TEXT)
 
     def __init__(
         self,
@@ -121,9 +150,7 @@ class TelegramClient:
         api_url: str,
         request: BaseRequest | None = None,
         updates_request: BaseRequest | None = None,
-        media_dir: Path | None = None,
     ) -> None:
-        self.media_dir = media_dir
         root = api_url.rstrip("/")
         self.bot = Bot(
             token,
@@ -162,22 +189,20 @@ class TelegramClient:
         with contextlib.suppress(BadRequest):
             await self.bot.answer_callback_query(callback_id)
 
-    async def download_media(self, media: Media) -> Media:
-        """Fetch the file at once into the media store; on failure keep only its file_id."""
-        if self.media_dir is None:
-            return media
+    def as_template(self, reply: Reply) -> Reply | None:
+        """Telegram has no window to stay within, hence no templates."""
+        return None
+
+    async def download_media(self, media: Media) -> MediaFile:
+        """The file's bytes, fetched at once; MediaUnavailable when Telegram will not give them."""
         try:
             file = await self.bot.get_file(media.file_id)
             if (file.file_size or 0) > MAX_MEDIA_BYTES:
                 raise ValueError("file too large")
             data = bytes(await file.download_as_bytearray())
         except (TelegramError, ValueError) as exc:
-            log.warning("media %s not downloaded: %s", media.kind, type(exc).__name__)
-            return media
-        reference = MediaStore(self.media_dir).save(
-            data[:MAX_MEDIA_BYTES], mime_type=media.mime_type
-        )
-        return Media(media.kind, media.file_id, media.mime_type, reference)
+            raise MediaUnavailable(type(exc).__name__) from exc
+        return MediaFile(data[:MAX_MEDIA_BYTES], media.mime_type)
 
     async def register_webhook(self, public_url: str, secret: str) -> None:
         """Tell Telegram where to post updates, with the secret it must send back."""

@@ -4,6 +4,7 @@ from storage.models.admin import LoginFailure, StaffSession
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime
 from storage.models.chat import (
+    ChannelPause,
     ChatIdentity,
     Consent,
     Conversation,
@@ -29,6 +30,7 @@ from storage.models.requests import RequestEvent, ServiceRequest
 __all__ = [
     "AuditEvent",
     "Base",
+    "ChannelPause",
     "ChatIdentity",
     "Escalation",
     "GraduationStage",

@@ -141,6 +141,17 @@ class PendingReceipt(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ChannelPause(Base):
+    """A whole channel (the bot, the number) told to wait by its platform (a 429's retry_after).
+
+    Kept in the database so that every sender process holds back, not only the one told.
+    """
+
+    __tablename__ = "channel_pauses"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    paused_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 Index("ix_link_attempts_chat", LinkAttempt.identity_id, LinkAttempt.at)
 Index("ix_link_attempts_nik", LinkAttempt.nik_hash, LinkAttempt.at)
 Index("ix_inbox_pending", InboxUpdate.state, InboxUpdate.chat_key, InboxUpdate.id)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -20,6 +22,17 @@ class FakeBotApi:
     next_message_id: int = 1000
     # Canned results for other methods (getUpdates, say), by method name.
     results: dict[str, Any] = field(default_factory=dict)
+    # Fake time (the harness's clock), for outages and flood control that last a while.
+    clock: Callable[[], datetime] | None = None
+    down_until: datetime | None = None
+    down_status: int = 502
+    flood_until: datetime | None = None
+    flood_seconds: int = 30
+    # sendMessage calls made while a retry_after we announced was still running.
+    inside_retry_after: int = 0
+    _told_until: datetime | None = None
+    # Messages Telegram accepted (what the people got), with the fake time they went.
+    delivered: list[tuple[datetime | None, dict[str, Any]]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
@@ -30,14 +43,49 @@ class FakeBotApi:
         method = request.url.path.rsplit("/", 1)[-1]
         params = _params(request)
         self.calls.append((method, params))
+        if method == "sendMessage" and (timed := self._timed_failure()) is not None:
+            return timed
         if self.failures:
             status, body = self.failures.pop(0)
             return httpx.Response(status, json=body)
         return httpx.Response(200, json={"ok": True, "result": self._result(method, params)})
 
+    def _timed_failure(self) -> httpx.Response | None:
+        """An outage (5xx) or Telegram's flood control (429 + retry_after) at this fake time."""
+        if self.clock is None:
+            return None
+        now = self.clock()
+        if self._told_until is not None and now < self._told_until:
+            self.inside_retry_after += 1
+        if self.down_until is not None and now < self.down_until:
+            return httpx.Response(
+                self.down_status,
+                json={"ok": False, "error_code": self.down_status, "description": "Bad Gateway"},
+            )
+        if self.flood_until is not None and now < self.flood_until:
+            wait = self.flood_seconds
+            self._told_until = now + timedelta(seconds=wait)
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {wait}",
+                "parameters": {"retry_after": wait},
+            }
+            return httpx.Response(429, json=body)
+        return None
+
+    def outage(self, until: datetime, status: int = 502) -> None:
+        """sendMessage answers this error until `until` (fake time)."""
+        self.down_until, self.down_status = until, status
+
+    def flood(self, until: datetime, retry_after: int = 30) -> None:
+        """Until `until`, sendMessage gets 429 and a retry_after; a call inside it is counted."""
+        self.flood_until, self.flood_seconds = until, retry_after
+
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         """The `result` Telegram returns for the methods Sinergi calls."""
         if method == "sendMessage":
+            self.delivered.append((self.clock() if self.clock else None, params))
             self.next_message_id += 1
             return {
                 "message_id": self.next_message_id,
