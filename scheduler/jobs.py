@@ -7,13 +7,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scheduler import ladder
 from scheduler.ladder import PLAN, Plan
 from storage import outbox
-from storage.db import Sessions, is_postgres, unit_of_work
+from storage.db import Sessions, unit_of_work
 
 log = logging.getLogger("sinergi.scheduler")
 
@@ -57,24 +56,12 @@ def extra_jobs() -> list[tuple[str, Job]]:
     return [("stale_reports", _plain(reports.close_stale_reports))]
 
 
-async def _write_lock(session: AsyncSession) -> None:
-    """On SQLite, take the write lock first, as BEGIN IMMEDIATE would.
-
-    A job reads, then writes; a deferred SQLite transaction that must upgrade to writing while
-    another process writes fails at once ("database is locked") instead of waiting its turn.
-    A write as the first statement waits out the busy timeout like any writer.
-    """
-    if not is_postgres(session):
-        await session.execute(text("UPDATE ladder_states SET rung = rung WHERE 0"))
-
-
 async def run_due(sessions: Sessions, now: datetime, plan: Plan = PLAN) -> dict[str, int]:
     """Run every job once at `now`; one transaction per job, so one failure spoils only itself."""
     counts: dict[str, int] = {}
     for name, job in [*JOBS, *extra_jobs()]:
         try:
             async with unit_of_work(sessions) as session:
-                await _write_lock(session)
                 counts[name] = await job(session, now, plan)
         except Exception:
             log.exception("job %s failed at %s; the next tick tries again", name, now.isoformat())
