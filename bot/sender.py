@@ -19,6 +19,7 @@ from datetime import time as clock_time
 from typing import Any
 
 from bot.channels.base import ChannelClient, SendResult
+from bot.channels.local import TERMINAL
 from bot.channels.whatsapp import MAX_TEXT, WhatsAppClient
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
@@ -95,13 +96,23 @@ class OutboxSender:
     pacer: Pacer = field(default_factory=Pacer)
     # A wait longer than this gives the message back to the outbox instead (the lease runs on).
     max_inline_wait: float = 10.0
+    # A terminal chat delivers only its own chat; every other sender leaves terminals' messages.
+    only: tuple[str, str] | None = None
+    skip_channels: tuple[str, ...] = (TERMINAL,)
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
         async with unit_of_work(self.sessions) as session:
             await outbox.release_held(session, now=now, window=WINDOW - WINDOW_MARGIN)
-            claimed = await outbox.claim_due(session, now=now, lease=self.lease, limit=batch)
+            claimed = await outbox.claim_due(
+                session,
+                now=now,
+                lease=self.lease,
+                limit=batch,
+                only=self.only,
+                skip_channels=self.skip_channels,
+            )
             wa_ids = [row.identity_id for row in claimed if row.channel == "whatsapp"]
             windows = await outbox.windows_of(session, wa_ids)
             jobs = [job for row in claimed if (job := self._job_of(row, windows))]

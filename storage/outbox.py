@@ -71,13 +71,27 @@ async def enqueue_once(
 
 
 async def claim_due(
-    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
+    session: AsyncSession,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    only: tuple[str, str] | None = None,
+    skip_channels: tuple[str, ...] = (),
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease."""
+    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease.
+
+    `only` (channel, recipient) limits the claim to one chat; `skip_channels` leaves a
+    channel's messages to the process that owns it (a terminal chat).
+    """
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
     )
+    if only is not None:
+        due = and_(due, OutboxMessage.channel == only[0], OutboxMessage.recipient == only[1])
+    elif skip_channels:
+        due = and_(due, OutboxMessage.channel.not_in(skip_channels))
     query = (
         select(OutboxMessage)
         .where(due)

@@ -12,14 +12,17 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.channels.local import LocalClient, make_update
+from bot.commands.chat import TerminalChat
 from bot.config import Settings
 from bot.messages import Reply
 from bot.runtime import Runtime, build_runtime
 from bot.web.webhooks.store import store_update
 from scheduler.jobs import run_due
 from storage.db import make_engine, make_sessions, unit_of_work
-from storage.models import InboxUpdate, OutboxMessage
+from storage.models import ChatIdentity, InboxUpdate, OutboxMessage
+from storage.outbox import enqueue
 from tests.conftest import T0
+from tests.harness import Harness
 from tests.ladder_factories import enrolled
 
 CHATS, MESSAGES_EACH, DUE_FAMILIES = 100, 5, 60
@@ -164,3 +167,40 @@ async def test_a_write_waits_out_a_lock_held_longer_than_the_busy_timeout(
     finally:
         await holder.dispose()
         await waiter.dispose()
+
+
+async def test_terminal_chat_gets_its_replies_and_staff_messages_while_a_server_runs(
+    harness: Harness, settings: Settings
+) -> None:
+    """`sinergi chat` next to `sinergi serve` on one database: the server takes none of its messages."""
+    shown: list[str] = []
+    terminal_rt = build_runtime(settings, clients={})
+    terminal = TerminalChat.attach(
+        terminal_rt, "+6285700000001", lambda _r, r: shown.append(r.text)
+    )
+    try:
+        update = make_update(terminal.number, text="/start", now=harness.now)
+        body = json.dumps(update).encode()
+        await store_update(terminal_rt, "console", str(update["id"]), terminal.chat_key, body)
+        await harness.work()  # the server's workers come first
+        assert await terminal.poll(harness.now) == 1
+        assert len(shown) == 1
+        await terminal.say("halo", harness.now)
+        assert len(shown) == 2
+
+        async with unit_of_work(harness.rt.sessions) as session:
+            identity = await session.scalar(
+                select(ChatIdentity).where(ChatIdentity.channel == "console")
+            )
+            assert identity is not None
+            enqueue(
+                session, identity, Reply("Pesan dari petugas Dinsos").to_payload(), now=harness.now
+            )
+        await harness.work()
+        await terminal.poll(harness.now)
+        assert shown[-1] == "Pesan dari petugas Dinsos"
+        async with harness.rt.sessions() as session:
+            states = set(await session.scalars(select(OutboxMessage.state)))
+        assert states == {"sent"}
+    finally:
+        await terminal_rt.close()
