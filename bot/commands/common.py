@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import typer
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.runtime import Runtime, build_runtime
 from storage.migrate import upgrade
 
@@ -29,8 +30,12 @@ def setup_logging(level: int = logging.INFO, *, json_lines: bool | None = None) 
 
 
 def settings() -> Settings:
-    """The settings of this run, with the secret key made on first use."""
-    return load_settings()
+    """The settings of this run, with the secret key made on first use; a bad one stops here."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        typer.secho(f"Sinergi cannot start: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
 
 
 async def migrated_runtime(cfg: Settings) -> Runtime:
