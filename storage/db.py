@@ -46,6 +46,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: A
     """
     parsed = make_url(url)
     kwargs.setdefault("hide_parameters", True)
+    # aiosqlite logs every statement with its values at DEBUG: never let them reach a log.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
