@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import time
 from ipaddress import IPv4Network, IPv6Network, ip_network
@@ -144,20 +145,41 @@ class Settings(BaseSettings):
         return self.media_dir or self.data_dir / "media"
 
 
+# The NIK hash and encryption keys derive from the secret key: a short one is guessable.
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting that Sinergi refuses to start with; the message says what to do."""
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the environment, then fill the secret key from `data/` (made on first run)."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
     if not settings.secret_key:
         settings.secret_key = _stored_secret(settings.data_dir / "secret_key")
+    if len(settings.secret_key) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"SINERGI_SECRET_KEY is too short ({len(settings.secret_key)} characters): "
+            f"use at least {MIN_SECRET_LENGTH} random characters, for example the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, "
+            "or unset it to have one generated in the data folder"
+        )
     return settings
 
 
 def _stored_secret(path: Path) -> str:
-    """The secret kept in `path`, generated with 256 random bits the first time."""
-    if path.exists():
-        return path.read_text().strip()
+    """The secret kept in `path`, generated with 256 random bits the first time.
+
+    The file is created readable by its owner only, in one step (never briefly open to others),
+    and two processes starting at once agree on the one that was written first.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(value)
     return value

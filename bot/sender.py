@@ -19,6 +19,7 @@ from datetime import time as clock_time
 from typing import Any
 
 from bot.channels.base import ChannelClient, SendResult, Traits
+from bot.channels.local import TERMINAL
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import calendar, outbox
@@ -97,6 +98,9 @@ class OutboxSender:
     pacer: Pacer = field(default_factory=Pacer)
     # A wait longer than this gives the message back to the outbox instead (the lease runs on).
     max_inline_wait: float = 10.0
+    # A terminal chat delivers only its own chat; every other sender leaves terminals' messages.
+    only: tuple[str, str] | None = None
+    skip_channels: tuple[str, ...] = (TERMINAL,)
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
@@ -111,7 +115,12 @@ class OutboxSender:
             self._paused.update(await outbox.paused_channels(session, now=now))
             paused = [name for name, until in self._paused.items() if until > now]
             claimed = await outbox.claim_due(
-                session, now=now, lease=self.lease, limit=batch, skip_channels=paused
+                session,
+                now=now,
+                lease=self.lease,
+                limit=batch,
+                only=self.only,
+                skip_channels=[*paused, *self.skip_channels],
             )
             asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
             windows = await outbox.windows_of(session, asks)

@@ -166,7 +166,17 @@ async def _link_known_phone(turn: Turn, phone: str, *, method: str) -> bool:
 
 async def _enter_code(turn: Turn) -> None:
     """A valid code links the chat; a wrong or used one says so and asks again."""
-    household_id = await links.redeem_link_code(turn.session, turn.text, turn.now)
+    household_id = await links.try_link_code(
+        turn.session,
+        turn.text,
+        identity_id=turn.identity.id,
+        now=turn.now,
+        per_chat=turn.rules.nik_tries_per_chat,
+        window=turn.rules.nik_window,
+    )
+    if isinstance(household_id, links.TooManyTries):
+        await _too_many(turn)
+        return
     if household_id is None:
         turn.say(
             _(
@@ -225,6 +235,7 @@ async def _enter_kk(turn: Turn) -> None:
         per_chat=turn.rules.nik_tries_per_chat,
         window=turn.rules.nik_window,
         per_nik_per_day=turn.rules.nik_tries_per_nik_per_day,
+        kk_hash=turn.rules.vault.hash(no_kk),
     ):
         await _too_many(turn)
         return
@@ -235,6 +246,7 @@ async def _enter_kk(turn: Turn) -> None:
         nik_hash=nik_hash,
         now=turn.now,
         success=household is not None,
+        kk_hash=turn.rules.vault.hash(no_kk),
     )
     if household is None:
         turn.goto("link", "nik")

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Renderer
 from scheduler import graduation, ladder, ladder_messages, reports
 from scheduler.ladder import PLAN, Plan
 from storage import outbox
-from storage.db import Sessions, is_postgres, unit_of_work
+from storage.db import Sessions, unit_of_work
 from storage.graduation_rules import RULES, Rules
 from storage.jobs import claim_slot
 
@@ -110,17 +109,6 @@ def every_minute() -> tuple[Job, ...]:
     return tuple(job for job in JOBS if job.slot is None)
 
 
-async def _write_lock(session: AsyncSession) -> None:
-    """On SQLite, take the write lock first, as BEGIN IMMEDIATE would.
-
-    A job reads, then writes; a deferred SQLite transaction that must upgrade to writing while
-    another process writes fails at once ("database is locked") instead of waiting its turn.
-    A write as the first statement waits out the busy timeout like any writer.
-    """
-    if not is_postgres(session):
-        await session.execute(text("UPDATE ladder_states SET rung = rung WHERE 0"))
-
-
 async def _due_slots(
     sessions: Sessions, jobs: Sequence[Job], now: datetime, schedule: Schedule
 ) -> set[str]:
@@ -155,7 +143,6 @@ async def run_due(
             continue
         try:
             async with unit_of_work(sessions) as session:
-                await _write_lock(session)
                 result = await job.run(session, now, schedule)
                 counts[job.name] = result if isinstance(result, int) else 0
         except Exception:

@@ -81,15 +81,21 @@ async def claim_due(
     now: datetime,
     lease: timedelta,
     limit: int,
+    only: tuple[str, str] | None = None,
     skip_channels: Collection[str] = (),
 ) -> list[OutboxMessage]:
-    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease,
-    none of a channel in `skip_channels` (paused by its platform)."""
+    """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease.
+
+    `only` (channel, recipient) limits the claim to one chat; `skip_channels` leaves out the
+    channels paused by their platform and those another process owns (a terminal chat).
+    """
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
     )
-    if skip_channels:
+    if only is not None:
+        due = and_(due, OutboxMessage.channel == only[0], OutboxMessage.recipient == only[1])
+    elif skip_channels:
         due = and_(due, OutboxMessage.channel.not_in(list(skip_channels)))
     query = (
         select(OutboxMessage)

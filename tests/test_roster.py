@@ -530,7 +530,7 @@ def _cli(tmp_path: Path, *args: str) -> Any:
     env = {
         "SINERGI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "SINERGI_DATA_DIR": str(tmp_path),
-        "SINERGI_SECRET_KEY": "test-secret-key",
+        "SINERGI_SECRET_KEY": "test-secret-key-for-the-command-line",
         "SINERGI_TELEGRAM_TOKEN": None,
         "SINERGI_DEFAULT_LOCALE": "id",
     }

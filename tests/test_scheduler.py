@@ -101,7 +101,7 @@ def test_tick_at_runs_the_jobs_and_prints_one_line(tmp_path: Path) -> None:
     env = {
         "SINERGI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "SINERGI_DATA_DIR": str(tmp_path),
-        "SINERGI_SECRET_KEY": "cli-test",
+        "SINERGI_SECRET_KEY": "cli-test-secret-key-of-32-characters",
     }
     result = CliRunner().invoke(app, ["tick", "--at", "2026-11-23T10:00:00+08:00"], env=env)
     assert result.exit_code == 0, result.output
@@ -115,7 +115,7 @@ def test_tick_refuses_a_bad_moment(tmp_path: Path, bad: str) -> None:
     env = {
         "SINERGI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         "SINERGI_DATA_DIR": str(tmp_path),
-        "SINERGI_SECRET_KEY": "cli-test",
+        "SINERGI_SECRET_KEY": "cli-test-secret-key-of-32-characters",
     }
     result = CliRunner().invoke(app, ["tick", "--at", bad], env=env)
     assert result.exit_code != 0 and "ISO-8601" in result.output

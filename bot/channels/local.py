@@ -15,6 +15,8 @@ from bot.channels.base import SendResult, Traits
 from bot.messages import Address, Inbound, Reply
 
 LOCAL_CHANNELS = ("simulator", "console")
+# Only the terminal (`sinergi chat`) that talks as a number delivers that number's messages.
+TERMINAL = "console"
 
 
 def make_update(

@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 import typer
 import uvicorn
 
 from bot.app import create_app
 from bot.channels.telegram import TelegramClient, chat_key
-from bot.commands.common import migrated_runtime, run, settings, setup_logging
+from bot.commands.common import (
+    hide_query_strings,
+    migrated_runtime,
+    run,
+    settings,
+    setup_logging,
+)
 from bot.runtime import Runtime
 from bot.web.webhooks.store import store_update
 from storage.db import make_engine
@@ -53,10 +60,7 @@ def serve(
         await announce_channels(rt, polling=telegram_polling)
         app = create_app(rt, background=True)
         app.state.scheduler_enabled = not no_scheduler
-        # Forwarded headers are judged by the app against SINERGI_TRUSTED_PROXIES, not by uvicorn
-        # (which would believe any loopback peer).
-        config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
-        server = uvicorn.Server(config)
+        server = uvicorn.Server(server_config(app, host, port))
         tasks = [asyncio.create_task(_poll_telegram(rt))] if telegram_polling else []
         try:
             await server.serve()
@@ -65,6 +69,15 @@ def serve(
                 task.cancel()
 
     run(main)
+
+
+def server_config(app: Any, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings for Sinergi: its access log shows paths, never query strings."""
+    # Forwarded headers are judged by the app against SINERGI_TRUSTED_PROXIES, not by uvicorn
+    # (which would believe any loopback peer).
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    hide_query_strings()  # after Config, which sets up uvicorn's loggers
+    return config
 
 
 async def announce_channels(rt: Runtime, *, polling: bool) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, MaskedJSON, UTCDateTime
 
 
 class AuditEvent(Base):
@@ -21,4 +21,4 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     region_code: Mapped[str | None] = mapped_column(String(10))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(MaskedJSON, default=dict)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, TypeDecorator
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
+
+from storage.crypto import redact_numbers
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 NAMING = {
@@ -45,3 +47,38 @@ class Base(DeclarativeBase):
     """Base of every table."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+class FreeText(TypeDecorator[str]):
+    """What people type (notes, details, answers): every NIK-like number masked before it is kept.
+
+    People copy their NIK or No. KK from the card into any box; the database, the admin pages
+    and exports then never hold it in clear (storage.crypto.redact_numbers).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else redact_numbers(value)
+
+
+class MaskedJSON(TypeDecorator[Any]):
+    """JSON whose strings are masked like FreeText (keys ending in `hash` hold hex digests)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return mask_strings(value)
+
+
+def mask_strings(value: Any) -> Any:
+    """Every string in a JSON value with its NIK-like numbers masked; digests left whole."""
+    if isinstance(value, str):
+        return redact_numbers(value)
+    if isinstance(value, dict):
+        return {k: v if str(k).endswith("hash") else mask_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_strings(v) for v in value]
+    return value

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     ForeignKey,
     Index,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, MaskedJSON, UTCDateTime
 
 
 class ChatIdentity(Base):
@@ -61,7 +60,7 @@ class Conversation(Base):
     identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), primary_key=True)
     journey: Mapped[str] = mapped_column(String(32), default="menu")
     step: Mapped[str] = mapped_column(String(32), default="")
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(MaskedJSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -113,7 +112,7 @@ class OutboxMessage(Base):
     identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     recipient: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(MaskedJSON)
     # Scheduler and notifications set a key so that two ticks write one message, not two.
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="pending")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, FreeText, UTCDateTime
 
 
 class GraduationStage(Base):
@@ -48,7 +48,7 @@ class StageTransition(Base):
     evidence_kind: Mapped[str] = mapped_column(
         String(24)
     )  # request | program | reports | signal | confirm
-    evidence_detail: Mapped[str | None] = mapped_column(Text)
+    evidence_detail: Mapped[str | None] = mapped_column(FreeText)
     confirmed_by: Mapped[str] = mapped_column(String(40))  # system | mentor:ID | staff:ID
 
 
@@ -62,7 +62,7 @@ class RelapseSignal(Base):
     kind: Mapped[str] = mapped_column(String(24))
     period: Mapped[str] = mapped_column(String(16))
     stage: Mapped[str] = mapped_column(String(24))  # the stage the household was at
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(FreeText)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
@@ -76,9 +76,9 @@ class Referral(Base):
     office: Mapped[str] = mapped_column(
         String(24)
     )  # disperindagkop | disnakertrans | pupr | koperasi
-    asked: Mapped[str] = mapped_column(Text)
+    asked: Mapped[str] = mapped_column(FreeText)
     state: Mapped[str] = mapped_column(String(12), default="dikirim")
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(FreeText)
     created_by: Mapped[str] = mapped_column(String(80))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,12 +12,11 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, FreeText, UTCDateTime
 from storage.models.chat import ChatIdentity
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
@@ -71,7 +70,7 @@ class Escalation(Base):
     sla_due: Mapped[date] = mapped_column(Date)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(FreeText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -84,7 +83,7 @@ class EscalationNote(Base):
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     author: Mapped[str] = mapped_column(String(80))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(FreeText)
 
 
 Index("ix_escalations_queue", Escalation.state, Escalation.region_code, Escalation.sla_due)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, FreeText, UTCDateTime
 
 
 class ProgramEnrollment(Base):
@@ -23,5 +23,5 @@ class ProgramEnrollment(Base):
     amount: Mapped[int | None] = mapped_column(BigInteger)
     as_of: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(120))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(FreeText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, FreeText, UTCDateTime
 
 
 class ProgressReport(Base):
@@ -22,7 +22,7 @@ class ProgressReport(Base):
     business_state: Mapped[str | None] = mapped_column(String(16))  # berjalan | berhenti | tutup
     omzet: Mapped[int | None] = mapped_column(BigInteger)
     problem: Mapped[str | None] = mapped_column(String(32))
-    problem_note: Mapped[str | None] = mapped_column(Text)
+    problem_note: Mapped[str | None] = mapped_column(FreeText)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     photo_path: Mapped[str | None] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | partial | complete
@@ -42,7 +42,7 @@ class MentorVisit(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     met: Mapped[bool] = mapped_column(Boolean)
     business_state: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(FreeText)
 
 
 Index("ix_reports_household_submitted", ProgressReport.household_id, ProgressReport.submitted_at)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.models.base import Base, BigId, UTCDateTime
+from storage.models.base import Base, BigId, FreeText, UTCDateTime
 
 
 class ServiceRequest(Base):
@@ -19,7 +19,7 @@ class ServiceRequest(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # pelatihan | koperasi | sanggah
     topic: Mapped[str | None] = mapped_column(String(64))
-    details: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(FreeText)
     state: Mapped[str] = mapped_column(String(16), default="diajukan")
     referred_to: Mapped[str | None] = mapped_column(String(64))
     region_code: Mapped[str] = mapped_column(String(10), index=True)
@@ -40,7 +40,7 @@ class RequestEvent(Base):
     actor: Mapped[str] = mapped_column(String(80))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(FreeText)
 
 
 Index("ix_requests_state_region", ServiceRequest.state, ServiceRequest.region_code)
