@@ -137,6 +137,8 @@ def keyword_of(turn: Turn) -> str | None:
     if heard is None or turn.choice is not None:
         return None
     command = COMMAND_INTENTS.get(heard.intent or "")
+    if heard.intent == "restart":  # "mulai lagi": back in after BERHENTI, else the menu
+        command = "resume" if turn.identity.opted_out else "start"
     if command is None or (_at_text_step(turn) and not heard.exact):
         return None
     return command
