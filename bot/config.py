@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     escalation_sla_working_days: int = 5
     # The graduation path (storage/graduation_rules.py holds the rest of its rules).
     graduation_reports_running: int = 3
+    # Until this day of a month, the business report is about the month that just ended.
+    report_previous_month_until_day: int = 10
     graduation_watch_months: int = 12
     referral_overdue_days: int = 14
     delivery_start: time = time(8, 0)

@@ -51,4 +51,10 @@ async def step(turn: Turn) -> None:
         if turn.choice == item.key:
             await item.begin(turn)
             return
-    await show(turn, _("Sorry, I did not understand. Choose a number from the menu:"))
+    await show(
+        turn,
+        _(
+            "Sorry, I did not catch what you mean. You can write it in your own words, for "
+            'example "cek bantuan" or "daftar pelatihan", or choose a number:'
+        ),
+    )

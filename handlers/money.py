@@ -112,6 +112,7 @@ def _evaluate(words: list[str]) -> Fraction:
     if not words:
         raise _Unreadable("empty")
     total, group, last = Fraction(0), Fraction(0), Fraction(0)
+    scale_used = 0  # the last scale word that closed a group
     open_for_value = True  # may a value come next (not `dua tiga`, not `5 7`)?
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
@@ -136,15 +137,25 @@ def _evaluate(words: list[str]) -> Fraction:
             last, open_for_value = Fraction(0), word != "belas"
         elif word in ONE_SCALES:
             total, group = _close(total, group, ONE_SCALES[word], one=True)
+            scale_used = ONE_SCALES[word] if ONE_SCALES[word] >= 1000 else scale_used
             last, open_for_value = Fraction(0), True
         elif word in SCALES:
             if group == 0:
                 raise _Unreadable(word)
             total, group = _close(total, group, SCALES[word], one=False)
+            scale_used = SCALES[word]
             last, open_for_value = Fraction(0), True
         else:
             raise _Unreadable(word)
-    return total + group
+    return total + _trailing(group, scale_used)
+
+
+def _trailing(group: Fraction, scale_used: int) -> Fraction:
+    """`2 juta 500` is Rp2.500.000 as people say it: a bare group under 1000 after `juta` (or
+    `miliar`) counts in the next scale down; after `ribu` it is plain rupiah."""
+    if scale_used >= 10**6 and 0 < group < 1000:
+        return group * (scale_used // 1000)
+    return group
 
 
 def _close(total: Fraction, group: Fraction, scale: int, *, one: bool) -> tuple[Fraction, Fraction]:

@@ -6,7 +6,7 @@ the household can stop and come back; a confirmed report replaces the month's ea
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -18,8 +18,21 @@ from handlers.turn import Turn
 from locales.i18n import _, current_locale, rupiah
 from storage import media, reports
 from storage.models import Household
+from storage.requests import LOCAL_TZ
 
 QUESTIONS = ("state", "omzet", "problem", "problem_note", "urgent", "photo")
+# An omzet below this, or this many times the last one, is read back before it is kept.
+PLAUSIBLE_MIN = 10_000
+PLAUSIBLE_JUMP = 10
+
+
+def report_period(now: datetime, until_day: int) -> str:
+    """The month a report made now is about: until `until_day` the one that just ended."""
+    local = now.astimezone(LOCAL_TZ)
+    if local.day > until_day:
+        return f"{local:%Y-%m}"
+    first = local.date().replace(day=1)
+    return f"{first - timedelta(days=1):%Y-%m}"
 
 
 def month_label(period: str) -> str:
@@ -34,7 +47,7 @@ async def begin(turn: Turn) -> None:
     if household is None:
         await menu.show(turn)
         return
-    period = reports.period_of(turn.now)
+    period = report_period(turn.now, turn.rules.report_previous_month_until_day)
     row = await reports.of_period(turn.session, household.id, period)
     if row is not None and row.status == "complete":
         turn.goto("report", "replace", period=period)
@@ -71,6 +84,7 @@ async def step(turn: Turn) -> None:
     handler = {
         "state": _state,
         "omzet": _omzet,
+        "omzet_check": _omzet_check,
         "problem": _problem,
         "problem_note": _problem_note,
         "urgent": _urgent,
@@ -140,9 +154,9 @@ def _question(turn: Turn, question: str) -> tuple[str, list[Choice]]:
         ]
     if question == "omzet":
         return _(
-            "How much did the business take in (omzet) this month, in rupiah? "
+            "How much did the business take in (omzet) in {month}, in rupiah? "
             "For example 1.500.000 or 1,5 juta."
-        ), []
+        ).format(month=month_label(turn.data["period"])), []
     if question == "problem":
         return _("What is the main problem of your business now?"), [
             Choice(key, _(label)) for key, label in labels.PROBLEMS.items()
@@ -213,7 +227,64 @@ async def _omzet(turn: Turn) -> None:
             ),
         )
         return
+    guess = await _implausible(turn, amount)
+    if guess is not None:
+        await _check_omzet(turn, amount, guess)
+        return
     await _answer(turn, "omzet", amount, _("Noted: {amount}.").format(amount=rupiah(amount)))
+
+
+async def _implausible(turn: Turn, amount: int) -> int | None:
+    """What was more likely meant by an amount too small or too big to be sure of, or None."""
+    if 0 < amount < PLAUSIBLE_MIN:
+        return amount * 1000  # `300` for Rp300.000
+    household = await turn.household()
+    if household is None:
+        return None
+    earlier = [
+        r.omzet
+        for r in await reports.recent(turn.session, household.id, limit=3)
+        if r.period != turn.data.get("period") and r.omzet
+    ]
+    if earlier and amount >= PLAUSIBLE_JUMP * earlier[0]:
+        return amount
+    return None
+
+
+async def _check_omzet(turn: Turn, amount: int, guess: int) -> None:
+    """ "Do you mean Rp300.000?" before an unlikely amount is kept."""
+    turn.conversation.step = "omzet_check"
+    turn.remember(omzet_typed=amount, omzet_guess=guess)
+    if guess != amount:
+        turn.say(
+            _("Do you mean {guess}?").format(guess=rupiah(guess)),
+            [
+                Choice("yes", _("Yes, {guess}").format(guess=rupiah(guess))),
+                Choice("typed", _("No, {amount} is right").format(amount=rupiah(amount))),
+                Choice("no", _("No, type it again")),
+            ],
+        )
+        return
+    turn.say(
+        _("{amount} is much more than your last report. Is it right?").format(
+            amount=rupiah(amount)
+        ),
+        [Choice("yes", _("Yes")), Choice("no", _("No, type it again"))],
+    )
+
+
+async def _omzet_check(turn: Turn) -> None:
+    """Yes keeps the amount read back; No asks the omzet again."""
+    typed, guess = turn.data.get("omzet_typed"), turn.data.get("omzet_guess")
+    if turn.choice in ("yes", "typed") and isinstance(typed, int) and isinstance(guess, int):
+        amount = guess if turn.choice == "yes" else typed
+        await _answer(turn, "omzet", amount, _("Noted: {amount}.").format(amount=rupiah(amount)))
+    elif turn.choice == "no":
+        await _ask(turn, "omzet")
+    elif turn.inbound.kind == "text" and parse_rupiah(turn.text) is not None:
+        await _omzet(turn)  # a new amount typed straight away
+    else:
+        await _ask(turn, "omzet", _("Please choose one of the answers."))
 
 
 async def _problem(turn: Turn) -> None:
@@ -316,7 +387,8 @@ async def _replace(turn: Turn) -> None:
         turn.goto(
             "report",
             "",
-            period=turn.data.get("period") or reports.period_of(turn.now),
+            period=turn.data.get("period")
+            or report_period(turn.now, turn.rules.report_previous_month_until_day),
             answers={},
             replace=True,
         )

@@ -18,6 +18,7 @@ from handlers import (
     status,
 )
 from handlers.menu import MenuItem
+from handlers.money import parse_rupiah
 from handlers.turn import Turn
 from locales.i18n import N_
 
@@ -28,7 +29,7 @@ JOURNEYS: dict[str, Step] = {
     "consent": start.consent_step,
     "link": start.link_step,
     "menu": menu.step,
-    "language": common.language_step,
+    "language": start.language_step,
     "mentor_code": mentor.code_step,
     "request": requests.step,
     "report": reports.step,
@@ -99,3 +100,72 @@ ACTIONS: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     "visit": mentor_ladder.visit,
     "handoff": mentor_ladder.handoff,
 }
+
+
+async def _request_kind(turn: Turn, kind: str) -> None:
+    """A request of one kind opened at once, as if chosen from "What would you like to ask for?"."""
+    turn.goto("request", "kind")
+    turn.choice = kind
+    await requests.step(turn)
+
+
+async def training(turn: Turn) -> None:
+    """ "pengen ikut kursus jahit": the training topics."""
+    await _request_kind(turn, "pelatihan")
+
+
+async def cooperative(turn: Turn) -> None:
+    """ "daftar koperasi": the cooperative's conditions and the question to apply."""
+    await _request_kind(turn, "koperasi")
+
+
+async def correction(turn: Turn) -> None:
+    """ "nama sy salah di data": what the objection is about."""
+    await _request_kind(turn, "sanggah")
+
+
+# What each understood intent opens (handlers.understand decides which one was meant).
+INTENT_STEPS: dict[str, Step] = {
+    "status": status.show,
+    "training": training,
+    "cooperative": cooperative,
+    "report": reports.begin,
+    "correction": correction,
+    "mentor": common.my_mentor,
+    "help": common.help_text,
+    "greeting": common.greet,
+    "thanks": common.thanks,
+    "voice": common.voice_note,
+}
+# Intents answered on the side: the waiting question is repeated after them.
+DETOURS: set[str] = {"status", "mentor", "help", "greeting", "thanks"}
+
+# Steps that wait for the person's own words: there a long message is an answer, not an intent.
+TEXT_STEPS: set[tuple[str, str]] = {
+    ("report", "omzet"),
+    ("report", "problem_note"),
+    ("request", "note"),
+    ("request", "words"),
+    ("link", "code"),
+    ("link", "nik"),
+    ("link", "kk"),
+    ("visit", "note"),
+    ("handoff", "note"),
+}
+
+
+def expects_text(turn: Turn) -> bool:
+    """The current step waits for words of the person's own (and the message fits it)."""
+    where = (turn.conversation.journey, turn.conversation.step)
+    if where == ("report", "omzet"):
+        return parse_rupiah(turn.text) is not None
+    return where in TEXT_STEPS or turn.conversation.journey in ("visit", "handoff")
+
+
+async def choose_intent(turn: Turn, arg: str) -> None:
+    """ "Do you mean: 1. … 2. …?" answered: that intent's journey."""
+    step = INTENT_STEPS.get(arg)
+    await (step(turn) if step is not None else menu.show(turn))
+
+
+ACTIONS["intent"] = choose_intent

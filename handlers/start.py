@@ -6,21 +6,30 @@ roster are offered the link at once; everyone else picks one of the three ways.
 
 from __future__ import annotations
 
+import re
+
 from bot.messages import Choice
 from handlers import common, menu, notices
 from handlers.turn import Turn
-from locales.i18n import _
+from locales.i18n import _, use_locale
 from storage import audit, households, identities, links
 from storage.crypto import mask_name
+from storage.links import CODE_ALPHABET, CODE_LENGTH
 from storage.models import Household
 from storage.normalize import phone_e164, sixteen_digits, valid_nik
 
+# A phone number as typed: `0812 3456 7890`, `+62 812-3456-7890`.
+_PHONE = re.compile(r"\+?[\d\s.-]{9,17}")
 
-async def ask_consent(turn: Turn) -> None:
-    """The person sees who we are, what we keep and why, and is asked to agree."""
+
+async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
+    """The person sees who we are, what we keep and why, and is asked to agree (a greeting
+    is greeted back first)."""
     turn.goto("consent", "ask")
+    hello = _("Hello, Bapak/Ibu! Nice to hear from you.") + "\n\n" if greeted else ""
     turn.say(
-        _(
+        hello
+        + _(
             "Welcome to Sinergi, the chat service of the Social Service Office (Dinsos).\n\n"
             "To help you, we use your family data from the social register: your name, "
             "No. KK, NIK, phone number, your programs and your business reports. We use "
@@ -46,14 +55,28 @@ async def consent_step(turn: Turn) -> None:
         turn.goto("consent", "ask")
         turn.say(
             _(
-                "All right. Without your agreement we cannot help you in this chat. "
-                "Type SETUJU if you change your mind."
+                "All right, we respect that. Without your agreement we cannot help you in "
+                "this chat. For help with your aid, please contact your mentor (pendamping) "
+                "or the village office (kantor desa). Type SETUJU if you change your mind."
             )
         )
     elif turn.choice == "language":
         await common.choose_language(turn)
     else:
         await ask_consent(turn)
+
+
+async def language_step(turn: Turn) -> None:
+    """The chosen language is saved, and the person goes on where they were going, in it: the
+    privacy notice before consent, the ways to link, or the menu."""
+    if not common.set_language(turn):
+        await common.choose_language(turn)
+        return
+    with use_locale(turn.identity.locale):
+        if turn.identity.consent_at is None:
+            await ask_consent(turn)
+        else:
+            await after_consent(turn)
 
 
 async def after_consent(turn: Turn) -> None:
@@ -94,7 +117,10 @@ async def link_step(turn: Turn) -> None:
 
 
 async def _choose_way(turn: Turn) -> None:
-    """The chosen way asks its first question."""
+    """The chosen way asks its first question; a NIK, a code or a phone number typed straight
+    away is taken as that way."""
+    if turn.choice is None and await _typed_straight_away(turn):
+        return
     if turn.choice == "contact":
         turn.goto("link", "contact")
         turn.say(_("Press the button below to send your phone number."), ask_contact=True)
@@ -105,6 +131,49 @@ async def _choose_way(turn: Turn) -> None:
         await _ask_nik(turn)
     else:
         await offer_ways(turn)
+
+
+async def _typed_straight_away(turn: Turn) -> bool:
+    """A NIK starts the NIK path (the No. KK is asked next), a mentor's code is used, a phone
+    number is answered; False when the text is none of these."""
+    if turn.inbound.kind != "text":
+        return False
+    if valid_nik(turn.text) is not None:
+        if await _nik_path_open(turn):
+            await _enter_nik(turn)
+        return True
+    if looks_like_code(turn.text):
+        await _enter_code(turn)
+        return True
+    phone = phone_e164(turn.text) if _PHONE.fullmatch(turn.text.strip()) else None
+    if phone is not None:
+        await _typed_phone(turn, phone)
+        return True
+    return False
+
+
+def looks_like_code(text: str) -> bool:
+    """`ABCD-2345`, `abcd 2345`, `ABCD2345`: eight letters and digits of a link code."""
+    compact = re.sub(r"[\s-]", "", text.strip()).upper()
+    return (
+        len(compact) == CODE_LENGTH
+        and all(c in CODE_ALPHABET for c in compact)
+        and any(c.isdigit() for c in compact)
+        and any(c.isalpha() for c in compact)
+    )
+
+
+async def _typed_phone(turn: Turn, phone: str) -> None:
+    """The chat's own number is offered as the link; any other number cannot link a chat."""
+    if phone == turn.identity.phone and await _offer_phone_link(turn, phone):
+        return
+    turn.say(
+        _(
+            "Thank you. For your safety a typed phone number cannot connect this chat. "
+            "Please use one of these ways:"
+        )
+    )
+    await offer_ways(turn)
 
 
 async def by_contact(turn: Turn) -> None:
@@ -190,8 +259,8 @@ async def _enter_code(turn: Turn) -> None:
     await _link_household(turn, household, method="code")
 
 
-async def _ask_nik(turn: Turn) -> None:
-    """The person is asked for the NIK of the head of the family, unless tries are used up."""
+async def _nik_path_open(turn: Turn) -> bool:
+    """Whether this chat may try a NIK now; if not, the person is sent to their mentor."""
     if not await links.chat_tries_left(
         turn.session,
         identity_id=turn.identity.id,
@@ -200,6 +269,13 @@ async def _ask_nik(turn: Turn) -> None:
         window=turn.rules.nik_window,
     ):
         await _too_many(turn)
+        return False
+    return True
+
+
+async def _ask_nik(turn: Turn) -> None:
+    """The person is asked for the NIK of the head of the family, unless tries are used up."""
+    if not await _nik_path_open(turn):
         return
     turn.goto("link", "nik")
     turn.say(_("Type the NIK of the head of the family (16 digits, as on the e-KTP)."))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, Inbound, Reply
+from handlers.understand import Heard
 from storage.crypto import NikVault
 from storage.models import ChatIdentity, Conversation, Household, Mentor
 
@@ -25,6 +26,7 @@ class Rules:
     max_text_length: int = 4000
     sla_working_days: int = 5  # a mentor's hand-up to Dinsos is due in this many working days
     graduation_reports_running: int = 3  # reports in a row that make a business "berjalan"
+    report_previous_month_until_day: int = 10  # early in a month, report the month just ended
     delivery_hours: tuple[str, str] = ("08:00", "18:00")  # local; mentors are not woken at night
 
 
@@ -40,6 +42,10 @@ class Turn:
     rules: Rules
     text: str = ""
     choice: str | None = None
+    # What the person meant, in their own words (None for a button, a photo, a contact).
+    heard: Heard | None = None
+    # A detour (help, status, thanks) leaves the waiting question and its choices as they were.
+    detour: bool = False
     replies: list[Reply] = field(default_factory=list)
 
     def say(
