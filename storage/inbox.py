@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import is_postgres
 from storage.models import InboxUpdate
 
+# The first key of the per-chat advisory locks (two-key locks never meet the clock's one-key lock).
+CHAT_LOCKS = 5_147_001
+
 
 async def store(
     session: AsyncSession,
@@ -81,6 +84,11 @@ async def claim_chat(session: AsyncSession, chat_key: str) -> list[InboxUpdate]:
         .limit(50)
     )
     if is_postgres(session):
+        # One worker per chat: an update that arrives while another worker answers this chat
+        # waits for it (row locks alone would let two workers answer one chat out of order).
+        lock = func.pg_try_advisory_xact_lock(CHAT_LOCKS, func.hashtext(chat_key))
+        if not await session.scalar(select(lock)):
+            return []
         query = query.with_for_update(skip_locked=True)
     return list(await session.scalars(query))
 
