@@ -70,7 +70,9 @@ async def test_a_failing_write_logs_no_statement_values(
     async with await harness.session() as s:
         # The last write of the turn (the update kept, numbers masked) is refused.
         if is_postgres(s):
-            refuse = "ALTER TABLE inbox_updates ADD CONSTRAINT no_done CHECK (state <> 'done')"
+            refuse = (
+                "ALTER TABLE inbox_updates ADD CONSTRAINT no_done CHECK (state <> 'done') NOT VALID"
+            )
         else:
             refuse = (
                 "CREATE TRIGGER no_done BEFORE UPDATE ON inbox_updates WHEN NEW.state = 'done' "
