@@ -27,6 +27,7 @@ from handlers.routes import (
 from handlers.turn import Rules, Turn
 from locales.i18n import _, use_locale
 from storage import identities, outbox
+from storage.models import ChatIdentity
 
 # Typed at any step, in any letter case (INTERFACES.md, "Conversation").
 KEYWORDS = {
@@ -58,10 +59,8 @@ NO_KEYS = ("no", "decline")
 MAX_ASKED = 900
 
 
-async def handle(
-    session: AsyncSession, inbound: Inbound, *, now: datetime, rules: Rules, late: bool = False
-) -> Turn:
-    """Answer one inbound message inside the caller's transaction (`late`: after an outage)."""
+async def sender_of(session: AsyncSession, inbound: Inbound, now: datetime) -> ChatIdentity:
+    """The chat identity that sent `inbound` (made on first contact), stamped as heard from."""
     identity = await identities.get_or_create(
         session,
         channel=inbound.address.channel,
@@ -72,6 +71,14 @@ async def handle(
     )
     # WhatsApp's window, "heard from" and the timeline all count from when the person wrote.
     identities.heard_from(identity, inbound.sent_at, now)
+    return identity
+
+
+async def handle(
+    session: AsyncSession, inbound: Inbound, *, now: datetime, rules: Rules, late: bool = False
+) -> Turn:
+    """Answer one inbound message inside the caller's transaction (`late`: after an outage)."""
+    identity = await sender_of(session, inbound, now)
     identity.unreachable_at = identity.unreachable_reason = None
     with use_locale(identity.locale):
         conversation = await identities.conversation_of(session, identity, now)

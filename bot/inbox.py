@@ -16,8 +16,8 @@ from bot.messages import Inbound, Media, Reply, StatusUpdate
 from bot.metrics import Metrics
 from handlers.turn import Rules
 from locales.i18n import _, use_locale
-from storage import identities, outbox
 from storage import inbox as inbox_store
+from storage import outbox
 from storage.crypto import redact_numbers
 from storage.db import Sessions, unit_of_work
 from storage.media import MediaStore
@@ -191,15 +191,7 @@ class InboxWorker:
 
 async def _ask_again(session: AsyncSession, inbound: Inbound, now: datetime) -> None:
     """A photo or file that could not be fetched: the person is asked to send it again."""
-    identity = await identities.get_or_create(
-        session,
-        channel=inbound.address.channel,
-        external_id=inbound.address.external_id,
-        now=now,
-        phone=inbound.phone,
-        alt_id=inbound.alt_id,
-    )
-    identities.heard_from(identity, inbound.sent_at, now)
+    identity = await core.sender_of(session, inbound, now)
     if identity.opted_out:
         return  # BERHENTI holds: no answer, not even this one
     with use_locale(identity.locale):

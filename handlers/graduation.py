@@ -12,12 +12,10 @@ from storage.models import GraduationStage
 
 async def show(turn: Turn) -> None:
     """A linked household sees where it is on the path and its next step, in a few short lines."""
-    household = await turn.household()
-    if household is None:
-        from handlers import start  # a cycle at import time otherwise: start shows the menu
+    from handlers import start  # a cycle at import time otherwise: start shows the menu
 
-        turn.say(_("First, let us connect this chat to your family data."))
-        await start.offer_ways(turn)
+    household = await start.household_or_link(turn)
+    if household is None:
         return
     turn.goto("menu", "choose")
     stage = await graduation.stage_of(turn.session, household.id)

@@ -89,6 +89,15 @@ async def after_consent(turn: Turn) -> None:
     await offer_ways(turn)
 
 
+async def household_or_link(turn: Turn) -> Household | None:
+    """The chat's household; an unlinked chat is asked to connect first (None)."""
+    household = await turn.household()
+    if household is None:
+        turn.say(_("First, let us connect this chat to your family data."))
+        await offer_ways(turn)
+    return household
+
+
 async def offer_ways(turn: Turn) -> None:
     """The person sees the three ways to connect this chat to their family data."""
     turn.goto("link", "choose")

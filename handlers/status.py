@@ -12,12 +12,10 @@ from storage.models import Mentor, ProgramEnrollment
 
 async def show(turn: Turn) -> None:
     """A linked household sees its programs; an unlinked chat is asked to link first."""
-    household = await turn.household()
-    if household is None:
-        from handlers import start  # a cycle at import time otherwise: start shows the menu
+    from handlers import start  # a cycle at import time otherwise: start shows the menu
 
-        turn.say(_("First, let us connect this chat to your family data."))
-        await start.offer_ways(turn)
+    household = await start.household_or_link(turn)
+    if household is None:
         return
     programs = await households.programs_of(turn.session, household.id)
     turn.goto("menu", "choose")

@@ -334,12 +334,10 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, what: str = "fun
             header, table = await _at_risk_table(session, staff)
         else:
             header, table = await _referrals_table(session, staff)
-        audit.record(
+        spreadsheet.audit_export(
             session,
-            actor=staff.username,
-            action="export",
-            now=now_of(request),
-            region_code=staff.region_code,
+            staff,
+            now_of(request),
             rows=len(table),
             format="csv",
             what=f"graduation.{what}",

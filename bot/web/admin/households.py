@@ -78,12 +78,10 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, format: str = "c
         )
         async for hh in found:
             rows.append(_row(hh) + ([rt.vault.decrypt(hh.nik_encrypted)] if with_nik else []))
-        audit.record(
+        spreadsheet.audit_export(
             session,
-            actor=staff.username,
-            action="export",
-            now=now_of(request),
-            region_code=staff.region_code,
+            staff,
+            now_of(request),
             rows=len(rows),
             format=format,
             with_nik=with_nik,

@@ -70,6 +70,24 @@ def _messages(request: Request, report: ImportReport) -> list[tuple[int, str]]:
         ]
 
 
+def _result_page(
+    request: Request, staff: Staff, report: ImportReport, kind: str, filename: str, *, token: str
+) -> Response:
+    """The import page with a preview (a token to confirm it) or the written result."""
+    return render(
+        request,
+        "admin/import.html",
+        staff=staff,
+        kinds=KINDS,
+        report=report,
+        kind=kind,
+        token=token,
+        filename=filename,
+        problems=_messages(request, report),
+        confirmed=not report.dry_run,
+    )
+
+
 @router.post("/admin/import")
 async def preview(
     request: Request, rt: Rt, staff: CheckedStaff, file: UploadFile, kind: str = Form(...)
@@ -84,18 +102,7 @@ async def preview(
     report = await _run(rt, staff, kind, data, filename, dry_run=True, now=now_of(request))
     token = secrets.token_hex(16)
     uploads.keep(_uploads(rt), staff.id, token, data, now=now_of(request))
-    return render(
-        request,
-        "admin/import.html",
-        staff=staff,
-        kinds=KINDS,
-        report=report,
-        kind=kind,
-        token=token,
-        filename=filename,
-        problems=_messages(request, report),
-        confirmed=False,
-    )
+    return _result_page(request, staff, report, kind, filename, token=token)
 
 
 @router.post("/admin/import/confirm")
@@ -114,15 +121,4 @@ async def confirm(
         raise HTTPException(404)
     report = await _run(rt, staff, kind, data, filename[-120:], dry_run=False, now=now)
     uploads.forget(_uploads(rt), staff.id, token)
-    return render(
-        request,
-        "admin/import.html",
-        staff=staff,
-        kinds=KINDS,
-        report=report,
-        kind=kind,
-        token="",
-        filename=filename,
-        problems=_messages(request, report),
-        confirmed=not report.dry_run,
-    )
+    return _result_page(request, staff, report, kind, filename, token="")

@@ -5,9 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from fastapi.responses import Response
 from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.web.admin.deps import Staff
+from storage import audit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # OWASP's CSV-injection rule: a cell starting with one of these is read as a formula by Excel,
@@ -57,4 +63,20 @@ def xlsx_response(
         buffer.getvalue(),
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def audit_export(
+    session: AsyncSession, staff: Staff, now: datetime, *, rows: int, format: str, **detail: Any
+) -> None:
+    """Every export is an audit event: who, how many rows, which format and filters."""
+    audit.record(
+        session,
+        actor=staff.username,
+        action="export",
+        now=now,
+        region_code=staff.region_code,
+        rows=rows,
+        format=format,
+        **detail,
     )
