@@ -85,3 +85,44 @@ async def ids(h: Harness) -> tuple[Mentor, Household]:
         household = await s.scalar(select(Household).where(Household.phone == HOUSEHOLD_PHONE))
         assert mentor is not None and household is not None
         return mentor, household
+
+
+async def report_in_chat(
+    person: Driver,
+    *,
+    state: str = "Berjalan",
+    omzet: str = "1,5 juta",
+    problem: str = "Modal",
+    urgent: str = "Tidak, bisa menunggu",
+    send: bool = True,
+) -> list:
+    """The household sends a monthly business report by chat, answering each question."""
+    said = await menu_key(person, "Lapor usaha")
+    assert "Laporan usaha " in said[-1].text
+    said = await person.press(said[-1].key_of(state))
+    if state != "Tutup":
+        assert "Berapa omzet" in said[-1].text
+        said = await person.text(omzet)
+    said = await person.press(said[-1].key_of(problem))
+    if problem != "Tidak ada masalah":
+        said = await person.press(said[-1].key_of(urgent))
+    assert "Kirim foto usaha" in said[-1].text
+    said = await person.press(said[-1].key_of("Lewati"))
+    assert "Apakah sudah benar?" in said[-1].text
+    if send:
+        said = await person.press(said[-1].key_of("Ya, kirim laporan"))
+    return said
+
+
+async def ask_training(
+    person: Driver, topic: str = "Pengolahan pangan", note: str | None = "Saya jual keripik"
+) -> list:
+    """The household asks for a training by chat, with a note or without one."""
+    said = await menu_key(person, "Ajukan permintaan")
+    assert "Apa yang ingin Anda ajukan?" in said[-1].text
+    said = await person.press(said[-1].key_of("Pelatihan"))
+    said = await person.press(said[-1].key_of(topic))
+    assert "Tulis catatan singkat" in said[-1].text
+    if note is None:
+        return await person.press(said[-1].key_of("Lewati"))
+    return await person.text(note)

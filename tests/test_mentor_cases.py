@@ -7,11 +7,18 @@ from sqlalchemy import select
 
 from storage import visits
 from storage.models import MentorVisit
-from tests.case_helpers import ids, linked, linked_mentor, menu_key, other_mentor_household, seed
+from tests.case_helpers import (
+    ask_training,
+    ids,
+    linked,
+    linked_mentor,
+    menu_key,
+    other_mentor_household,
+    report_in_chat,
+    seed,
+)
 from tests.drivers import TelegramDriver
 from tests.harness import Harness
-from tests.test_reports import _report
-from tests.test_requests import _ask_training
 
 
 async def _visits(h: Harness) -> list[MentorVisit]:
@@ -26,8 +33,8 @@ async def test_mentor_sees_new_reports_and_requests_of_own_families_only(harness
     mentor = await linked_mentor(h)
     person = TelegramDriver(h)
     await linked(person)
-    await _report(person, problem="Tidak ada masalah")
-    await _ask_training(person)
+    await report_in_chat(person, problem="Tidak ada masalah")
+    await ask_training(person)
     said = await menu_key(mentor, "Laporan & pengajuan baru")
     text = said[-1].text
     assert (
@@ -46,7 +53,7 @@ async def test_flagged_family_then_a_recorded_visit_clears_it(harness: Harness) 
     await linked(person)
     said = await menu_key(mentor, "Keluarga perlu perhatian")
     assert "tidak ada keluarga yang perlu perhatian" in said[-1].text
-    await _report(person, state="Tutup", problem="Modal", urgent="Ya, mendesak")
+    await report_in_chat(person, state="Tutup", problem="Modal", urgent="Ya, mendesak")
     h.advance(days=1)
     said = await menu_key(mentor, "Keluarga perlu perhatian")
     assert "Alasan: usaha tutup, masalah mendesak" in said[-1].text

@@ -6,9 +6,8 @@ import sqlalchemy as sa
 
 from storage.models import Base
 from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
-from tests.case_helpers import linked, linked_mentor, menu_key
+from tests.case_helpers import ask_training, linked, linked_mentor, menu_key
 from tests.drivers import TelegramDriver
-from tests.test_requests import _ask_training
 
 # Someone's NIK as copied from a family card: plain, in groups of four, with dots.
 NIK = "6472014107850003"
@@ -21,7 +20,7 @@ async def test_niks_typed_in_free_text_are_masked_in_every_table_and_page(world:
     h = world.h
     person = TelegramDriver(h)
     await linked(person)
-    said = await _ask_training(person, note=f"Untuk anak saya, NIK {SPACED}")
+    said = await ask_training(person, note=f"Untuk anak saya, NIK {SPACED}")
     assert "Nomor: PL-" in said[-1].text
 
     mentor = await linked_mentor(h)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from scheduler.reports import close_stale_reports
 from storage.media import MediaStore
 from storage.models import ProgressReport
-from tests.case_helpers import linked, linked_mentor, menu_key, person_on, seed
+from tests.case_helpers import linked, linked_mentor, menu_key, person_on, report_in_chat, seed
 from tests.conftest import T0
 from tests.drivers import DRIVERS, Driver, TelegramDriver
 from tests.harness import Harness
@@ -25,32 +25,6 @@ def person(request: pytest.FixtureRequest, harness: Harness) -> Driver:
 async def _reports(h: Harness) -> list[ProgressReport]:
     async with await h.session() as s:
         return list(await s.scalars(select(ProgressReport).order_by(ProgressReport.period)))
-
-
-async def _report(
-    person: Driver,
-    *,
-    state: str = "Berjalan",
-    omzet: str = "1,5 juta",
-    problem: str = "Modal",
-    urgent: str = "Tidak, bisa menunggu",
-    send: bool = True,
-) -> list:
-    said = await menu_key(person, "Lapor usaha")
-    assert "Laporan usaha " in said[-1].text
-    said = await person.press(said[-1].key_of(state))
-    if state != "Tutup":
-        assert "Berapa omzet" in said[-1].text
-        said = await person.text(omzet)
-    said = await person.press(said[-1].key_of(problem))
-    if problem != "Tidak ada masalah":
-        said = await person.press(said[-1].key_of(urgent))
-    assert "Kirim foto usaha" in said[-1].text
-    said = await person.press(said[-1].key_of("Lewati"))
-    assert "Apakah sudah benar?" in said[-1].text
-    if send:
-        said = await person.press(said[-1].key_of("Ya, kirim laporan"))
-    return said
 
 
 async def test_a_full_report_is_read_back_and_saved(person: Driver) -> None:
@@ -94,7 +68,7 @@ async def test_unreadable_omzet_is_asked_again_with_an_example(person: Driver) -
 async def test_change_an_answer_before_sending(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    said = await _report(person, send=False)
+    said = await report_in_chat(person, send=False)
     said = await person.press(said[-1].key_of("Ubah jawaban"))
     said = await person.press(said[-1].key_of("Omzet"))
     said = await person.text("2jt")
@@ -132,7 +106,7 @@ async def test_riwayat_lists_the_last_reports(person: Driver) -> None:
     await linked(person)
     said = await person.text("RIWAYAT")
     assert "belum pernah mengirim laporan" in said[-1].text
-    await _report(person, problem="Tidak ada masalah")
+    await report_in_chat(person, problem="Tidak ada masalah")
     said = await person.text("riwayat")
     assert "November 2026: Berjalan · omzet Rp1.500.000" in said[-1].text
 
@@ -140,7 +114,7 @@ async def test_riwayat_lists_the_last_reports(person: Driver) -> None:
 async def test_one_report_a_month_a_second_replaces_it(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    await _report(person)
+    await report_in_chat(person)
     said = await menu_key(person, "Lapor usaha")
     assert "sudah mengirim laporan untuk November 2026" in said[-1].text
     said = await person.press(said[-1].key_of("Ya, buat baru"))
@@ -184,7 +158,7 @@ async def test_a_closed_business_alerts_the_mentor_at_once(harness: Harness) -> 
     mentor = await linked_mentor(h)
     person = TelegramDriver(h)
     await linked(person)
-    said = await _report(person, state="Tutup", problem="Kesehatan", urgent="Ya, mendesak")
+    said = await report_in_chat(person, state="Tutup", problem="Kesehatan", urgent="Ya, mendesak")
     assert "Pendamping Anda sudah diberi tahu" in said[-1].text
     (row,) = await _reports(h)
     assert row.flagged and row.flags == ["tutup", "mendesak"] and row.omzet == 0
@@ -201,7 +175,7 @@ async def _two_months_of_falling_omzet(h: Harness) -> tuple[TelegramDriver, Tele
     await linked(person)
     for months_back, omzet in ((2, "3 juta"), (1, "2 juta")):
         h.now = T0 - timedelta(days=31 * months_back)
-        await _report(person, omzet=omzet, problem="Tidak ada masalah")
+        await report_in_chat(person, omzet=omzet, problem="Tidak ada masalah")
     h.now = T0
     return mentor, person
 
@@ -210,7 +184,7 @@ async def test_omzet_falling_twice_in_a_row_is_flagged(harness: Harness) -> None
     h = harness
     mentor, person = await _two_months_of_falling_omzet(h)
     seen = len(h.telegram_said(mentor.user_id))
-    said = await _report(person, omzet="2jt", problem="Tidak ada masalah")
+    said = await report_in_chat(person, omzet="2jt", problem="Tidak ada masalah")
     assert "Pendamping" not in said[-1].text  # equal is not a fall
     said = await menu_key(person, "Lapor usaha")
     said = await person.press(said[-1].key_of("Ya, buat baru"))

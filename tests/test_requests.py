@@ -19,6 +19,7 @@ from storage.models import Household, RequestEvent, ServiceRequest
 from tests import factories
 from tests.case_helpers import (
     MENTOR_TELEGRAM_ID,
+    ask_training,
     linked,
     linked_mentor,
     menu_key,
@@ -48,23 +49,10 @@ async def _tell(s: AsyncSession, event: RequestEvent, *, now: datetime) -> None:
     await notices.request_moved(s, row, event, now=now)
 
 
-async def _ask_training(
-    person: Driver, topic: str = "Pengolahan pangan", note: str | None = "Saya jual keripik"
-) -> list:
-    said = await menu_key(person, "Ajukan permintaan")
-    assert "Apa yang ingin Anda ajukan?" in said[-1].text
-    said = await person.press(said[-1].key_of("Pelatihan"))
-    said = await person.press(said[-1].key_of(topic))
-    assert "Tulis catatan singkat" in said[-1].text
-    if note is None:
-        return await person.press(said[-1].key_of("Lewati"))
-    return await person.text(note)
-
-
 async def test_training_request_gets_a_reference_and_shows_in_the_list(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    said = await _ask_training(person)
+    said = await ask_training(person)
     assert "Nomor: PL-2611-0001" in said[-1].text
     rows = await _requests(person.h)
     assert [(r.kind, r.topic, r.details, r.state) for r in rows] == [
@@ -110,10 +98,10 @@ async def test_data_objection_records_the_words_and_decides_nothing(person: Driv
 async def test_same_open_request_is_not_filed_twice(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    await _ask_training(person)
-    said = await _ask_training(person, note=None)
+    await ask_training(person)
+    said = await ask_training(person, note=None)
     assert "sudah punya pengajuan yang sama: PL-2611-0001 (diajukan)" in said[-1].text
-    said = await _ask_training(person, topic="Menjahit", note=None)
+    said = await ask_training(person, topic="Menjahit", note=None)
     assert "PL-2611-0002" in said[-1].text
     assert len(await _requests(person.h)) == 2
 
@@ -121,13 +109,13 @@ async def test_same_open_request_is_not_filed_twice(person: Driver) -> None:
 async def test_cancel_while_submitted_then_a_new_one_may_be_filed(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    await _ask_training(person)
+    await ask_training(person)
     said = await person.text("STATUS PENGAJUAN")
     said = await person.press(said[-1].key_of("Batal PL-2611-0001"))
     assert "Batalkan pengajuan PL-2611-0001?" in said[-1].text
     said = await person.press(said[-1].key_of("Ya, batalkan"))
     assert "PL-2611-0001 sudah dibatalkan" in said[-1].text
-    said = await _ask_training(person, note=None)
+    said = await ask_training(person, note=None)
     assert "PL-2611-0002" in said[-1].text
     states = [r.state for r in await _requests(person.h)]
     assert states == ["dibatalkan", "diajukan"]
@@ -136,7 +124,7 @@ async def test_cancel_while_submitted_then_a_new_one_may_be_filed(person: Driver
 async def test_cancel_is_refused_once_the_office_took_it_up(person: Driver) -> None:
     await seed(person.h)
     await linked(person)
-    await _ask_training(person)
+    await ask_training(person)
     said = await person.text("STATUS PENGAJUAN")
     key = said[-1].key_of("Batal PL-2611-0001")
     (row,) = await _requests(person.h)
@@ -193,7 +181,7 @@ async def test_each_state_change_reaches_the_household_on_telegram(harness: Harn
     await seed(h)
     person = TelegramDriver(h)
     await linked(person)
-    await _ask_training(person)
+    await ask_training(person)
     (row,) = await _requests(h)
     seen = len(h.telegram_said(person.user_id))
     async with await h.session() as s:
@@ -243,7 +231,7 @@ async def test_household_hears_in_its_own_language(harness: Harness) -> None:
     await seed(h)
     person = TelegramDriver(h)
     await linked(person)
-    await _ask_training(person)
+    await ask_training(person)
     said = await person.text("MENU")
     said = await person.press(said[-1].key_of("Bahasa"))
     await person.press("en")
@@ -397,7 +385,7 @@ async def test_cli_moves_a_request_and_the_household_is_told(harness: Harness) -
     await seed(h)
     person = TelegramDriver(h)
     await linked(person)
-    await _ask_training(person)
+    await ask_training(person)
     line = await request_cmd.set_state(
         h.rt, "pl-2611-0001", "ditolak", note="Kuota penuh", office=None, now=h.now
     )
@@ -469,7 +457,7 @@ async def test_the_mentor_hears_of_a_new_request_but_not_at_night(harness: Harne
     person = TelegramDriver(h)
     await linked(person)
     told = len(h.telegram.sent(MENTOR_TELEGRAM_ID))
-    await _ask_training(person)  # 10:00 WITA
+    await ask_training(person)  # 10:00 WITA
     news = [p["text"] for p in h.telegram.sent(MENTOR_TELEGRAM_ID)[told:]]
     assert news == [
         "Pengajuan baru PL-2611-0001 dari Siti A***** (No. KK akhiran 0001): Pelatihan.\n"

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from handlers import understand
-
-CORPUS = Path(__file__).resolve().parent / "understanding"
-
-
-def corpus() -> list[tuple[str, str]]:
-    """(utterance, intent) as households type them."""
-    rows = []
-    for line in (CORPUS / "corpus.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            text, intent = line.split("\t")
-            rows.append((text, intent))
-    return rows
-
-
-def near_misses() -> list[str]:
-    """Messages that mention our words but ask for nothing."""
-    lines = (CORPUS / "near_misses.tsv").read_text(encoding="utf-8").splitlines()
-    return [line for line in lines if line.strip() and not line.startswith("#")]
+from tests.understanding import corpus, near_misses
 
 
 def test_corpus_is_large_and_covers_every_intent() -> None:

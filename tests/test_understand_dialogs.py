@@ -23,7 +23,7 @@ from tests.case_helpers import (
 )
 from tests.drivers import DRIVERS, Driver, TelegramDriver, WhatsAppDriver
 from tests.harness import Harness, Said
-from tests.test_understand import corpus, near_misses
+from tests.understanding import corpus, near_misses
 
 # What the reply to each intent says (Indonesian), when a linked household at the menu types it.
 SIGNS = {
