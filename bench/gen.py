@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, make_url
 
 from storage.crypto import NikVault, mask_nik
 from storage.models import Household, Mentor, ProgramEnrollment, Region
+from storage.roster.rules import HOUSEHOLD_COLUMNS
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 SECRET = "bench-secret-key"
@@ -93,23 +94,7 @@ LAST = [
 ]
 STREETS = ["Jl. Mawar", "Jl. Melati", "Jl. Pesut", "Jl. Mahakam", "Gg. Damai", "Jl. Poros", "RT 05"]
 DESIL_WEIGHTS = [18, 17, 15, 13, 11, 9, 7, 5, 3, 2]  # the poorest deciles are most of the roster
-ROSTER_HEADER = [
-    "no_kk",
-    "nik",
-    "nama",
-    "tanggal_lahir",
-    "jenis_kelamin",
-    "no_hp",
-    "alamat",
-    "kode_wilayah",
-    "desa",
-    "kecamatan",
-    "kabupaten",
-    "provinsi",
-    "desil",
-    "kategori",
-    "pendamping_hp",
-]
+ROSTER_HEADER = list(HOUSEHOLD_COLUMNS)
 PROGRAM_HEADER = ["no_kk", "program", "status", "periode", "nominal", "tanggal_data", "sumber"]
 PROGRAMS = [  # code, share of households, status choices, period, amount
     ("PKH", 0.45, ["disalurkan", "aktif", "dalam_proses"], "Tahap 4 2026", 750_000),

@@ -8,7 +8,6 @@ stored with the outbox rows: keep them as they are, or a repeated call would sen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,24 +42,6 @@ async def request_moved(
         lambda: Reply(text=request_moved_text(row, event, mentor)),
         now=now,
         dedupe_key=f"request:{row.id}:event:{event.id}",
-    )
-
-
-async def _tell_mentor_of(
-    session: AsyncSession,
-    household: Household,
-    build: Callable[[], Reply],
-    *,
-    now: datetime,
-    dedupe_key: str | None = None,
-    hours: dict[str, str] | None = None,
-    once: bool = False,
-) -> int:
-    """The household's mentor hears `build()` on each chat (nobody when it has no mentor)."""
-    if household.mentor_id is None:
-        return 0
-    return await tell_mentor(
-        session, household.mentor_id, build, now=now, dedupe_key=dedupe_key, hours=hours, once=once
     )
 
 
@@ -118,9 +99,9 @@ async def request_filed(
     hours: dict[str, str] | None,
 ) -> int:
     """The family's mentor hears of the new request once, in their delivery hours."""
-    return await _tell_mentor_of(
+    return await tell_mentor(
         session,
-        household,
+        household.mentor_id,
         lambda: Reply(request_filed_text(row, household)),
         now=now,
         dedupe_key=f"request-new:{row.id}",
@@ -194,9 +175,9 @@ async def report_flagged(
     if not row.flags:
         return 0
     stamp = f"{row.submitted_at or now:%Y%m%d%H%M%S}"
-    return await _tell_mentor_of(
+    return await tell_mentor(
         session,
-        household,
+        household.mentor_id,
         lambda: Reply(text=report_flagged_text(row, household)),
         now=now,
         dedupe_key=f"report-flag:{row.id}:{stamp}",
@@ -221,8 +202,8 @@ async def linked_by_nik(
     session: AsyncSession, household: Household, identity_id: int, *, now: datetime
 ) -> int:
     """The household's mentor reads that a chat was linked by NIK, with a button to undo it."""
-    return await _tell_mentor_of(
-        session, household, lambda: linked_by_nik_reply(household, identity_id), now=now
+    return await tell_mentor(
+        session, household.mentor_id, lambda: linked_by_nik_reply(household, identity_id), now=now
     )
 
 
@@ -244,9 +225,9 @@ async def relapse_signal(
     session: AsyncSession, signal: RelapseSignal, household: Household, stage: str, *, now: datetime
 ) -> int:
     """The mentor hears once per household, kind and period that a family may be slipping."""
-    return await _tell_mentor_of(
+    return await tell_mentor(
         session,
-        household,
+        household.mentor_id,
         lambda: relapse_signal_reply(signal, household, stage),
         now=now,
         dedupe_key=f"graduation:{signal.household_id}:{signal.kind}:{signal.period}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,33 +50,22 @@ async def tell_chats(
 
 
 async def tell_household(
-    session: AsyncSession,
-    household_id: int,
-    build: Callable[[], Reply],
-    *,
-    now: datetime,
-    dedupe_key: str | None = None,
+    session: AsyncSession, household_id: int, build: Callable[[], Reply], **options: Any
 ) -> int:
     """Queue `build()` to each reachable chat of the household; how many chats will hear it.
 
-    The WhatsApp sender swaps in an approved template when the 24-hour window is closed.
+    `options` are tell_chats' (now, dedupe_key, hours, once). The WhatsApp sender swaps in an
+    approved template when the 24-hour window is closed.
     """
     chats = await identities_of_household(session, household_id)
-    return await tell_chats(session, chats, build, now=now, dedupe_key=dedupe_key)
+    return await tell_chats(session, chats, build, **options)
 
 
 async def tell_mentor(
-    session: AsyncSession,
-    mentor_id: int,
-    build: Callable[[], Reply],
-    *,
-    now: datetime,
-    dedupe_key: str | None = None,
-    hours: dict[str, str] | None = None,
-    once: bool = False,
+    session: AsyncSession, mentor_id: int | None, build: Callable[[], Reply], **options: Any
 ) -> int:
-    """Queue `build()` to each reachable chat of the mentor; how many chats will hear it."""
+    """Queue `build()` to each reachable chat of the mentor (none without a mentor); how many."""
+    if mentor_id is None:
+        return 0
     chats = await identities_of_mentor(session, mentor_id)
-    return await tell_chats(
-        session, chats, build, now=now, dedupe_key=dedupe_key, hours=hours, once=once
-    )
+    return await tell_chats(session, chats, build, **options)

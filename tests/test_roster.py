@@ -29,27 +29,12 @@ from storage.models import (
     Region,
 )
 from storage.roster import ImportReport, import_roster
+from storage.roster.rules import HOUSEHOLD_COLUMNS
 from tests import factories
 from tests.conftest import T0
 
 VAULT = NikVault("test-secret-key")
-HH = [
-    "no_kk",
-    "nik",
-    "nama",
-    "tanggal_lahir",
-    "jenis_kelamin",
-    "no_hp",
-    "alamat",
-    "kode_wilayah",
-    "desa",
-    "kecamatan",
-    "kabupaten",
-    "provinsi",
-    "desil",
-    "kategori",
-    "pendamping_hp",
-]
+HH = list(HOUSEHOLD_COLUMNS)
 MT = ["nama", "no_hp", "kode_wilayah", "email"]
 PG = ["no_kk", "program", "status", "periode", "nominal", "tanggal_data", "sumber", "keterangan"]
 

@@ -12,6 +12,26 @@ from storage.roster.report import N_
 Reasons = list[tuple[str, dict[str, Any]]]
 Record = dict[str, Any]
 
+# The households roster's columns, in the order of the operator contract (docs/OPERATING.md).
+HOUSEHOLD_COLUMNS = (
+    "no_kk",
+    "nik",
+    "nama",
+    "tanggal_lahir",
+    "jenis_kelamin",
+    "no_hp",
+    "alamat",
+    "kode_wilayah",
+    "desa",
+    "kecamatan",
+    "kabupaten",
+    "provinsi",
+    "desil",
+    "kategori",
+    "pendamping_hp",
+)
+
+
 REQUIRED = {
     "households": ("no_kk", "nik", "nama", "kode_wilayah"),
     "mentors": ("nama", "no_hp", "kode_wilayah"),
