@@ -125,6 +125,7 @@ FLAG_NAMES = {
     "berhenti": N_("business stopped for now"),
     "tutup": N_("business closed"),
     "omzet_turun": N_("omzet fell two reports in a row"),
+    "omzet_nol": N_("no omzet this month"),
     "mendesak": N_("urgent problem"),
 }
 

@@ -16,6 +16,7 @@ from bot.messages import Choice, Reply
 from handlers import labels
 from handlers.notify import tell_household, tell_mentor
 from locales.i18n import _, long_date
+from storage import outbox
 from storage.crypto import mask_name
 from storage.graduation import office_day
 from storage.models import (
@@ -29,6 +30,9 @@ from storage.models import (
 )
 
 # Requests --------------------------------------------------------------------------------------
+
+# Messages to mentors wait for the morning when sent at night (bot/sender.py).
+DELIVERY_HOURS = ("08:00", "18:00")
 
 
 async def request_moved(
@@ -169,9 +173,15 @@ def referral_line(row: Referral) -> str:
 
 
 async def report_flagged(
-    session: AsyncSession, row: ProgressReport, household: Household, *, now: datetime
+    session: AsyncSession,
+    row: ProgressReport,
+    household: Household,
+    *,
+    now: datetime,
+    hours: tuple[str, str] = DELIVERY_HOURS,
 ) -> int:
-    """The household's mentor hears, on each chat, why this report needs a look; how many chats."""
+    """The household's mentor hears the same day, in their delivery hours (a report sent at
+    night waits for the morning), why this report needs a look; how many chats."""
     if not row.flags:
         return 0
     stamp = f"{row.submitted_at or now:%Y%m%d%H%M%S}"
@@ -181,6 +191,7 @@ async def report_flagged(
         lambda: Reply(text=report_flagged_text(row, household)),
         now=now,
         dedupe_key=f"report-flag:{row.id}:{stamp}",
+        hours=outbox.within_hours(household.region_code, hours),
     )
 
 

@@ -376,7 +376,10 @@ async def _send(turn: Turn) -> None:
         turn.session, household_id=household.id, period=period, answers=_answers(turn), now=turn.now
     )
     text = _("Thank you. Your report for {month} is saved.").format(month=month_label(period))
-    if row.flagged and await notices.report_flagged(turn.session, row, household, now=turn.now):
+    told = row.flagged and await notices.report_flagged(
+        turn.session, row, household, now=turn.now, hours=turn.rules.delivery_hours
+    )
+    if told:
         text += "\n" + _("Your mentor has been told and will contact you.")
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
 

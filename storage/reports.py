@@ -117,8 +117,10 @@ async def submit(
 
 
 async def flags_for(session: AsyncSession, row: ProgressReport) -> list[str]:
-    """Why a mentor should look: stopped or closed, urgent, omzet down twice in a row."""
+    """Why a mentor should look: stopped or closed, no omzet, urgent, omzet down twice in a row."""
     flags = [row.business_state] if row.business_state in ("berhenti", "tutup") else []
+    if row.omzet == 0 and row.business_state not in ("berhenti", "tutup"):
+        flags.append("omzet_nol")  # running, yet nothing sold this month
     if row.urgent:
         flags.append("mendesak")
     if row.omzet is not None and await _fell_twice(session, row):

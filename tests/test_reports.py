@@ -257,3 +257,25 @@ async def test_a_half_finished_report_with_falling_omzet_alerts_the_mentor(
     )
     told = h.telegram_said(mentor.user_id, seen)
     assert len(told) == 1 and "omzet turun dua laporan berturut-turut" in told[0].text
+
+
+async def test_no_omzet_at_night_tells_the_family_and_reaches_the_mentor_in_the_morning(
+    harness: Harness,
+) -> None:
+    """Omzet 0 with the business running is flagged; a report sent at 21:00 waits for 08:00."""
+    h = harness
+    await seed(h)
+    mentor = await linked_mentor(h)
+    person = TelegramDriver(h)
+    await linked(person)
+    told = len(h.telegram.sent(mentor.user_id))
+    h.advance(hours=11)  # 20:30 WITA
+    said = await report_in_chat(person, omzet="0", problem="Tidak ada masalah")
+    assert "Pendamping Anda sudah diberi tahu" in said[-1].text
+    (row,) = await _reports(h)
+    assert row.flagged and row.flags == ["omzet_nol"]
+    assert len(h.telegram.sent(mentor.user_id)) == told  # not at night
+    h.advance(hours=12)  # 08:30 WITA
+    await h.work()
+    alerts = [p["text"] for p in h.telegram.sent(mentor.user_id)[told:]]
+    assert len(alerts) == 1 and "tidak ada omzet bulan ini" in alerts[0]
