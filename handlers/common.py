@@ -30,10 +30,15 @@ def honorific(household: Household | None) -> str:
     """`Bu Siti`, `Pak Slamet`, or `Bapak/Ibu` when the gender is not known."""
     if household is None:
         return _("Bapak/Ibu")
-    first = household.name.split()[0].title() if household.name.split() else ""
-    if household.gender == "P":
+    return address(household.name, household.gender)
+
+
+def address(name: str, gender: object) -> str:
+    """How to greet the head of household: `Bu Siti` (P), `Pak Slamet` (L), else `Bapak/Ibu`."""
+    first = name.split()[0].title() if name.split() else ""
+    if gender == "P" and first:
         return _("Bu {name}").format(name=first)
-    if household.gender == "L":
+    if gender == "L" and first:
         return _("Pak {name}").format(name=first)
     return _("Bapak/Ibu")
 

@@ -17,6 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
+from handlers.reports import report_period
 from locales.i18n import DEFAULT_LOCALE, LOCALES, use_locale
 from scheduler import ladder_messages as words
 from storage import calendar, mentor_lists
@@ -39,6 +40,7 @@ class Plan:
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
     batch: int = 500
+    report_until_day: int = 10  # early in a month, the report is about the month just ended
 
     @classmethod
     def from_settings(cls, settings: Any) -> Plan:
@@ -53,6 +55,7 @@ class Plan:
             sla_working_days=settings.escalation_sla_working_days,
             delivery_start=settings.delivery_start,
             delivery_end=settings.delivery_end,
+            report_until_day=settings.report_previous_month_until_day,
         )
 
     def hours(self) -> tuple[str, str]:
@@ -138,7 +141,9 @@ async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> i
             mentor_at=None,
             updated_at=now,
         )
-        await _prompt(session, run, now, plan, "checkin", words.checkin_reply)
+        # The check-in names the month the report will be about (the last one, early in a month).
+        month = report_period(now, plan.report_until_day)
+        await _prompt(session, run, now, plan, "checkin", words.checkin_reply, month=month)
     return claimed
 
 
@@ -240,11 +245,20 @@ async def _prompt(
     plan: Plan,
     kind: str,
     reply_to: Callable[[str], Reply],
+    **extra: str,
 ) -> None:
     """A prompt of `kind` (its words made later by the renderer `ladder.<kind>`) to the claimed."""
     # The key keeps the bare kind: rows of today's prompts written before a restart still match.
     key = f"{kind}:{calendar.period_day(now).isoformat()}"
-    await store.prompt(session, run, now=now, key=key, render=f"ladder.{kind}", hours=plan.hours())
+    await store.prompt(
+        session,
+        run,
+        now=now,
+        key=key,
+        render=f"ladder.{kind}",
+        hours=plan.hours(),
+        extra=tuple(extra.items()),
+    )
     choices = {}
     for locale in LOCALES:
         with use_locale(locale):

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 from bot.messages import Choice, Renderer, Reply
+from handlers.common import address
+from handlers.reports import month_label
 from locales.i18n import _, long_date
 from storage import ladder as store
 
@@ -28,22 +30,37 @@ def first_name(name: str) -> str:
 
 
 def checkin(args: dict[str, Any]) -> Reply:
-    """A deferred check-in: `{"name": full name}`."""
-    return checkin_reply(first_name(str(args.get("name") or "")))
+    """A deferred check-in: `{"name", "gender", "month"}` (rows written before lack the last two)."""
+    return checkin_reply(_addressed(args), str(args.get("month") or ""))
 
 
 def reminder(args: dict[str, Any]) -> Reply:
-    """A deferred reminder: `{"name": full name}`."""
-    return reminder_reply(first_name(str(args.get("name") or "")))
+    """A deferred reminder: `{"name", "gender"}`."""
+    return reminder_reply(_addressed(args))
 
 
-def checkin_reply(name: str) -> Reply:
-    """The household is asked how the business is doing, with a button to report."""
-    return Reply(
-        _(
+def _addressed(args: dict[str, Any]) -> str:
+    """`Bu Siti` / `Pak Slamet` from the head's gender; the first name alone on older rows."""
+    name = str(args.get("name") or "")
+    if "gender" not in args:
+        return first_name(name)
+    return address(name, args.get("gender"))
+
+
+def checkin_reply(name: str, month: str = "") -> Reply:
+    """The household is asked how the business did in the month the report is about."""
+    if month:
+        text = _(
+            "Hello {name}, this is Sinergi. How was your business in {month}? Tell us in a "
+            "short report: a few questions, two minutes."
+        ).format(name=name, month=month_label(month))
+    else:
+        text = _(
             "Hello {name}, this is Sinergi. How is your business doing this month? Tell us in a "
             "short report: a few questions, two minutes."
-        ).format(name=name),
+        ).format(name=name)
+    return Reply(
+        text,
         (Choice("act:report", _("Report now")), Choice("act:menu", _("Main menu"))),
         template="checkin",
         template_params=(name,),

@@ -380,19 +380,29 @@ async def raise_breached(
 
 
 async def prompt(
-    session: AsyncSession, run: int, *, now: datetime, key: str, render: str, hours: Hours
+    session: AsyncSession,
+    run: int,
+    *,
+    now: datetime,
+    key: str,
+    render: str,
+    hours: Hours,
+    extra: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """One deferred prompt to every promptable chat of the households claimed under `run`."""
+    """One deferred prompt to every promptable chat of the households claimed under `run`.
+
+    Its args are the head's name and gender (for "Bu Siti"), and the `extra` literals.
+    """
     ci = ChatIdentity
     at = literal(now, OutboxMessage.created_at.type)
+    args: list[tuple[str, Any]] = [("name", HH.name), ("gender", HH.gender)]
+    args += [(name, literal(value, String)) for name, value in extra]
     source = (
         select(
             ci.id,
             ci.channel,
             ci.external_id,
-            deferred(
-                session, render, ci.locale, ("name", HH.name), region=HH.region_code, hours=hours
-            ),
+            deferred(session, render, ci.locale, *args, region=HH.region_code, hours=hours),
             literal(f"ladder:{key}:") + as_text(ci.household_id) + literal(":") + as_text(ci.id),
             at,
             at,

@@ -103,7 +103,8 @@ def to(log: list[Sent], chat_id: int, words: str = "") -> list[Sent]:
     return [s for s in log if s.chat_id == chat_id and words in s.text]
 
 
-CHECKIN, REMINDER = "Bagaimana usaha Anda bulan ini", "belum mendengar kabar"
+# A check-in names the month its report is about ("… bulan November 2026?").
+CHECKIN, REMINDER = "Bagaimana usaha Anda bulan ", "belum mendengar kabar"
 DIGEST, WEEKLY = "Keluarga yang perlu dikunjungi", "Minggu ini, mohon kunjungi"
 
 
@@ -117,7 +118,9 @@ async def test_sixty_days_of_a_small_region(harness: Harness) -> None:
     # is night, so the morning of day 33.
     assert [s.day for s in to(log, SITI, CHECKIN)] == [0, 33]
     assert [s.day for s in to(log, SITI, REMINDER)] == [36]
-    assert "Halo Siti" in to(log, SITI, CHECKIN)[0].text
+    assert to(log, SITI, CHECKIN)[0].text.startswith(
+        "Halo Bu Siti, ini Sinergi. Bagaimana usaha Anda bulan November 2026?"
+    )
     # A silent one climbs: check-in D0, reminder D+3, then (D+30) a new month.
     assert [s.day for s in to(log, DEWI, CHECKIN)] == [0, 30]
     assert [s.day for s in to(log, DEWI, REMINDER)] == [3, 33]

@@ -61,9 +61,14 @@ async def test_each_household_is_asked_in_its_own_language(harness: Harness) -> 
     h.now = T0
     await run_tick(h.rt, T0)
     english = h.telegram.sent(ENGLISH)[-1]["text"]
-    assert english.startswith("Hello Mary, this is Sinergi. How is your business doing this month?")
+    assert english.startswith(
+        "Hello Mrs Mary, this is Sinergi. How was your business in November 2026?"
+    )
     assert buttons(h, ENGLISH) == [("act:report", "Report now"), ("act:menu", "Main menu")]
-    assert h.telegram.sent(INDONESIAN)[-1]["text"].startswith("Halo Siti")
+    indonesian = h.telegram.sent(INDONESIAN)[-1]["text"]
+    assert indonesian.startswith(
+        "Halo Bu Siti, ini Sinergi. Bagaimana usaha Anda bulan November 2026?"
+    )
     assert buttons(h, INDONESIAN)[0] == ("act:report", "Lapor sekarang")
     # The choices were offered in each language: typing the label starts the report.
     h.now = T0 + timedelta(minutes=5)
@@ -133,7 +138,7 @@ async def test_a_checkin_that_must_be_retried_waits_for_the_morning(harness: Har
     h.now = morning
     await run_tick(h.rt, morning)
     tries = h.telegram.sent(INDONESIAN)
-    assert len(tries) == 2 and tries[1]["text"].startswith("Halo Siti")
+    assert len(tries) == 2 and tries[1]["text"].startswith("Halo Bu Siti")
     async with await h.session() as s:
         row = await s.scalar(select(OutboxMessage))
     assert row is not None and row.state == "sent"
@@ -154,3 +159,19 @@ def test_rows_written_before_the_renderers_moved_render_as_the_new_names() -> No
         after = Reply.from_payload({"render": new, "locale": "id", "args": args})
         assert before == after and before.text, old
         assert jobs.RENDERERS[old] is jobs.RENDERERS[new]
+
+
+async def test_early_in_the_month_the_checkin_asks_about_the_month_that_ended(
+    harness: Harness,
+) -> None:
+    """On 4 January the report is about December, and the check-in says so."""
+    h = harness
+    async with await h.session() as s:
+        await lf.enrolled(
+            s, h.rt.vault, n=2, name="Siti Aminah", mentor_id=None, user_id=INDONESIAN
+        )
+    early = T0.replace(year=2027, month=1, day=4)  # a Monday, 09:30 WITA
+    h.now = early
+    await run_tick(h.rt, early)
+    text = h.telegram.sent(INDONESIAN)[-1]["text"]
+    assert "Bagaimana usaha Anda bulan Desember 2026?" in text
