@@ -24,6 +24,18 @@ def _code_hash(code: str) -> str:
     ).hexdigest()
 
 
+def random_code() -> str:
+    """Eight characters of the alphabet with at least one letter and one digit.
+
+    A code typed straight away is told from a word by its digits ("KOPERASI" is eight
+    letters too), so every code has one; about one draw in eleven is drawn again.
+    """
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
+            return code
+
+
 async def new_link_code(
     session: AsyncSession,
     *,
@@ -33,7 +45,7 @@ async def new_link_code(
     ttl: timedelta,
 ) -> str:
     """A fresh single-use code for this household, from a secure random source."""
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = random_code()
     session.add(
         LinkCode(
             code_hash=_code_hash(code),

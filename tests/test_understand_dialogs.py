@@ -195,6 +195,15 @@ async def test_code_typed_straight_away_at_the_linking_step(harness: Harness) ->
     assert "tersambung dengan keluarga Siti" in said[-1].text
 
 
+def test_every_link_code_is_told_from_a_word_when_typed() -> None:
+    """A code of eight letters alone ("KOPERASI" is one too) would not be taken for a code."""
+    from handlers.start import looks_like_code
+
+    codes = [links.random_code() for _ in range(2000)]
+    assert all(looks_like_code(code) for code in codes)
+    assert all(looks_like_code(f"{c[:4].lower()} {c[4:].lower()}") for c in codes)
+
+
 async def test_a_phone_number_typed_at_the_linking_step_is_answered(harness: Harness) -> None:
     await seed(harness)
     person = TelegramDriver(harness)
