@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from storage.notify import tell_mentor
-
 from bot.messages import Choice, Reply
 from handlers import menu
+from handlers.notify import tell_mentor
 from handlers.turn import Turn
 from locales.i18n import N_, _, use_locale
 from storage import audit, media, outbox
