@@ -29,15 +29,14 @@ from sqlalchemy.engine import make_url
 
 from storage.crypto import NikVault
 from storage.db import make_engine, make_sessions, unit_of_work
+from storage.models import Escalation
 from tests import ladder_factories as lf
 from tests.conftest import PAYLOADS, PG_URL, _sync_url
 from tests.fakes.server import serving
 from tests.fakes.telegram import FakeBotApi
+from tests.harness import Harness
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(not PG_URL, reason="needs SINERGI_TEST_POSTGRES_URL"),
-]
+on_postgres = pytest.mark.skipif(not PG_URL, reason="needs SINERGI_TEST_POSTGRES_URL")
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "deploy-test-secret-key-0123456789abcdef"
@@ -147,6 +146,8 @@ async def seed_due_families(url: str, data_key: str, now: datetime) -> None:
     await engine.dispose()
 
 
+@pytest.mark.postgres
+@on_postgres
 async def test_two_web_processes_and_one_clock_answer_and_check_in_exactly_once(
     database: str, tmp_path: Path
 ) -> None:
@@ -227,3 +228,33 @@ async def _post_to_both(ports: list[int], now: datetime) -> None:
                     f"http://127.0.0.1:{port}/webhook/telegram", content=body, headers=headers
                 )
                 assert response.status_code == 200
+
+
+async def test_metrics_count_open_escalations_past_their_sla_day(harness: Harness) -> None:
+    """What the SlaBreached alert in deploy/prometheus/sinergi-alerts.yml reads."""
+    today = datetime.now(UTC).date()  # /metrics reads the clock: it is an entry point
+    async with await harness.session() as s:
+        for n, (due, state) in enumerate(
+            [
+                (today - timedelta(days=2), "open"),
+                (today - timedelta(days=1), "assigned"),
+                (today + timedelta(days=3), "open"),
+                (today - timedelta(days=9), "resolved"),
+            ],
+            start=1,
+        ):
+            hh = await lf.enrolled(
+                s, harness.rt.vault, n=n, name=f"Keluarga {n}", mentor_id=None, user_id=None
+            )
+            s.add(
+                Escalation(
+                    household_id=hh.id,
+                    region_code=hh.region_code,
+                    reason="silent",
+                    state=state,
+                    sla_due=due,
+                    created_at=harness.now,
+                )
+            )
+    text = (await harness.client.get("/metrics")).text
+    assert "sinergi_escalations_breached 2.0" in text
