@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -24,9 +25,12 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import typer
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
+from bot.cli import app
+from bot.metrics import Metrics
 from storage.crypto import NikVault
 from storage.db import make_engine, make_sessions, unit_of_work
 from storage.models import Escalation
@@ -258,3 +262,52 @@ async def test_metrics_count_open_escalations_past_their_sla_day(harness: Harnes
             )
     text = (await harness.client.get("/metrics")).text
     assert "sinergi_escalations_breached 2.0" in text
+
+
+# The example files under deploy/ --------------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+
+
+def test_every_metric_an_alert_reads_is_one_sinergi_exposes() -> None:
+    """An alert on a metric name that does not exist would never fire."""
+    exposed = set()
+    for metric in Metrics().registry.collect():
+        exposed |= (
+            {metric.name, f"{metric.name}_total"} if metric.type == "counter" else {metric.name}
+        )
+    rules = (DEPLOY / "prometheus" / "sinergi-alerts.yml").read_text()
+    named = set(re.findall(r"\b(sinergi_[a-z_]+)", rules))
+    assert named, "no sinergi metric in the alert rules"
+    assert named - exposed == set()
+    for needed in (
+        "sinergi_messages_dead_total",
+        "sinergi_inbox_pending",
+        "sinergi_escalations_breached",
+        "sinergi_channel_pauses_total",
+    ):
+        assert needed in named
+
+
+@pytest.mark.parametrize(
+    "unit", sorted((DEPLOY / "systemd").glob("*.service")), ids=lambda p: p.name
+)
+def test_each_systemd_unit_starts_a_sinergi_command_that_exists(unit: Path) -> None:
+    """ExecStart's subcommand and options parse as `sinergi` would parse them."""
+    line = next(ln for ln in unit.read_text().splitlines() if ln.startswith("ExecStart="))
+    args = line.split("/bin/sinergi ", 1)[1].replace("%i", "8001").split()
+    group: Any = typer.main.get_command(app)  # a group of (typer's own) click commands
+    command = group.get_command(group.make_context("sinergi", [args[0]]), args[0])
+    assert command is not None, f"{unit.name}: no `sinergi {args[0]}`"
+    command.make_context(args[0], args[1:])  # raises on an unknown option
+
+
+def test_the_proxies_forward_to_the_web_units_ports_and_hide_metrics() -> None:
+    """Caddy and nginx send to the ports the units listen on, with TLS, and keep /metrics in."""
+    caddy = (DEPLOY / "proxy" / "Caddyfile").read_text()
+    nginx = (DEPLOY / "proxy" / "nginx.conf").read_text()
+    for port in ("127.0.0.1:8001", "127.0.0.1:8002"):
+        assert port in caddy and port in nginx
+    assert "listen 443 ssl" in nginx and "proxy_set_header X-Forwarded-For $remote_addr" in nginx
+    assert "respond @metrics 404" in caddy and "location = /metrics" in nginx
+    assert "SINERGI_TRUSTED_PROXIES=127.0.0.1" in (DEPLOY / "sinergi.env.example").read_text()
