@@ -343,3 +343,20 @@ def test_the_command_exits_1_on_a_short_secret_key_and_says_so(world: Any) -> No
         result.output
     )
     assert "OK    telegram token" in result.output  # the other checks still ran
+
+
+async def test_a_public_url_without_https_fails(world: Any) -> None:
+    cfg, bot, meta = world
+    cfg = cfg.model_copy(update={"public_url": "http://sinergi.example.go.id"})
+    check = by_name(await doctor(cfg, bot, meta))["telegram webhook"]
+    assert check.status == "FAIL" and "is not https" in check.message
+
+
+def test_settings_sinergi_refuses_are_one_fail_line_not_a_crash(world: Any) -> None:
+    cfg, bot, meta = world
+    with serving(bot.handler) as telegram_url, serving(meta.handler) as graph_url:
+        env = _env(cfg, telegram_url, graph_url) | {"SINERGI_TELEGRAM_SECRET": ""}
+        result = CliRunner().invoke(app, ["doctor"], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("FAIL  settings")
+    assert "SINERGI_TELEGRAM_SECRET is required" in result.output

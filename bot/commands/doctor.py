@@ -418,13 +418,22 @@ def _settings() -> tuple[Settings | None, list[Check]]:
         return load_settings(), []
     except SettingsError:
         pass  # a short secret key: read the rest as they are, and report it with the others
-    except (ValidationError, ValueError) as exc:
-        message = str(exc).splitlines()[-1] if str(exc) else type(exc).__name__
-        return None, [fail("settings", message, "fix the environment variable named above.")]
+    except ValidationError as exc:
+        return None, [_refused(exc)]
     try:
         return Settings(), []
-    except (ValidationError, ValueError) as exc:
-        return None, [fail("settings", str(exc), "fix the environment variable named above.")]
+    except ValidationError as exc:
+        return None, [_refused(exc)]
+
+
+def _refused(exc: ValidationError) -> Check:
+    """Pydantic's refusal as one line: each setting's complaint, without its links."""
+    said = "; ".join(
+        ("SINERGI_" + "_".join(str(p) for p in e["loc"]).upper() + ": " if e["loc"] else "")
+        + e["msg"].removeprefix("Value error, ")
+        for e in exc.errors()
+    )
+    return fail("settings", said + ".", "fix the environment variable named above.")
 
 
 async def _run(cfg: Settings) -> list[Check]:
