@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -297,6 +299,15 @@ async def test_a_full_disk_fails(world: Any) -> None:
 
 
 # The command, over real HTTP ---------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def root_logging() -> Iterator[None]:
+    """The command sets up logging on the runner's stream; later tests get theirs back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 def _env(cfg: Settings, telegram_url: str, graph_url: str) -> dict[str, str]:
