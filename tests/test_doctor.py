@@ -214,6 +214,7 @@ async def test_a_webhook_whose_last_delivery_failed_says_telegrams_error(world: 
 
 async def test_an_unmigrated_database_fails_with_migrate_as_the_fix(tmp_path: Path) -> None:
     cfg = healthy(tmp_path)
+    (tmp_path / "sinergi.db").touch()  # an empty database: no tables, no revision
     bot, meta = FakeBotApi(), MetaWithAccount(cfg.whatsapp_phone_id or "", "TEST-WA-TOKEN")
     registered(bot)
     meta.approve_all(cfg)
@@ -371,3 +372,21 @@ def test_settings_sinergi_refuses_are_one_fail_line_not_a_crash(world: Any) -> N
     assert result.exit_code == 1, result.output
     assert result.output.startswith("FAIL  settings")
     assert "SINERGI_TELEGRAM_SECRET is required" in result.output
+
+
+async def test_a_missing_sqlite_file_fails_and_is_not_created(tmp_path: Path) -> None:
+    cfg = healthy(tmp_path, database_url=f"sqlite+aiosqlite:///{tmp_path}/nowhere/sinergi.db")
+    bot, meta = FakeBotApi(), MetaWithAccount(cfg.whatsapp_phone_id or "", "TEST-WA-TOKEN")
+    registered(bot)
+    check = by_name(await doctor(cfg, bot, meta))["database"]
+    assert check.status == "FAIL" and "no database file" in check.message
+    assert not (tmp_path / "nowhere" / "sinergi.db").exists()
+
+
+async def test_an_api_url_that_answers_unlike_telegram_fails_the_webhook_check(
+    world: Any,
+) -> None:
+    cfg, bot, meta = world
+    bot.results["getWebhookInfo"] = True  # some other service at SINERGI_TELEGRAM_API_URL
+    check = by_name(await doctor(cfg, bot, meta))["telegram webhook"]
+    assert check.status == "FAIL" and "unreadable answer" in check.message

@@ -219,6 +219,8 @@ class TelegramClient:
             me = await self.bot.get_me()
         except TelegramError as exc:
             raise CheckFailed(_short(exc)) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CheckFailed(f"unreadable answer: {type(exc).__name__}") from None
         return me.username or str(me.id)
 
     async def webhook_info(self) -> WebhookInfo:
@@ -227,6 +229,9 @@ class TelegramClient:
             info = await self.bot.get_webhook_info()
         except TelegramError as exc:
             raise CheckFailed(_short(exc)) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # Whatever answers at SINERGI_TELEGRAM_API_URL did not answer as Telegram does.
+            raise CheckFailed(f"unreadable answer: {type(exc).__name__}") from None
         return WebhookInfo(
             url=info.url or "",
             pending=info.pending_update_count or 0,

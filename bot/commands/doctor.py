@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Literal
 
 import typer
@@ -14,6 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.channels.base import ChannelClient, CheckFailed
 from bot.channels.telegram import TelegramClient
@@ -75,6 +77,15 @@ class Limits:
 
 async def check_database(cfg: Settings) -> list[Check]:
     """Reachable, and at the newest migration (the schema `serve` expects)."""
+    missing = _missing_sqlite_file(cfg.database_url)
+    if missing is not None:
+        return [
+            fail(
+                "database",
+                f"there is no database file at {missing}.",
+                "run `sinergi migrate`, or point SINERGI_DATABASE_URL at the right file.",
+            )
+        ]
     engine = make_engine(cfg.database_url)
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     try:
@@ -111,6 +122,15 @@ async def check_database(cfg: Settings) -> list[Check]:
             ),
         ]
     return [ok("database", "reachable."), ok("migrations", f"schema at the newest ({head}).")]
+
+
+def _missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist (connecting would make an empty one)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database or "")
+    return None if path.exists() else path
 
 
 def _revision(sync_conn: object) -> str | None:
