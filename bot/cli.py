@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import chat, demo, request, roster, scheduler, serve, staff, tick
+from bot.commands import chat, demo, doctor, request, roster, scheduler, serve, staff, tick
 
 app = typer.Typer(
     help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True
@@ -15,6 +15,7 @@ app.command("tick")(tick.tick)
 app.command("scheduler")(scheduler.scheduler)
 app.command("chat")(chat.chat)
 app.command("demo")(demo.demo)
+app.command("doctor")(doctor.doctor)
 app.add_typer(roster.app, name="import")
 app.add_typer(request.app, name="request")
 app.add_typer(staff.app, name="staff")

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     whatsapp_api_url: str = "https://graph.facebook.com/v23.0"
+    # The WhatsApp Business Account id: only `sinergi doctor` reads it, to see templates approved.
+    whatsapp_waba_id: str | None = None
     whatsapp_templates: dict[str, WhatsAppTemplate] = Field(
         default_factory=lambda: dict(DEFAULT_WHATSAPP_TEMPLATES)
     )

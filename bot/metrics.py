@@ -88,3 +88,8 @@ class Metrics:
         self.inbox_pending = Gauge(
             "sinergi_inbox_pending", "Updates waiting to be processed", registry=self.registry
         )
+        self.sla_breached = Gauge(
+            "sinergi_escalations_breached",
+            "Open escalations past their SLA day (all regions)",
+            registry=self.registry,
+        )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, ladder
@@ -339,3 +339,11 @@ async def hand_up(
     _audit(session, row, actor=author, now=now, action="escalation_handoff")
     await session.flush()
     return row
+
+
+async def count_breached(session: AsyncSession, now: datetime) -> int:
+    """Open escalations past their SLA day, every region: the operator's metric, no staff view."""
+    query = select(func.count()).where(
+        Escalation.state.in_(OPEN_STATES), Escalation.sla_due < office_day(now)
+    )
+    return int(await session.scalar(query) or 0)

@@ -83,3 +83,7 @@ class ReceiptParser(Protocol):
     """Reads the platform's delivery receipts (sent, delivered, read, failed) in a stored update."""
 
     def __call__(self, raw: str) -> list[StatusUpdate]: ...
+
+
+class CheckFailed(Exception):
+    """A platform refused a health check (`sinergi doctor`); the text says what it answered."""

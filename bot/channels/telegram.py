@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.base import MediaFile, MediaUnavailable, SendResult, Traits
+from bot.channels.base import CheckFailed, MediaFile, MediaUnavailable, SendResult, Traits
 from bot.messages import Address, Inbound, Media, Reply
 
 CHANNEL = "telegram"
@@ -212,9 +213,45 @@ class TelegramClient:
             allowed_updates=["message", "callback_query"],
         )
 
+    async def bot_name(self) -> str:
+        """`getMe`: the bot's @username; CheckFailed when Telegram refuses the token."""
+        try:
+            me = await self.bot.get_me()
+        except TelegramError as exc:
+            raise CheckFailed(_short(exc)) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise CheckFailed(f"unreadable answer: {type(exc).__name__}") from None
+        return me.username or str(me.id)
+
+    async def webhook_info(self) -> WebhookInfo:
+        """`getWebhookInfo`: where Telegram posts, how much waits, and its last error."""
+        try:
+            info = await self.bot.get_webhook_info()
+        except TelegramError as exc:
+            raise CheckFailed(_short(exc)) from None
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # Whatever answers at SINERGI_TELEGRAM_API_URL did not answer as Telegram does.
+            raise CheckFailed(f"unreadable answer: {type(exc).__name__}") from None
+        return WebhookInfo(
+            url=info.url or "",
+            pending=info.pending_update_count or 0,
+            last_error=info.last_error_message,
+            last_error_at=info.last_error_date,
+        )
+
     async def close(self) -> None:
         """Close the HTTP pool."""
         await self.bot.shutdown()
+
+
+@dataclass(frozen=True)
+class WebhookInfo:
+    """What Telegram says of the webhook (it never reads the secret back)."""
+
+    url: str
+    pending: int
+    last_error: str | None
+    last_error_at: datetime | None
 
 
 def _markup(reply: Reply) -> Any:

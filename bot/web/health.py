@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -9,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web.webhooks.store import runtime_of
-from storage import inbox, outbox
+from storage import escalations, inbox, outbox
 
 router = APIRouter()
 
@@ -35,6 +37,9 @@ async def metrics(request: Request) -> Response:
         async with rt.sessions() as session:
             rt.metrics.outbox_depth.set(await outbox.depth(session))
             rt.metrics.inbox_pending.set((await inbox.count_by_state(session)).get("pending", 0))
+            rt.metrics.sla_breached.set(
+                await escalations.count_breached(session, datetime.now(UTC))
+            )
     except (SQLAlchemyError, OSError):
         pass  # the counters are still worth scraping when the database is away
     return Response(generate_latest(rt.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.base import MediaFile, MediaUnavailable, SendResult, Traits
+from bot.channels.base import CheckFailed, MediaFile, MediaUnavailable, SendResult, Traits
 from bot.channels.whatsapp.render import MAX_TEXT, render, template_message
 from bot.config import WhatsAppTemplate
 from bot.messages import Media, Reply
@@ -124,6 +124,41 @@ class WhatsAppClient:
             raise MediaUnavailable(type(exc).__name__) from exc
         mime = media.mime_type or text_of(info.get("mime_type"))
         return MediaFile(content.content[:MAX_MEDIA_BYTES], mime.split(";")[0].strip() or None)
+
+    async def phone_number(self) -> str:
+        """`GET /{phone_id}`: the number's display form; CheckFailed when the id or token is wrong."""
+        data = await self._get(self.phone_id, {"fields": "display_phone_number,verified_name"})
+        return text_of(data.get("display_phone_number")) or self.phone_id
+
+    async def template_statuses(self, waba_id: str) -> dict[tuple[str, str], str]:
+        """`GET /{waba_id}/message_templates`: each (name, language)'s review status at Meta."""
+        found: dict[tuple[str, str], str] = {}
+        path, params = f"{waba_id}/message_templates", {"fields": "name,language,status"}
+        for _page in range(20):  # a catalogue of a few templates; the bound guards a loop
+            data = await self._get(path, {**params, "limit": "100"})
+            for item in data.get("data") or []:
+                if isinstance(item, dict):
+                    key = (text_of(item.get("name")), text_of(item.get("language")))
+                    found[key] = text_of(item.get("status"))
+            after = (data.get("paging") or {}).get("cursors", {}).get("after")
+            if not after or not (data.get("paging") or {}).get("next"):
+                break
+            params = {**params, "after": str(after)}
+        return found
+
+    async def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        """A Graph GET's JSON object; CheckFailed with Meta's error code and message."""
+        try:
+            response = await self.http.get(path, params=params)
+            data = response.json()
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            raise CheckFailed(f"network: {type(exc).__name__}") from None
+        if not response.is_success or not isinstance(data, dict):
+            error = data.get("error", {}) if isinstance(data, dict) else {}
+            code = error.get("code") if isinstance(error, dict) else None
+            message = text_of(error.get("message")) if isinstance(error, dict) else ""
+            raise CheckFailed(f"{code or response.status_code}: {message}"[:200])
+        return data
 
     async def close(self) -> None:
         """Close the HTTP pool."""

@@ -1,0 +1,50 @@
+"""A fake platform served over real HTTP on 127.0.0.1, for Sinergi running as a subprocess."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@contextmanager
+def serving(handler: Handler) -> Iterator[str]:
+    """Serve `handler` (a fake's httpx handler) in a thread; yields its base URL."""
+    lock = threading.Lock()  # the fakes record into plain lists: one request at a time
+
+    class Adapter(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request = httpx.Request(
+                self.command,
+                f"http://127.0.0.1{self.path}",
+                headers=dict(self.headers.items()),
+                content=self.rfile.read(length) if length else b"",
+            )
+            with lock:
+                response = handler(request)
+            body = response.read()
+            self.send_response(response.status_code)
+            self.send_header("Content-Type", response.headers.get("content-type", "text/plain"))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the test reads what the fake recorded."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Adapter)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
