@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, Reply
 from handlers import labels
-from handlers.notify import tell_household, tell_mentor
+from handlers.notify import tell_chats, tell_household, tell_mentor
 from locales.i18n import _, long_date
 from storage import outbox
 from storage.crypto import mask_name
 from storage.graduation import office_day
 from storage.models import (
+    ChatIdentity,
     Household,
     Mentor,
     ProgressReport,
@@ -122,6 +123,28 @@ def request_filed_text(row: ServiceRequest, household: Household) -> str:
         kind=labels.request_kind(row),
     )
     return text + "\n" + _("Type MENU and choose New reports and requests to see it.")
+
+
+async def data_restricted(
+    session: AsyncSession, row: ServiceRequest, chats: list[ChatIdentity], *, now: datetime
+) -> int:
+    """Each former chat of the family hears that Sinergi no longer uses its data."""
+    return await tell_chats(
+        session,
+        chats,
+        lambda: Reply(text=data_restricted_text(row)),
+        now=now,
+        dedupe_key=f"request:{row.id}:restricted",
+    )
+
+
+def data_restricted_text(row: ServiceRequest) -> str:
+    """What the family reads when Dinsos has granted HAPUS DATA's "stop using my data"."""
+    return _(
+        "Dinsos agreed to your request {reference}. Sinergi no longer uses your data and "
+        "sends you no more messages. Your entry in the government's register (DTSEN) stays "
+        "with the government; your aid does not change. Type MULAI to use Sinergi again."
+    ).format(reference=row.reference)
 
 
 # Referrals -------------------------------------------------------------------------------------

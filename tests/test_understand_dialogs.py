@@ -32,6 +32,8 @@ SIGNS = {
     "cooperative": "Koperasi Desa Merah Putih",
     "report": "Laporan usaha November 2026",
     "correction": "Tentang apa?",
+    "my_data": "Data keluarga Anda yang disimpan Sinergi:",
+    "erase": "Bapak/Ibu bisa minta Sinergi berhenti memakai data Anda",
     "mentor": "Pendamping Anda: Rina Marlina",
     "help": "Kata yang bisa Anda ketik kapan saja",
     "menu": "Menu utama. Pilih nomor:",

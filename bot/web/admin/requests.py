@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.runtime import Runtime
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
 from locales.i18n import N_
-from storage import audit, request_queue
-from storage.models import Household
+from storage import audit, erasure, request_queue
+from storage.models import Household, ServiceRequest
 from storage.scope import NotFound
 
 router = APIRouter()
@@ -109,7 +112,10 @@ async def move(
             )
         except service_requests.RequestError:
             return see_other(f"/admin/requests/{request_id}?error=state")
-        await notices.request_moved(session, row, event, now=now)
+        if row.kind == "hapus" and to_state == "disetujui":
+            await _carry_out(rt, session, row, actor=staff.username, now=now)
+        else:
+            await notices.request_moved(session, row, event, now=now)
         audit.record(
             session,
             actor=staff.username,
@@ -121,3 +127,24 @@ async def move(
         )
     rt.outbox_wake.set()
     return see_other(f"/admin/requests/{request_id}?done={action}")
+
+
+async def _carry_out(
+    rt: Runtime, session: AsyncSession, row: ServiceRequest, *, actor: str, now: datetime
+) -> None:
+    """An approved HAPUS DATA request done at once: the data erased, or no longer used."""
+    if row.topic == "erase":
+        # Nothing is told in the chat: it is erased and unlinked (the family was told at filing).
+        await erasure.erase_household(
+            session,
+            household_id=row.household_id,
+            media_root=rt.settings.media_path,
+            actor=actor,
+            reference=row.reference,
+            now=now,
+        )
+        return
+    chats = await erasure.restrict_household(
+        session, household_id=row.household_id, actor=actor, reference=row.reference, now=now
+    )
+    await notices.data_restricted(session, row, chats, now=now)

@@ -1,0 +1,256 @@
+"""Erasing a household's data on its request (UU PDP), and purging old chat data (retention).
+
+What Sinergi itself gathered goes: chat transcripts (inbox, outbox, conversation state), report
+photos and voice notes (files under the media dir), what the family typed (report notes,
+request details), mentors' visit notes, the phone number and the chat's link. What stays: the
+household row and its program rows (the official register entry is not Sinergi's to erase),
+the numbers and states that the counts are made of, and the audit trail that says the erasure
+happened and by whom. Nothing here commits; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit, identities
+from storage.crypto import mask_name
+from storage.media import LOCAL_PREFIX, MediaStore
+from storage.models import (
+    AuditEvent,
+    ChatIdentity,
+    Conversation,
+    Escalation,
+    EscalationNote,
+    Household,
+    InboxUpdate,
+    LinkAttempt,
+    MentorVisit,
+    OutboxMessage,
+    ProgressReport,
+    Referral,
+    RelapseSignal,
+    RequestEvent,
+    ServiceRequest,
+    StageTransition,
+)
+
+# What an erased message or transcript becomes: the row stays for the counts, its words go.
+ERASED: dict[str, Any] = {"erased": True}
+ERASED_RAW = ""
+
+
+def _chat_keys(chat: ChatIdentity) -> list[str]:
+    """The inbox keys a chat's updates were stored under (`whatsapp:<wa_id>`, `telegram:<id>`)."""
+    keys = [f"{chat.channel}:{chat.external_id}"]
+    if chat.alt_id:
+        keys.append(f"{chat.channel}:{chat.alt_id}")
+    return keys
+
+
+def _delete_file(store: MediaStore | None, reference: str | None) -> int:
+    """Remove one media file of ours; 1 when a file went."""
+    if store is None or not reference or not reference.startswith(LOCAL_PREFIX):
+        return 0
+    path = store.path_of(reference)
+    if path is None:
+        return 0
+    path.unlink(missing_ok=True)
+    return 1
+
+
+async def _erase_chats(
+    session: AsyncSession, chats: list[ChatIdentity], now: datetime
+) -> dict[str, int]:
+    """Each chat's transcripts emptied, its state forgotten, its number gone, unlinked, opted out."""
+    counts = {"chats": 0, "inbox": 0, "outbox": 0}
+    for chat in chats:
+        keys = _chat_keys(chat)
+        pseudonym = f"erased-{chat.id}"
+        for update_row in await session.scalars(
+            select(InboxUpdate).where(InboxUpdate.chat_key.in_(keys))
+        ):
+            # A platform's message id can spell the number (WhatsApp's wamid does).
+            update_row.raw, update_row.state = ERASED_RAW, "erased"
+            update_row.chat_key = f"{chat.channel}:{pseudonym}"
+            update_row.external_id = f"erased-{update_row.id}"
+            counts["inbox"] += 1
+        await identities.opt_out(session, chat, now)
+        outbox = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.identity_id == chat.id)
+            .values(payload=ERASED, recipient=pseudonym)
+        )
+        counts["outbox"] += outbox.rowcount or 0  # type: ignore[attr-defined]
+        await session.execute(
+            update(Conversation)
+            .where(Conversation.identity_id == chat.id)
+            .values(journey="menu", step="", data={}, updated_at=now)
+        )
+        await session.execute(delete(LinkAttempt).where(LinkAttempt.identity_id == chat.id))
+        chat.household_id = None
+        chat.link_method = None
+        chat.phone = chat.alt_id = None
+        # The platform id is a phone number on WhatsApp: the next message is a new chat.
+        chat.external_id = pseudonym
+        counts["chats"] += 1
+    return counts
+
+
+async def _erase_told_others(session: AsyncSession, household: Household) -> int:
+    """Messages to mentors that named this family (a voice note's call-back number) emptied."""
+    if household.mentor_id is None:
+        return 0
+    marks = [m for m in (household.phone, household.name, mask_name(household.name)) if m]
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .join(ChatIdentity, ChatIdentity.id == OutboxMessage.identity_id)
+        .where(ChatIdentity.mentor_id == household.mentor_id)
+    )
+    erased = 0
+    for row in rows:
+        text = json.dumps(row.payload, ensure_ascii=False)
+        if any(mark in text for mark in marks) or f':{household.id}"' in text:
+            row.payload = dict(ERASED)
+            erased += 1
+    return erased
+
+
+async def _erase_typed(
+    session: AsyncSession, household_id: int, store: MediaStore | None
+) -> dict[str, int]:
+    """What the family typed and sent (report notes, photos, request details), and notes about it."""
+    counts = {"reports": 0, "photos": 0, "requests": 0, "visits": 0, "notes": 0}
+    for report in await session.scalars(
+        select(ProgressReport).where(ProgressReport.household_id == household_id)
+    ):
+        counts["photos"] += _delete_file(store, report.photo_path)
+        report.problem_note, report.photo_path = None, None
+        counts["reports"] += 1
+    request_ids = select(ServiceRequest.id).where(ServiceRequest.household_id == household_id)
+    result = await session.execute(
+        update(ServiceRequest)
+        .where(ServiceRequest.household_id == household_id)
+        .values(details=None)
+    )
+    counts["requests"] = result.rowcount or 0  # type: ignore[attr-defined]
+    await session.execute(
+        update(RequestEvent).where(RequestEvent.request_id.in_(request_ids)).values(note=None)
+    )
+    visits = await session.execute(
+        update(MentorVisit).where(MentorVisit.household_id == household_id).values(note=None)
+    )
+    counts["visits"] = visits.rowcount or 0  # type: ignore[attr-defined]
+    escalations = select(Escalation.id).where(Escalation.household_id == household_id)
+    await session.execute(
+        update(Escalation).where(Escalation.household_id == household_id).values(outcome=None)
+    )
+    notes = await session.execute(
+        update(EscalationNote).where(EscalationNote.escalation_id.in_(escalations)).values(text="")
+    )
+    counts["notes"] = notes.rowcount or 0  # type: ignore[attr-defined]
+    for model, column in (
+        (StageTransition, StageTransition.evidence_detail),
+        (RelapseSignal, RelapseSignal.detail),
+        (Referral, Referral.note),
+    ):
+        await session.execute(
+            update(model).where(model.household_id == household_id).values({column.key: None})
+        )
+    await session.execute(
+        update(Referral).where(Referral.household_id == household_id).values(asked="")
+    )
+    return counts
+
+
+async def _erase_audit_details(
+    session: AsyncSession, household_id: int, store: MediaStore | None
+) -> int:
+    """Earlier audit lines keep who did what and when, not the data (a voice note's file goes)."""
+    rows = await session.scalars(select(AuditEvent).where(AuditEvent.household_id == household_id))
+    voices = 0
+    for row in rows:
+        if row.action == "voice_note":
+            voices += _delete_file(store, str((row.detail or {}).get("media") or ""))
+        row.detail = {}
+    return voices
+
+
+async def erase_household(
+    session: AsyncSession,
+    *,
+    household_id: int,
+    media_root: Path | None,
+    actor: str,
+    reference: str | None,
+    now: datetime,
+) -> dict[str, int]:
+    """Erase what Sinergi gathered about one household; how many of each thing went."""
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise LookupError(household_id)
+    store = MediaStore(media_root) if media_root is not None else None
+    chats = list(
+        await session.scalars(select(ChatIdentity).where(ChatIdentity.household_id == household_id))
+    )
+    if household.phone:
+        # A chat that wrote from the family's number but never linked holds the same number.
+        chats += [
+            c
+            for c in await session.scalars(
+                select(ChatIdentity).where(
+                    ChatIdentity.household_id.is_(None),
+                    ChatIdentity.mentor_id.is_(None),
+                    ChatIdentity.phone == household.phone,
+                )
+            )
+            if c not in chats
+        ]
+    counts = await _erase_chats(session, chats, now)
+    counts["mentor_messages"] = await _erase_told_others(session, household)
+    counts.update(await _erase_typed(session, household_id, store))
+    counts["voice_notes"] = await _erase_audit_details(session, household_id, store)
+    household.phone = None
+    household.updated_at = now
+    await session.flush()
+    audit.record_on(
+        session,
+        household,
+        actor=actor,
+        action="household.erased",
+        now=now,
+        reference=reference,
+        **counts,
+    )
+    return counts
+
+
+async def restrict_household(
+    session: AsyncSession, *, household_id: int, actor: str, reference: str | None, now: datetime
+) -> list[ChatIdentity]:
+    """Sinergi stops using the family's data: every chat opted out and unlinked; the chats."""
+    household = await session.get(Household, household_id)
+    if household is None:
+        raise LookupError(household_id)
+    chats = list(
+        await session.scalars(select(ChatIdentity).where(ChatIdentity.household_id == household_id))
+    )
+    for chat in chats:
+        await identities.opt_out(session, chat, now)
+        chat.household_id = None
+        chat.link_method = None
+    audit.record_on(
+        session,
+        household,
+        actor=actor,
+        action="household.restricted",
+        now=now,
+        reference=reference,
+        chats=len(chats),
+    )
+    return chats
