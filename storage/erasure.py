@@ -11,11 +11,11 @@ happened and by whom. Nothing here commits; the caller's unit of work does.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, identities
@@ -254,3 +254,98 @@ async def restrict_household(
         chats=len(chats),
     )
     return chats
+
+
+# Retention ---------------------------------------------------------------------------------------
+
+
+def months_before(now: datetime, months: int) -> datetime:
+    """The same moment `months` calendar months earlier (the 31st becomes the month's last day)."""
+    total = now.year * 12 + now.month - 1 - months
+    year, month = divmod(total, 12)
+    month += 1
+    days = (date(year + (month == 12), month % 12 + 1, 1) - date(year, month, 1)).days
+    return now.replace(year=year, month=month, day=min(now.day, days))
+
+
+def _last_contact() -> ColumnElement[datetime]:
+    """When a chat last wrote (or, never having written, was first seen)."""
+    return func.coalesce(ChatIdentity.last_inbound_at, ChatIdentity.created_at)
+
+
+async def purge_before(
+    session: AsyncSession, *, cutoff: datetime, media_root: Path | None
+) -> dict[str, int]:
+    """Transcripts, photos and voice notes of people not heard from since `cutoff`; how many went.
+
+    A person still in contact keeps everything; the rows stay (counts, states, dates), their
+    words and files go. Each purged thing is purged once: an emptied one no longer matches.
+    """
+    store = MediaStore(media_root) if media_root is not None else None
+    quiet = select(ChatIdentity.id).where(_last_contact() < cutoff)
+    heard = select(ChatIdentity).where(_last_contact() >= cutoff).subquery()
+    heard_keys = select(heard.c.channel + ":" + heard.c.external_id).union(
+        select(heard.c.channel + ":" + heard.c.alt_id).where(heard.c.alt_id.is_not(None))
+    )
+    inbox = await session.execute(
+        update(InboxUpdate)
+        .where(
+            InboxUpdate.state != "pending",
+            InboxUpdate.received_at < cutoff,
+            InboxUpdate.raw != ERASED_RAW,
+            InboxUpdate.chat_key.not_in(heard_keys),
+        )
+        .values(raw=ERASED_RAW)
+    )
+    outbox = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.state.not_in(("pending", "held")),
+            OutboxMessage.created_at < cutoff,
+            OutboxMessage.identity_id.in_(quiet),
+            cast(OutboxMessage.payload, String) != json.dumps(ERASED),
+        )
+        .values(payload=ERASED)
+    )
+    states = await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.identity_id.in_(quiet),
+            Conversation.updated_at < cutoff,
+            cast(Conversation.data, String) != "{}",
+        )
+        .values(journey="menu", step="", data={})
+    )
+    in_touch = select(ChatIdentity.household_id).where(
+        ChatIdentity.household_id.is_not(None), _last_contact() >= cutoff
+    )
+    photos = 0
+    for report in await session.scalars(
+        select(ProgressReport).where(
+            ProgressReport.photo_path.is_not(None),
+            ProgressReport.started_at < cutoff,
+            ProgressReport.household_id.not_in(in_touch),
+        )
+    ):
+        _delete_file(store, report.photo_path)
+        report.photo_path = None
+        photos += 1
+    voices = 0
+    for event in await session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "voice_note",
+            AuditEvent.at < cutoff,
+            AuditEvent.household_id.not_in(in_touch),
+        )
+    ):
+        if (event.detail or {}).get("media"):
+            _delete_file(store, str(event.detail["media"]))
+            event.detail = {**event.detail, "media": None}
+            voices += 1
+    return {
+        "inbox": inbox.rowcount or 0,  # type: ignore[attr-defined]
+        "outbox": outbox.rowcount or 0,  # type: ignore[attr-defined]
+        "conversations": states.rowcount or 0,  # type: ignore[attr-defined]
+        "photos": photos,
+        "voice_notes": voices,
+    }
