@@ -24,6 +24,7 @@ from storage.models import (
     Household,
     Mentor,
     ProgressReport,
+    Proposal,
     Referral,
     RelapseSignal,
     RequestEvent,
@@ -145,6 +146,37 @@ def data_restricted_text(row: ServiceRequest) -> str:
         "sends you no more messages. Your entry in the government's register (DTSEN) stays "
         "with the government; your aid does not change. Type MULAI to use Sinergi again."
     ).format(reference=row.reference)
+
+
+async def proposal_moved(session: AsyncSession, row: Proposal, *, now: datetime) -> int:
+    """The chat that proposed a family hears what the office decided (unless it has stopped)."""
+    chat = await session.get(ChatIdentity, row.identity_id)
+    if chat is None or chat.opted_out or chat.consent_at is None:
+        return 0
+    return await tell_chats(
+        session,
+        [chat],
+        lambda: Reply(text=proposal_moved_text(row)),
+        now=now,
+        dedupe_key=f"proposal:{row.id}:{row.state}",
+    )
+
+
+def proposal_moved_text(row: Proposal) -> str:
+    """What the person reads when the office visits, registers or declines a proposed family."""
+    if row.state == "didaftarkan":
+        text = _(
+            "Good news: the family you proposed ({reference}) is now registered by the office."
+        )
+    elif row.state == "ditolak":
+        text = _("We are sorry: the office did not accept proposal {reference}.")
+    else:
+        text = _("The office has visited or will visit the family of proposal {reference}.")
+    text = text.format(reference=row.reference)
+    if row.note:
+        label = _("Reason: {note}") if row.state == "ditolak" else _("Note from the office: {note}")
+        text += "\n" + label.format(note=row.note)
+    return text
 
 
 # Referrals -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""rights: DATA SAYA → what Sinergi keeps about the family · HAPUS DATA → restrict or erase → confirm → filed.
+"""rights: DATA SAYA → the family's data · HAPUS DATA → restrict or erase → confirm · usul → consent → name → desa → phone → story → sent.
 
 The family's rights under UU PDP No. 27/2022: to see its data (every look is audited), to
 correct it (the sanggah request of handlers/requests.py), and to have Sinergi stop using it or
@@ -19,13 +19,15 @@ from handlers.labels import (
     request_state,
 )
 from handlers.turn import Turn
+from handlers.understand import normalise
 from locales.i18n import _, long_date
-from storage import audit, outbox
+from storage import audit, outbox, proposals
 from storage import reports as report_store
 from storage import requests as request_store
 from storage.crypto import mask_name, mask_nik
 from storage.households import programs_of
-from storage.models import Household, Mentor, ProgramEnrollment
+from storage.models import Household, Mentor, ProgramEnrollment, Region
+from storage.normalize import phone_e164
 from storage.requests import CLOSED, LOCAL_TZ
 
 # Each message stays short enough to read on a cheap phone (and under WhatsApp's limits).
@@ -266,3 +268,204 @@ async def _erase_confirm(turn: Turn) -> None:
         "Dinsos answers by {date}. If Dinsos does not agree, we tell you why here."
     ).format(reference=row.reference, date=long_date(due.astimezone(LOCAL_TZ).date()))
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
+
+
+# Usul: a family not on the roster ----------------------------------------------------------
+
+# Words that say "my family is not on the list" at the linking step (normalised like messages).
+NOT_REGISTERED = (
+    "belum terdaftar",
+    "tidak terdaftar",
+    "belum terdata",
+    "tidak terdata",
+    "tidak ada di data",
+    "belum ada di data",
+    "tidak ada di daftar",
+    "belum masuk data",
+    "not registered",
+)
+MAX_NAME = 120
+
+
+def says_not_registered(text: str) -> bool:
+    """ "saya belum terdaftar", "keluarga saya tidak ada di data"."""
+    words = f" {normalise(text)} "
+    return any(f" {normalise(p)} " in words for p in NOT_REGISTERED)
+
+
+async def begin_proposal(turn: Turn) -> None:
+    """The person hears what a proposal is and what is asked, and agrees first."""
+    if turn.identity.household_id is not None:
+        turn.say(_("Your family is already registered. To correct your data, type SANGGAH."))
+        await menu.show(turn)
+        return
+    if (
+        await proposals.recent_count(
+            turn.session, identity_id=turn.identity.id, phone=None, now=turn.now
+        )
+        >= proposals.LIMIT
+    ):
+        await _too_many(turn)
+        return
+    turn.goto("propose", "consent")
+    turn.say(
+        _(
+            "You can propose your family to the village office and Dinsos. We ask four "
+            "things: the name, the village, a phone number and a short story of your "
+            "situation. No NIK is needed.\n\n"
+            "The village operator and Dinsos of your area read it, and may visit you. "
+            "This chat does not decide who receives aid.\n\n"
+            "Do you agree to send these data?"
+        ),
+        [Choice("yes", _("Yes")), Choice("no", _("No"))],
+    )
+
+
+async def _too_many(turn: Turn) -> None:
+    """The limit reached: the office already has the proposals; nothing more is taken."""
+    from handlers import start  # a cycle at import time otherwise: start shows the menu
+
+    turn.say(
+        _(
+            "A proposal was already sent from this chat or for this number. "
+            "The office will contact you. Please wait for their answer."
+        )
+    )
+    await start.offer_ways(turn)
+
+
+async def proposal_step(turn: Turn) -> None:
+    """Dispatch within the proposal journey."""
+    handler = {
+        "consent": _proposal_consent,
+        "name": _proposal_name,
+        "desa": _proposal_desa,
+        "phone": _proposal_phone,
+        "about": _proposal_about,
+        "confirm": _proposal_confirm,
+    }.get(turn.step, _proposal_consent)
+    await handler(turn)
+
+
+async def _proposal_consent(turn: Turn) -> None:
+    """Yes asks the name; No goes back to the ways of linking."""
+    from handlers import start  # a cycle at import time otherwise
+
+    if turn.choice == "yes":
+        turn.goto("propose", "name")
+        turn.say(_("Please type the name of the head of the family."))
+    elif turn.choice == "no":
+        turn.say(_("Nothing was sent."))
+        await start.offer_ways(turn)
+    else:
+        await begin_proposal(turn)
+
+
+def _typed(turn: Turn, limit: int) -> str | None:
+    """Words typed (not a button), trimmed to `limit`, or None."""
+    if turn.inbound.kind != "text" or turn.choice is not None or len(turn.text.strip()) < 3:
+        return None
+    return turn.text.strip()[:limit]
+
+
+async def _proposal_name(turn: Turn) -> None:
+    """The name, then the village."""
+    name = _typed(turn, MAX_NAME)
+    if name is None:
+        turn.say(_("Please type the name as text."))
+        return
+    turn.goto("propose", "desa", name=name)
+    turn.say(_("Which village (desa or kelurahan) do you live in?"))
+
+
+async def _proposal_desa(turn: Turn) -> None:
+    """The village found on Sinergi's map (one of a few shown to choose), then the phone."""
+    if turn.choice and turn.choice.startswith("desa:"):
+        region = await turn.session.get(Region, turn.choice[5:])
+        found = [region] if region is not None and region.level == proposals.DESA_LEVEL else []
+    else:
+        found = await proposals.desa_named(turn.session, turn.text) if _typed(turn, 120) else []
+    if not found:
+        turn.say(_("We cannot find that village. Please type its name again, as on your KTP."))
+        return
+    if len(found) > 1:
+        turn.say(_("Which one is it?"), [Choice(f"desa:{r.code}", r.name) for r in found])
+        return
+    turn.goto("propose", "phone", **turn.data, region=found[0].code, desa=found[0].name)
+    turn.say(_("Which phone number can the office call? For example 0812 3456 7890."))
+
+
+async def _proposal_phone(turn: Turn) -> None:
+    """A phone number (checked against the limit), then the short story."""
+    phone = phone_e164(turn.text) if turn.inbound.kind == "text" else None
+    if phone is None:
+        turn.say(_("Please type a phone number, for example 0812 3456 7890."))
+        return
+    if (
+        await proposals.recent_count(
+            turn.session, identity_id=turn.identity.id, phone=phone, now=turn.now
+        )
+        >= proposals.LIMIT
+    ):
+        await _too_many(turn)
+        return
+    turn.goto("propose", "about", **turn.data, phone=phone)
+    turn.say(
+        _(
+            "In a few sentences: what is your family's situation? For example work, "
+            "children, illness, house."
+        )
+    )
+
+
+async def _proposal_about(turn: Turn) -> None:
+    """The story, then everything read back before it is sent."""
+    about = _typed(turn, proposals.MAX_TEXT)
+    if about is None:
+        turn.say(_("Please write it as text, in a few sentences."))
+        return
+    turn.goto("propose", "confirm", **turn.data, about=about)
+    data = turn.data
+    turn.say(
+        _("Please check:\nName: {name}\nVillage: {desa}\nPhone: {phone}\nStory: {about}").format(
+            name=data["name"], desa=data["desa"], phone=data["phone"], about=about[:200]
+        )
+        + "\n\n"
+        + _("Send this proposal?"),
+        [Choice("yes", _("Yes, send it")), Choice("no", _("No"))],
+    )
+
+
+async def _proposal_confirm(turn: Turn) -> None:
+    """Yes files the proposal in the village's queue; No sends nothing."""
+    from handlers import start  # a cycle at import time otherwise
+
+    data = turn.data
+    if turn.choice != "yes" or not data.get("region"):
+        turn.say(_("Nothing was sent."))
+        await start.offer_ways(turn)
+        return
+    row = await proposals.file_proposal(
+        turn.session,
+        identity_id=turn.identity.id,
+        name=str(data["name"]),
+        phone=data.get("phone"),
+        region_code=str(data["region"]),
+        about=data.get("about"),
+        now=turn.now,
+    )
+    audit.record(
+        turn.session,
+        actor=f"chat:{turn.identity.id}",
+        action="proposal.filed",
+        now=turn.now,
+        region_code=row.region_code,
+        reference=row.reference,
+    )
+    turn.goto("link", "choose")
+    turn.say(
+        _(
+            "Your proposal is sent. Number: {reference}.\n"
+            "The village operator and Dinsos will read it. We will tell you here what they decide."
+        ).format(reference=row.reference)
+    )

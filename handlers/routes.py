@@ -38,6 +38,7 @@ JOURNEYS: dict[str, Step] = {
     "handoff": mentor_ladder.handoff_step,
     "mentor_journey": mentor_graduation.step,
     "rights": rights.step,
+    "propose": rights.proposal_step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -157,6 +158,10 @@ TEXT_STEPS: set[tuple[str, str]] = {
     ("link", "kk"),
     ("visit", "note"),
     ("handoff", "note"),
+    ("propose", "name"),
+    ("propose", "desa"),
+    ("propose", "phone"),
+    ("propose", "about"),
 }
 
 

@@ -46,3 +46,24 @@ class RequestEvent(Base):
 
 
 Index("ix_requests_state_region", ServiceRequest.state, ServiceRequest.region_code)
+
+
+class Proposal(Base):
+    """A family not on the roster proposed from a chat (usul): `US-2612-0001`, for the desa's office.
+
+    diajukan → dikunjungi (visited) → didaftarkan (registered) | ditolak (declined, with a reason).
+    """
+
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    name: Mapped[str] = mapped_column(FreeText)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    region_code: Mapped[str] = mapped_column(String(10), index=True)
+    about: Mapped[str | None] = mapped_column(FreeText)
+    state: Mapped[str] = mapped_column(String(16), default="diajukan")
+    note: Mapped[str | None] = mapped_column(FreeText)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
