@@ -33,6 +33,7 @@ from storage.models import (
     MentorVisit,
     OutboxMessage,
     ProgressReport,
+    Proposal,
     Referral,
     RelapseSignal,
     RequestEvent,
@@ -93,6 +94,12 @@ async def _erase_chats(
             .values(journey="menu", step="", data={}, updated_at=now)
         )
         await session.execute(delete(LinkAttempt).where(LinkAttempt.identity_id == chat.id))
+        # What the chat typed to propose a family (usul) is its own words too.
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.identity_id == chat.id)
+            .values(name="", phone=None, about=None)
+        )
         chat.household_id = None
         chat.link_method = None
         chat.phone = chat.alt_id = None

@@ -22,6 +22,7 @@ from storage.models import (
     OutboxMessage,
     ProgramEnrollment,
     ProgressReport,
+    Proposal,
     ServiceRequest,
 )
 from storage.staff import add_staff
@@ -223,6 +224,21 @@ async def _leave_traces(h: Harness, household_id: int, mentor_id: int) -> list[s
                 household_id=household_id,
                 region_code="6472011001",
                 detail={"media": voice},
+            )
+        )
+        chat = await s.scalar(select(ChatIdentity).where(ChatIdentity.household_id == household_id))
+        assert chat is not None
+        s.add(  # proposed before the chat was linked: the chat's own words too
+            Proposal(
+                reference="US-2611-0001",
+                identity_id=chat.id,
+                name="Keluarga Sitti",
+                phone=HOUSEHOLD_PHONE,
+                region_code="6472011001",
+                about=TYPED,
+                state="ditolak",
+                created_at=T0,
+                updated_at=T0,
             )
         )
     return [photo, voice]
