@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # addresses or CIDRs); from any other peer those headers are ignored. Default: none.
     trusted_proxies: str = ""
     media_dir: Path | None = None
+    # Chat transcripts, photos and voice notes are purged this many months after the last contact.
+    retention_months: int = Field(default=24, ge=1)
     demo: bool = False
 
     telegram_extra: dict[str, str] = Field(default_factory=dict)

@@ -271,7 +271,7 @@ async def _unlinked(turn: Turn, keyword: str | None) -> None:
     """A consented but unlinked chat can link, change language, or ask for help."""
     if turn.inbound.kind == "contact":
         await start.by_contact(turn)
-    elif turn.conversation.journey in ("link", "language"):
+    elif turn.conversation.journey in ("link", "language", "propose"):
         await JOURNEYS[turn.conversation.journey](turn)
     else:
         await start.after_consent(turn)

@@ -19,6 +19,8 @@ INTENT_LABELS = {
     "cooperative": N_("Join the village cooperative"),
     "report": N_("Business report"),
     "correction": N_("Correct my data / objection"),
+    "my_data": N_("See my data"),
+    "erase": N_("Stop using or erase my data"),
     "mentor": N_("Contact my mentor"),
     "help": N_("Help"),
     "greeting": N_("Main menu"),

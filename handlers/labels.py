@@ -39,6 +39,7 @@ REQUEST_KIND_NAMES = {
     "pelatihan": N_("Training"),
     "koperasi": N_("Cooperative membership"),
     "sanggah": N_("Data correction or objection"),
+    "hapus": N_("Stop using or erase my data"),
 }
 
 REQUEST_STATE_NAMES = {
@@ -56,6 +57,13 @@ REQUEST_SUBJECTS = {
     "pelatihan": N_("Your training request"),
     "koperasi": N_("Your cooperative membership request"),
     "sanggah": N_("Your data correction request"),
+    "hapus": N_("Your request about your data"),
+}
+
+# HAPUS DATA: what the family asks Sinergi to do with its data (the `hapus` request's topic).
+ERASURE_KINDS = {
+    "restrict": N_("Stop using my data"),
+    "erase": N_("Erase my data"),
 }
 
 OBJECTION_TOPICS = {

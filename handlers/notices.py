@@ -14,15 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Choice, Reply
 from handlers import labels
-from handlers.notify import tell_household, tell_mentor
+from handlers.notify import tell_chats, tell_household, tell_mentor
 from locales.i18n import _, long_date
 from storage import outbox
 from storage.crypto import mask_name
 from storage.graduation import office_day
 from storage.models import (
+    ChatIdentity,
     Household,
     Mentor,
     ProgressReport,
+    Proposal,
     Referral,
     RelapseSignal,
     RequestEvent,
@@ -122,6 +124,59 @@ def request_filed_text(row: ServiceRequest, household: Household) -> str:
         kind=labels.request_kind(row),
     )
     return text + "\n" + _("Type MENU and choose New reports and requests to see it.")
+
+
+async def data_restricted(
+    session: AsyncSession, row: ServiceRequest, chats: list[ChatIdentity], *, now: datetime
+) -> int:
+    """Each former chat of the family hears that Sinergi no longer uses its data."""
+    return await tell_chats(
+        session,
+        chats,
+        lambda: Reply(text=data_restricted_text(row)),
+        now=now,
+        dedupe_key=f"request:{row.id}:restricted",
+    )
+
+
+def data_restricted_text(row: ServiceRequest) -> str:
+    """What the family reads when Dinsos has granted HAPUS DATA's "stop using my data"."""
+    return _(
+        "Dinsos agreed to your request {reference}. Sinergi no longer uses your data and "
+        "sends you no more messages. Your entry in the government's register (DTSEN) stays "
+        "with the government; your aid does not change. Type MULAI to use Sinergi again."
+    ).format(reference=row.reference)
+
+
+async def proposal_moved(session: AsyncSession, row: Proposal, *, now: datetime) -> int:
+    """The chat that proposed a family hears what the office decided (unless it has stopped)."""
+    chat = await session.get(ChatIdentity, row.identity_id)
+    if chat is None or chat.opted_out or chat.consent_at is None:
+        return 0
+    return await tell_chats(
+        session,
+        [chat],
+        lambda: Reply(text=proposal_moved_text(row)),
+        now=now,
+        dedupe_key=f"proposal:{row.id}:{row.state}",
+    )
+
+
+def proposal_moved_text(row: Proposal) -> str:
+    """What the person reads when the office visits, registers or declines a proposed family."""
+    if row.state == "didaftarkan":
+        text = _(
+            "Good news: the family you proposed ({reference}) is now registered by the office."
+        )
+    elif row.state == "ditolak":
+        text = _("We are sorry: the office did not accept proposal {reference}.")
+    else:
+        text = _("The office has visited or will visit the family of proposal {reference}.")
+    text = text.format(reference=row.reference)
+    if row.note:
+        label = _("Reason: {note}") if row.state == "ditolak" else _("Note from the office: {note}")
+        text += "\n" + label.format(note=row.note)
+    return text
 
 
 # Referrals -------------------------------------------------------------------------------------

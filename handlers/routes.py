@@ -14,6 +14,7 @@ from handlers import (
     menu,
     reports,
     requests,
+    rights,
     start,
     status,
 )
@@ -36,6 +37,8 @@ JOURNEYS: dict[str, Step] = {
     "visit": mentor_cases.visit_step,
     "handoff": mentor_ladder.handoff_step,
     "mentor_journey": mentor_graduation.step,
+    "rights": rights.step,
+    "propose": rights.proposal_step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -48,6 +51,8 @@ TYPED_KEYWORDS: dict[str, Step] = {
     "pengajuan": requests.show_list,
     "perjalanan usaha": graduation.show,
     "lapor": reports.begin,
+    "data saya": rights.show,
+    "hapus data": rights.begin_erase,
 }
 
 HOUSEHOLD_MENU = [
@@ -136,6 +141,8 @@ INTENT_STEPS: dict[str, Step] = {
     "greeting": common.greet,
     "thanks": common.thanks,
     "voice": common.voice_note,
+    "my_data": rights.show,
+    "erase": rights.begin_erase,
 }
 # Intents answered on the side: the waiting question is repeated after them.
 DETOURS: set[str] = {"status", "mentor", "help", "greeting", "thanks"}
@@ -151,6 +158,10 @@ TEXT_STEPS: set[tuple[str, str]] = {
     ("link", "kk"),
     ("visit", "note"),
     ("handoff", "note"),
+    ("propose", "name"),
+    ("propose", "desa"),
+    ("propose", "phone"),
+    ("propose", "about"),
 }
 
 

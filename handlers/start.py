@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.messages import Choice
-from handlers import common, menu, notices
+from handlers import common, menu, notices, rights
 from handlers.turn import Turn
 from locales.i18n import _, use_locale
 from storage import audit, households, identities, links
@@ -104,6 +104,7 @@ async def offer_ways(turn: Turn) -> None:
     ways = [
         Choice("code", _("I have a code from my mentor")),
         Choice("nik", _("Use NIK and No. KK")),
+        Choice("usul", _("My family is not registered yet")),
     ]
     if turn.identity.channel == "telegram":
         ways.insert(0, Choice("contact", _("Send my phone number")))
@@ -138,6 +139,8 @@ async def _choose_way(turn: Turn) -> None:
         turn.say(_("Type the code from your mentor, for example ABCD-2345."))
     elif turn.choice == "nik":
         await _ask_nik(turn)
+    elif turn.choice == "usul" or (turn.choice is None and rights.says_not_registered(turn.text)):
+        await rights.begin_proposal(turn)
     else:
         await offer_ways(turn)
 

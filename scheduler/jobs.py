@@ -10,12 +10,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Renderer
-from scheduler import graduation, ladder, ladder_messages, reports
+from scheduler import graduation, ladder, ladder_messages, reports, retention
 from scheduler.ladder import PLAN, Plan
 from storage import outbox
 from storage.db import Sessions, unit_of_work
@@ -33,7 +34,12 @@ class Schedule:
     rules: Rules = RULES
     # The graduation sweeps read every household in a program (seconds at a million): stages
     # move on evidence of days and months, so once an hour is plenty.
-    slots: dict[str, timedelta] = field(default_factory=lambda: {"graduation": timedelta(hours=1)})
+    slots: dict[str, timedelta] = field(
+        default_factory=lambda: {"graduation": timedelta(hours=1), "retention": timedelta(days=1)}
+    )
+    # Chat transcripts, photos and voice notes are kept this long after the last contact.
+    retention_months: int = 24
+    media_root: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> Schedule:
@@ -41,7 +47,12 @@ class Schedule:
         return cls(
             plan=Plan.from_settings(settings),
             rules=Rules.from_settings(settings),
-            slots={"graduation": timedelta(minutes=settings.graduation_every_minutes)},
+            slots={
+                "graduation": timedelta(minutes=settings.graduation_every_minutes),
+                "retention": timedelta(days=1),
+            },
+            retention_months=settings.retention_months,
+            media_root=settings.media_path,
         )
 
 
@@ -67,6 +78,13 @@ def _graduation(job: Callable[[AsyncSession, datetime, Rules], Awaitable[int]]) 
     return lambda session, now, schedule: job(session, now, schedule.rules)
 
 
+def _retention(session: AsyncSession, now: datetime, schedule: Schedule) -> Awaitable[int]:
+    """The retention purge, given its period and the media folder."""
+    return retention.purge(
+        session, now, months=schedule.retention_months, media_root=schedule.media_root
+    )
+
+
 def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Run:
     """A job of (session, now) alone."""
     return lambda session, now, _schedule: job(session, now)
@@ -90,6 +108,7 @@ JOBS: tuple[Job, ...] = (
     Job("stale_reports", _plain(reports.close_stale_reports)),
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
     Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
+    Job("retention", _retention, slot="retention"),
 )
 
 # Every renderer of deferred messages (bot.messages), installed by the runtime at start-up.

@@ -16,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, RequestEvent, ServiceRequest
 
-PREFIXES = {"pelatihan": "PL", "koperasi": "KP", "sanggah": "SG"}
+PREFIXES = {"pelatihan": "PL", "koperasi": "KP", "sanggah": "SG", "hapus": "HD"}
+# Kinds the law gives a time limit: a request to restrict or erase data is answered in 3×24 hours.
+DEADLINES = {"hapus": timedelta(hours=72)}
 # Where staff may move a request from each state (the household only cancels).
 TRANSITIONS = {
     "diajukan": {"diproses", "disetujui", "ditolak", "dirujuk"},
@@ -72,6 +74,7 @@ async def file_request(
             open_key=key,
             created_at=now,
             updated_at=now,
+            due_at=now + DEADLINES[kind] if kind in DEADLINES else None,
         )
         try:
             # Another worker may take the same reference or key at once; the savepoint lets us retry.

@@ -19,6 +19,7 @@ from storage.models import (
     Escalation,
     LadderState,
     ProgressReport,
+    Proposal,
     Region,
     ServiceRequest,
 )
@@ -43,6 +44,7 @@ class Region_:
     report: int
     staff: int
     names: list[str] = field(default_factory=list)
+    proposal: int = 0
 
 
 @dataclass
@@ -173,9 +175,23 @@ async def _region(
     user = await add_staff(
         session, username=staff, password=PASSWORD, role="officer", region_code=code, now=T0
     )
+    proposer = ChatIdentity(channel="local", external_id=f"usul-{code}", created_at=T0)
+    session.add(proposer)
     await session.flush()
+    proposal = Proposal(
+        reference=f"US-2611-{code}",
+        identity_id=proposer.id,
+        name=f"Usulan {name}",
+        region_code=desa,
+        state="diajukan",
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(proposal)
+    await session.flush()
+    names = [name, f"Mentor {name}", reference, f"Usulan {name}"]
     return Region_(
-        code, hh.id, mentor.id, esc.id, req.id, rep.id, user.id, [name, f"Mentor {name}", reference]
+        code, hh.id, mentor.id, esc.id, req.id, rep.id, user.id, names, proposal=proposal.id
     )
 
 
@@ -260,6 +276,7 @@ def fill(path: str, region: Any) -> str:
         "mentor_id": region.mentor,
         "report_id": region.report,
         "staff_id": region.staff,
+        "proposal_id": region.proposal,
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

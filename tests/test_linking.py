@@ -159,7 +159,7 @@ async def test_own_contact_not_on_the_roster_offers_the_other_ways(harness: Harn
     person = await _consented(harness)
     said = await person.link_by_phone("+6281377777777")
     assert "tidak ditemukan" in said[0].text
-    assert [k for k, _ in said[-1].choices] == ["contact", "code", "nik"]
+    assert [k for k, _ in said[-1].choices] == ["contact", "code", "nik", "usul"]
 
 
 async def test_language_switch_to_english_and_back(harness: Harness) -> None:

@@ -32,6 +32,8 @@ SIGNS = {
     "cooperative": "Koperasi Desa Merah Putih",
     "report": "Laporan usaha November 2026",
     "correction": "Tentang apa?",
+    "my_data": "Data keluarga Anda yang disimpan Sinergi:",
+    "erase": "Bapak/Ibu bisa minta Sinergi berhenti memakai data Anda",
     "mentor": "Pendamping Anda: Rina Marlina",
     "help": "Kata yang bisa Anda ketik kapan saja",
     "menu": "Menu utama. Pilih nomor:",
@@ -211,7 +213,7 @@ async def test_a_phone_number_typed_at_the_linking_step_is_answered(harness: Har
     await person.text("SETUJU")
     said = await person.text("0813 0000 0001")
     assert "nomor HP yang diketik tidak bisa menyambungkan" in said[0].text
-    assert [k for k, _ in said[-1].choices] == ["contact", "code", "nik"]
+    assert [k for k, _ in said[-1].choices] == ["contact", "code", "nik", "usul"]
     async with await harness.session() as s:
         identity = await s.scalar(select(ChatIdentity))
         assert identity is not None and identity.household_id is None

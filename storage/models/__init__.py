@@ -25,7 +25,7 @@ from storage.models.ladder import Escalation, EscalationNote, LadderAction, Ladd
 from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
-from storage.models.requests import RequestEvent, ServiceRequest
+from storage.models.requests import Proposal, RequestEvent, ServiceRequest
 
 __all__ = [
     "AuditEvent",
@@ -39,6 +39,7 @@ __all__ = [
     "LadderState",
     "MentorVisit",
     "ProgressReport",
+    "Proposal",
     "RequestEvent",
     "ServiceRequest",
     "Consent",

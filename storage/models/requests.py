@@ -17,7 +17,7 @@ class ServiceRequest(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # pelatihan | koperasi | sanggah
+    kind: Mapped[str] = mapped_column(String(20))  # pelatihan | koperasi | sanggah | hapus
     topic: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[str | None] = mapped_column(FreeText)
     state: Mapped[str] = mapped_column(String(16), default="diajukan")
@@ -28,6 +28,8 @@ class ServiceRequest(Base):
     open_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the law wants an answer by (HAPUS DATA: 3×24 hours, UU PDP); NULL for the others.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RequestEvent(Base):
@@ -44,3 +46,24 @@ class RequestEvent(Base):
 
 
 Index("ix_requests_state_region", ServiceRequest.state, ServiceRequest.region_code)
+
+
+class Proposal(Base):
+    """A family not on the roster proposed from a chat (usul): `US-2612-0001`, for the desa's office.
+
+    diajukan → dikunjungi (visited) → didaftarkan (registered) | ditolak (declined, with a reason).
+    """
+
+    __tablename__ = "proposals"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("chat_identities.id"), index=True)
+    name: Mapped[str] = mapped_column(FreeText)
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    region_code: Mapped[str] = mapped_column(String(10), index=True)
+    about: Mapped[str | None] = mapped_column(FreeText)
+    state: Mapped[str] = mapped_column(String(16), default="diajukan")
+    note: Mapped[str | None] = mapped_column(FreeText)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

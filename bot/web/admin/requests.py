@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.runtime import Runtime
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
 from locales.i18n import N_
-from storage import audit, request_queue
-from storage.models import Household
+from storage import audit, erasure, proposals, request_queue
+from storage.models import Household, ServiceRequest
 from storage.scope import NotFound
 
 router = APIRouter()
@@ -45,6 +48,68 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         states=STATES,
         base=base,
     )
+
+
+PROPOSAL_ACTIONS = {"visit": "dikunjungi", "register": "didaftarkan", "decline": "ditolak"}
+
+
+@router.get("/admin/proposals")
+async def proposal_queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """Families not on the roster, proposed from a chat in my region, oldest first."""
+    async with rt.sessions() as session:
+        page = await proposals.queue(session, staff.scope, page_number(request))
+    return render(
+        request,
+        "admin/proposals.html",
+        staff=staff,
+        page=page,
+        base="/admin/proposals?",
+        error=request.query_params.get("error", ""),
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.post("/admin/proposals/{proposal_id}/move")
+async def proposal_move(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    proposal_id: Id,
+    action: str = Form(""),
+    note: str = Form(""),
+) -> Response:
+    """Record a visit, a registration or a refusal with its reason; the person is told."""
+    now = now_of(request)
+    async with staff_action(rt) as session:
+        await proposals.get(session, staff.scope, proposal_id)  # outside the scope: 404 first
+        to_state = PROPOSAL_ACTIONS.get(action)
+        if to_state is None:
+            raise HTTPException(400, "unknown action")
+        if to_state == "ditolak" and not note.strip():
+            return see_other("/admin/proposals?error=reason")
+        try:
+            row = await proposals.move(
+                session,
+                staff.scope,
+                proposal_id,
+                to_state,
+                actor=staff.username,
+                note=note.strip()[:1000] or None,
+                now=now,
+            )
+        except proposals.ProposalError:
+            return see_other("/admin/proposals?error=state")
+        await notices.proposal_moved(session, row, now=now)
+        audit.record(
+            session,
+            actor=staff.username,
+            action=f"proposal.{action}",
+            now=now,
+            region_code=row.region_code,
+            reference=row.reference,
+        )
+    rt.outbox_wake.set()
+    return see_other(f"/admin/proposals?done={action}")
 
 
 @router.get("/admin/requests/{request_id}")
@@ -109,7 +174,10 @@ async def move(
             )
         except service_requests.RequestError:
             return see_other(f"/admin/requests/{request_id}?error=state")
-        await notices.request_moved(session, row, event, now=now)
+        if row.kind == "hapus" and to_state == "disetujui":
+            await _carry_out(rt, session, row, actor=staff.username, now=now)
+        else:
+            await notices.request_moved(session, row, event, now=now)
         audit.record(
             session,
             actor=staff.username,
@@ -121,3 +189,24 @@ async def move(
         )
     rt.outbox_wake.set()
     return see_other(f"/admin/requests/{request_id}?done={action}")
+
+
+async def _carry_out(
+    rt: Runtime, session: AsyncSession, row: ServiceRequest, *, actor: str, now: datetime
+) -> None:
+    """An approved HAPUS DATA request done at once: the data erased, or no longer used."""
+    if row.topic == "erase":
+        # Nothing is told in the chat: it is erased and unlinked (the family was told at filing).
+        await erasure.erase_household(
+            session,
+            household_id=row.household_id,
+            media_root=rt.settings.media_path,
+            actor=actor,
+            reference=row.reference,
+            now=now,
+        )
+        return
+    chats = await erasure.restrict_household(
+        session, household_id=row.household_id, actor=actor, reference=row.reference, now=now
+    )
+    await notices.data_restricted(session, row, chats, now=now)
