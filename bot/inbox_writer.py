@@ -8,6 +8,7 @@ server keep up with Meta's and Telegram's bursts.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,16 @@ from storage.db import Sessions, unit_of_work
 MAX_BATCH = 500
 
 
+KEY_WIDTH = 128  # inbox_updates.external_id and chat_key are VARCHAR(128)
+
+
+def fitted(key: str) -> str:
+    """`key` itself when it fits its column, else `sha256:<hex>` (the same key, the same hash)."""
+    if len(key) <= KEY_WIDTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+
+
 @dataclass(frozen=True)
 class NewUpdate:
     """One raw update to keep: already sealed, keyed by the platform's id."""
@@ -28,6 +39,12 @@ class NewUpdate:
     chat_key: str
     raw: str
     received_at: datetime
+
+    def __post_init__(self) -> None:
+        # Keys wider than their columns (a forged id or sender) would be refused by PostgreSQL,
+        # and the platform would be told 503 forever: a longer key is kept as its hash.
+        object.__setattr__(self, "external_id", fitted(self.external_id))
+        object.__setattr__(self, "chat_key", fitted(self.chat_key))
 
     def row(self) -> dict[str, Any]:
         """The inbox row's values."""

@@ -561,3 +561,18 @@ async def test_a_sender_that_is_neither_a_number_nor_a_bsuid_is_never_answered(
     assert await _count(harness, ChatIdentity) == 0
     async with await harness.session() as s:
         assert set((await s.scalars(select(InboxUpdate.state))).all()) == {"quarantined"}
+
+
+async def test_a_sender_longer_than_any_real_id_is_stored_not_refused(harness: Harness) -> None:
+    """PostgreSQL refuses a key wider than its column: the key is kept as its hash, and 200."""
+    msg = wa.message(
+        "wamid." + "A" * 300, "6" * 400, int(harness.now.timestamp()), "text", text={"body": "x"}
+    )
+    body = json.dumps(wa.envelope(messages=[msg], contacts=[wa.contact("6" * 400)])).encode()
+    assert (await post_whatsapp(harness, body)).status_code == 200
+    assert (await post_whatsapp(harness, body)).status_code == 200  # a redelivery: no second row
+    async with await harness.session() as s:
+        rows = list(await s.scalars(select(InboxUpdate)))
+    assert len(rows) == 1 and len(rows[0].chat_key) <= 128 and len(rows[0].external_id) <= 128
+    await harness.work()
+    assert harness.whatsapp.sent() == []  # never answered: no such sender
