@@ -15,26 +15,17 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from handlers import understand
+from tests.understanding import corpus, near_misses
 
-CORPUS = Path(__file__).resolve().parent.parent / "tests" / "understanding"
 ROUNDS = 5
 
 
 def labelled() -> list[tuple[str, str]]:
-    """(utterance, intent), the near-misses labelled "none"."""
-    rows = []
-    for line in (CORPUS / "corpus.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            text, intent = line.split("\t")
-            rows.append((text, intent))
-    for line in (CORPUS / "near_misses.tsv").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            rows.append((line, "none"))
-    return rows
+    """(utterance, intent) from the tests' corpus (one loader for both), near-misses as "none"."""
+    return [*corpus(), *((line, "none") for line in near_misses())]
 
 
 def _layer(text: str) -> str:
