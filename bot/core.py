@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Choice, Inbound, Reply
+from bot.messages import Choice, Inbound
 from handlers import common, menu, start, understand
 from handlers.routes import (
     ACTIONS,
@@ -256,7 +256,9 @@ async def detour(turn: Turn, step: Callable[[Turn], Awaitable[None]]) -> None:
 async def _before_consent(turn: Turn, keyword: str | None) -> None:
     """Only the notice, its answer and the language choice happen before consent."""
     journey = turn.conversation.journey
-    if keyword is None and journey in PRE_CONSENT_JOURNEYS:
+    if turn.inbound.kind == "contact":
+        await start.contact_before_consent(turn)  # a mentor recognising themselves
+    elif keyword is None and journey in PRE_CONSENT_JOURNEYS:
         await JOURNEYS[journey](turn)
     else:
         await start.ask_consent(turn, greeted=_greeted(turn))
@@ -333,12 +335,5 @@ def _save(turn: Turn) -> None:
             extra["remove_keyboard"] = True
         if reply.ask_contact:
             extra["contact_label"] = _("Send my phone number")
-        payload = Reply(
-            reply.text,
-            reply.choices,
-            reply.ask_contact,
-            reply.template,
-            reply.template_params,
-            extra,
-        ).to_payload()
+        payload = replace(reply, extra=extra).to_payload()
         outbox.enqueue(turn.session, turn.identity, payload, now=turn.now)

@@ -80,8 +80,27 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A stored file sent with a message (a household's voice note to its mentor).
+
+    The outbox keeps only the media store's reference; the sender reads the bytes into `data`
+    just before the channel sends them, so a file erased meanwhile is never sent.
+    """
+
+    kind: str
+    reference: str
+    mime_type: str | None = None
+    data: bytes | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        """The attachment in the outbox row's JSON: never the bytes."""
+        return {"kind": self.kind, "reference": self.reference, "mime_type": self.mime_type}
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What the bot says: text, numbered choices, maybe a request for the person's contact."""
+    """What the bot says: text, numbered choices, maybe a request for the person's contact,
+    maybe a file (a voice note) sent before the text."""
 
     text: str
     choices: tuple[Choice, ...] = ()
@@ -90,10 +109,11 @@ class Reply:
     template: str | None = None
     template_params: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    media: Attachment | None = None
 
     def to_payload(self) -> dict[str, Any]:
         """The outbox row's JSON (built by hand: `asdict` deep-copies, and sweeps write thousands)."""
-        return {
+        payload = {
             "text": self.text,
             "choices": [
                 {"key": c.key, "label": c.label, "description": c.description} for c in self.choices
@@ -103,6 +123,9 @@ class Reply:
             "template_params": list(self.template_params),
             "extra": dict(self.extra),
         }
+        if self.media is not None:
+            payload["media"] = self.media.to_payload()
+        return payload
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> Reply:
@@ -116,6 +139,7 @@ class Reply:
             template=data.get("template"),
             template_params=tuple(data.get("template_params", [])),
             extra=dict(data.get("extra", {})),
+            media=_attachment(data.get("media")),
         )
 
     def numbered_text(self) -> str:
@@ -124,6 +148,15 @@ class Reply:
             return self.text
         lines = [f"{i}. {c.label}" for i, c in enumerate(self.choices, start=1)]
         return self.text + "\n\n" + "\n".join(lines)
+
+
+def _attachment(data: Any) -> Attachment | None:
+    """The attachment of an outbox row's JSON, when it has one."""
+    if not isinstance(data, dict) or not data.get("reference"):
+        return None
+    return Attachment(
+        str(data.get("kind") or "file"), str(data["reference"]), data.get("mime_type")
+    )
 
 
 # Deferred messages ------------------------------------------------------------------------------

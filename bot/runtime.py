@@ -143,5 +143,6 @@ def build_runtime(
             backoff_cap=settings.outbox_backoff_cap_seconds,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
             pacer=pacer_from(settings),
+            media=MediaStore(settings.media_path),
         ),
     )

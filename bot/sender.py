@@ -24,6 +24,7 @@ from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import calendar, outbox
 from storage.db import Sessions, unit_of_work
+from storage.media import MediaStore
 from storage.models import OutboxMessage
 
 log = logging.getLogger("sinergi.outbox")
@@ -101,6 +102,8 @@ class OutboxSender:
     # A terminal chat delivers only its own chat; every other sender leaves terminals' messages.
     only: tuple[str, str] | None = None
     skip_channels: tuple[str, ...] = (TERMINAL,)
+    # Where a message's attachment (a voice note for a mentor) is read from just before sending.
+    media: MediaStore | None = None
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
@@ -216,11 +219,23 @@ class OutboxSender:
         client = self.clients.get(channel)
         if client is None:
             return SendResult(ok=False, permanent=True, error=f"channel {channel} is off")
+        if reply.media is not None and reply.media.data is None:
+            data = await self._media_bytes(reply.media.reference)
+            if data is None:  # erased with the family's data, or the retention purge: not sent
+                return SendResult(ok=False, permanent=True, error="attachment gone")
+            reply = replace(reply, media=replace(reply.media, data=data))
         try:
             return await client.send(recipient, reply)
         except Exception as exc:  # noqa: BLE001 - a client bug must not kill the sender loop
             log.exception("send failed on %s", channel)
             return SendResult(ok=False, error=type(exc).__name__)
+
+    async def _media_bytes(self, reference: str) -> bytes | None:
+        """An attachment's bytes from the media store; None when the file is not there."""
+        path = self.media.path_of(reference) if self.media is not None else None
+        if path is None or not path.is_file():
+            return None
+        return await asyncio.to_thread(path.read_bytes)
 
     async def _pause(self, channel: str, until: datetime) -> None:
         """A retry_after holds back the whole channel (the bot, the number), here and elsewhere."""
@@ -391,17 +406,21 @@ def merge_burst(jobs: list[Job], max_text: int = NO_TRAITS.max_text) -> list[lis
 
 
 def _closes(job: Job) -> bool:
-    """Buttons, a template or a contact request end a merged message."""
+    """Buttons, a template, a contact request or a file end a merged message."""
     reply = job.reply
     return bool(
-        reply.choices or reply.template or reply.ask_contact or reply.extra.get("template_only")
+        reply.choices
+        or reply.template
+        or reply.ask_contact
+        or reply.media
+        or reply.extra.get("template_only")
     )
 
 
 def _joins(current: list[Job], job: Job, max_text: int) -> bool:
     """Whether `job` may be added to the merged message so far (and it stays within the limit)."""
-    if job.reply.extra.get("template_only") or job.reply.template:
-        return False
+    if job.reply.extra.get("template_only") or job.reply.template or job.reply.media:
+        return False  # a file goes as its own message
     length = sum(len(j.reply.text) + 2 for j in current) + len(job.reply.numbered_text())
     return length <= max_text
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from bot.messages import Choice, Reply
-from handlers import menu
-from handlers.notify import tell_mentor
+from bot.messages import Choice
+from handlers import menu, notices
 from handlers.turn import Turn
 from locales.i18n import N_, _, use_locale
-from storage import audit, media, outbox
+from storage import audit, media
 from storage.models import Household, Mentor
 
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
@@ -180,13 +179,15 @@ async def voice_note(turn: Turn) -> None:
             )
         )
         return
-    told = await tell_mentor(
+    told = await notices.voice_note(
         turn.session,
+        household,
         mentor.id,
-        lambda: _voice_notice(household),
+        key=f"{turn.identity.id}:{turn.inbound.message_id}",
+        reference=reference,
+        mime_type=found.mime_type,
         now=turn.now,
-        dedupe_key=f"voice:{turn.identity.id}:{turn.inbound.message_id}"[:128],
-        hours=outbox.within_hours(household.region_code, turn.rules.delivery_hours),
+        hours=turn.rules.delivery_hours,
     )
     if told:
         turn.say(
@@ -200,24 +201,6 @@ async def voice_note(turn: Turn) -> None:
                 "Thank you, your voice message is saved. Your mentor {name} ({phone}) will hear it."
             ).format(name=mentor.name, phone=mentor.phone)
         )
-
-
-def _voice_notice(household: Household) -> Reply:
-    """The mentor reads who sent a voice message, with buttons to see the family or visit."""
-    return Reply(
-        text=_(
-            "{name} ({desa}) sent a voice message. Listen to it on the family's page, call "
-            "back on {phone}, or record a visit."
-        ).format(
-            name=household.name,
-            desa=household.desa or "-",
-            phone=household.phone or "-",
-        ),
-        choices=(
-            Choice(f"act:family:{household.id}", _("Open this family")),
-            Choice(f"act:visit:{household.id}", _("Record a visit")),
-        ),
-    )
 
 
 async def opted_out(turn: Turn) -> None:

@@ -12,13 +12,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import Choice, Reply
+from bot.messages import Attachment, Choice, Reply
 from handlers import labels
 from handlers.notify import tell_chats, tell_household, tell_mentor
 from locales.i18n import _, long_date
 from storage import outbox
 from storage.crypto import mask_name
 from storage.graduation import office_day
+from storage.media import LOCAL_PREFIX
 from storage.models import (
     ChatIdentity,
     Household,
@@ -259,6 +260,65 @@ def report_flagged_text(row: ProgressReport, household: Household) -> str:
     if household.phone:
         text += "\n" + _("Phone: {phone}").format(phone=household.phone)
     return text + "\n\n" + _("Type MENU and choose Record a visit after you meet them.")
+
+
+# Voice notes -----------------------------------------------------------------------------------
+
+
+async def voice_note(
+    session: AsyncSession,
+    household: Household,
+    mentor_id: int,
+    *,
+    key: str,
+    reference: str,
+    mime_type: str | None,
+    now: datetime,
+    hours: tuple[str, str],
+) -> int:
+    """The mentor hears the household's voice note itself (when it was downloaded), then reads
+    who sent it, with buttons to open the family or record a visit; how many chats."""
+    window = outbox.within_hours(household.region_code, hours)
+    if reference.startswith(LOCAL_PREFIX):
+        audio = Attachment("voice", reference, mime_type)
+        await tell_mentor(
+            session,
+            mentor_id,
+            lambda: Reply(text="", media=audio),
+            now=now,
+            dedupe_key=f"voice-audio:{key}"[:128],
+            hours=window,
+        )
+    return await tell_mentor(
+        session,
+        mentor_id,
+        lambda: voice_note_reply(household, with_audio=reference.startswith(LOCAL_PREFIX)),
+        now=now,
+        dedupe_key=f"voice:{key}"[:128],
+        hours=window,
+    )
+
+
+def voice_note_reply(household: Household, *, with_audio: bool = True) -> Reply:
+    """The mentor reads who sent the voice message just above, with buttons to see the family
+    or record a visit."""
+    text = (
+        _("{name} ({desa}) sent you this voice message. Call back on {phone}, or record a visit.")
+        if with_audio
+        else _(
+            "{name} ({desa}) sent a voice message. Listen to it on the family's page, call "
+            "back on {phone}, or record a visit."
+        )
+    )
+    return Reply(
+        text=text.format(
+            name=household.name, desa=household.desa or "-", phone=household.phone or "-"
+        ),
+        choices=(
+            Choice(f"act:family:{household.id}", _("Open this family")),
+            Choice(f"act:visit:{household.id}", _("Record a visit")),
+        ),
+    )
 
 
 # Linking ---------------------------------------------------------------------------------------

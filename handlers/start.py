@@ -15,7 +15,7 @@ from locales.i18n import _, use_locale
 from storage import audit, households, identities, links
 from storage.crypto import mask_name
 from storage.links import CODE_ALPHABET, CODE_LENGTH
-from storage.models import Household
+from storage.models import Household, Mentor
 from storage.normalize import phone_e164, sixteen_digits, valid_nik
 
 # A phone number as typed: `0812 3456 7890`, `+62 812-3456-7890`.
@@ -24,8 +24,21 @@ _PHONE = re.compile(r"\+?[\d\s.-]{9,17}")
 
 async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
     """The person sees who we are, what we keep and why, and is asked to agree (a greeting
-    is greeted back first)."""
+    is greeted back first); a mentor whose number we know reads the mentors' notice instead,
+    and on Telegram, where the number is not known yet, a mentor can say so."""
+    phone = turn.identity.phone
+    mentor = await households.mentor_by_phone(turn.session, phone) if phone else None
+    if mentor is not None:
+        ask_mentor_consent(turn, mentor.id, mentor.name)
+        return
     turn.goto("consent", "ask")
+    choices = [
+        Choice("agree", _("SETUJU (I agree)")),
+        Choice("decline", _("Do not agree")),
+        Choice("language", "English / Bahasa"),
+    ]
+    if turn.identity.channel == "telegram":
+        choices.append(Choice("mentor", _("I am a mentor (pendamping)")))
     hello = _("Hello, Bapak/Ibu! Nice to hear from you.") + "\n\n" if greeted else ""
     turn.say(
         hello
@@ -37,17 +50,49 @@ async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
             "connect you with your mentor and Dinsos.\n\n"
             "You can stop at any time by typing BERHENTI. Do you agree?"
         ),
-        [
-            Choice("agree", _("SETUJU (I agree)")),
-            Choice("decline", _("Do not agree")),
-            Choice("language", "English / Bahasa"),
-        ],
+        choices,
     )
+
+
+def ask_mentor_consent(turn: Turn, mentor_id: int, name: str) -> None:
+    """A mentor is thanked, told what Sinergi uses of theirs and why, and asked to agree."""
+    turn.goto("consent", "mentor", mentor_id=mentor_id)
+    turn.say(
+        _(
+            "Hello {name}, welcome to Sinergi. Thank you for your work as a mentor "
+            "(pendamping).\n\n"
+            "Sinergi uses your name, phone number and area from the Dinsos list of mentors, "
+            "to send you news of your families and the families to visit.\n\n"
+            "You can stop at any time by typing BERHENTI. Do you agree?"
+        ).format(name=name),
+        [Choice("agree", _("SETUJU (I agree)")), Choice("decline", _("Do not agree"))],
+    )
+
+
+async def contact_before_consent(turn: Turn) -> None:
+    """A contact shared before agreeing is only matched against the mentors: a mentor reads
+    the mentors' notice; anyone else the household notice (their number is not kept)."""
+    phone = phone_e164(turn.inbound.contact_phone) if turn.inbound.contact_is_own else None
+    mentor = await households.mentor_by_phone(turn.session, phone) if phone else None
+    if phone is None or mentor is None:
+        turn.say(
+            _("This number is not on the list of mentors.")
+            if turn.inbound.contact_is_own
+            else _("Please send your own phone number with the button, not someone else's.")
+        )
+        await ask_consent(turn)
+        return
+    turn.identity.phone = phone
+    ask_mentor_consent(turn, mentor.id, mentor.name)
 
 
 async def consent_step(turn: Turn) -> None:
     """SETUJU records consent and moves on; a refusal is respected; anything else asks again."""
-    if turn.choice == "agree" or turn.text.upper() in {"SETUJU", "YA", "AGREE"}:
+    if turn.step == "mentor":
+        await _mentor_consent_step(turn)
+    elif turn.choice == "mentor":
+        await _ask_mentor_contact(turn)
+    elif turn.choice == "agree" or _says_agree(turn):
         await identities.give_consent(turn.session, turn.identity, turn.now)
         turn.say(_("Thank you. Your agreement is saved."))
         await after_consent(turn)
@@ -62,8 +107,50 @@ async def consent_step(turn: Turn) -> None:
         )
     elif turn.choice == "language":
         await common.choose_language(turn)
+    elif turn.step == "mentor_contact":
+        await _ask_mentor_contact(turn)
     else:
         await ask_consent(turn)
+
+
+def _says_agree(turn: Turn) -> bool:
+    """SETUJU (or YA) typed."""
+    return turn.text.upper() in {"SETUJU", "YA", "AGREE"}
+
+
+async def _ask_mentor_contact(turn: Turn) -> None:
+    """A mentor on Telegram is asked for their number, to be found on the list of mentors."""
+    turn.goto("consent", "mentor_contact")
+    turn.say(
+        _(
+            "Welcome! To recognise you as a mentor, press the button below to send your phone "
+            "number. We only look it up in the Dinsos list of mentors.\n\n"
+            "Not a mentor? Type MENU."
+        ),
+        ask_contact=True,
+    )
+
+
+async def _mentor_consent_step(turn: Turn) -> None:
+    """A mentor's SETUJU records consent and opens the mentor menu; a refusal is respected."""
+    mentor_id = turn.data.get("mentor_id")
+    if mentor_id and (turn.choice == "agree" or _says_agree(turn)):
+        mentor = await turn.session.get(Mentor, mentor_id)
+        if mentor is not None:
+            await identities.give_consent(
+                turn.session, turn.identity, turn.now, version=identities.MENTOR_NOTICE_VERSION
+            )
+            await _link_mentor(turn, mentor.id, mentor.name, agreed=True)
+            return
+    if turn.choice == "decline" or turn.text.upper() in {"TIDAK", "NO"}:
+        turn.say(
+            _(
+                "All right, we respect that. Without your agreement Sinergi cannot send you "
+                "news of your families. Type SETUJU if you change your mind."
+            )
+        )
+        return
+    await ask_consent(turn)
 
 
 async def language_step(turn: Turn) -> None:
@@ -377,14 +464,14 @@ async def _link_household(turn: Turn, household: Household, *, method: str) -> N
     )
 
 
-async def _link_mentor(turn: Turn, mentor_id: int, name: str) -> None:
-    """A mentor's chat is recognised by phone and gets the mentor menu."""
+async def _link_mentor(turn: Turn, mentor_id: int, name: str, *, agreed: bool = False) -> None:
+    """A mentor's chat is recognised by phone and gets the mentor menu (thanked when they
+    have just agreed to the mentors' notice)."""
     turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
     turn.identity.link_method = "phone"
-    await menu.show(
-        turn,
-        _(
-            "Hello {name}. You are registered as a mentor (pendamping).\n\n"
-            "Mentor menu. Choose a number:"
-        ).format(name=name),
+    hello = (
+        _("Thank you, {name}. You are registered as a mentor (pendamping).")
+        if agreed
+        else _("Hello {name}. You are registered as a mentor (pendamping).")
     )
+    await menu.show(turn, hello.format(name=name) + "\n\n" + _("Mentor menu. Choose a number:"))

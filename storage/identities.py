@@ -12,6 +12,8 @@ from storage import outbox
 from storage.models import ChatIdentity, Consent, Conversation
 
 NOTICE_VERSION = "2026-11"
+# Mentors read their own, shorter notice: what Sinergi uses of theirs, from the mentors roster.
+MENTOR_NOTICE_VERSION = "2026-11-mentor"
 # The conversation data's key for the choices last shown, so that a typed "2" means the second.
 OFFERED = "_choices"
 
@@ -95,11 +97,13 @@ def only_offered(choices: list[list[str]]) -> dict[str, Any]:
     return {OFFERED: choices}
 
 
-async def give_consent(session: AsyncSession, identity: ChatIdentity, now: datetime) -> None:
-    """Record agreement to the current notice."""
+async def give_consent(
+    session: AsyncSession, identity: ChatIdentity, now: datetime, *, version: str = NOTICE_VERSION
+) -> None:
+    """Record agreement to the current notice (the household's, or the mentors' one)."""
     identity.consent_at = now
     identity.opted_out = False
-    session.add(Consent(identity_id=identity.id, notice_version=NOTICE_VERSION, given_at=now))
+    session.add(Consent(identity_id=identity.id, notice_version=version, given_at=now))
 
 
 async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from storage.models import Household, Mentor
 from tests import factories
-from tests.drivers import DRIVERS, Driver, TelegramDriver
+from tests.drivers import DRIVERS, Driver, TelegramDriver, WhatsAppDriver
 from tests.harness import Harness
 
 HOUSEHOLD_PHONE = "+6281300000001"
@@ -51,6 +51,29 @@ async def linked_mentor(h: Harness) -> TelegramDriver:
     said = await mentor.link_by_phone(MENTOR_PHONE)
     assert "pendamping" in said[-1].text
     return mentor
+
+
+async def welcomed_mentor(mentor: Driver) -> list:
+    """A mentor opens the bot before their chat is linked and agrees to the mentors' notice:
+    on Telegram they say they are a mentor and share their number; elsewhere it is known."""
+    said = await mentor.text("/start")
+    if isinstance(mentor, TelegramDriver):
+        said = await mentor.press(said[-1].key_of("Saya pendamping"))
+        assert said[-1].ask_contact
+        said = await mentor.share_contact(MENTOR_PHONE)
+    assert "Terima kasih atas kerja Anda sebagai pendamping" in said[-1].text
+    return await mentor.press(said[-1].key_of("SETUJU"))
+
+
+def mentor_on(h: Harness, channel: str) -> Driver:
+    """The seeded mentor's driver on this channel."""
+    if channel == "telegram":
+        return TelegramDriver(h, user_id=MENTOR_TELEGRAM_ID)
+    driver = DRIVERS[channel](h)
+    driver.phone = MENTOR_PHONE  # type: ignore[attr-defined]
+    if isinstance(driver, WhatsAppDriver):
+        driver.user_id = "ID.50000000000000000001"
+    return driver
 
 
 async def menu_key(person: Driver, label_part: str) -> list:

@@ -60,12 +60,20 @@ class TelegramDriver:
         ]
         return await self._exchange(self.h.telegram_update(self.user_id, photo=sizes))
 
+    async def share_contact(self, phone: str, *, own: bool = True) -> list[Said]:
+        """Press the contact button: one's own number (or, `own=False`, someone else's)."""
+        contact = {
+            "phone_number": phone.lstrip("+"),
+            "first_name": "Ibu",
+            "user_id": self.user_id if own else self.user_id + 1,
+        }
+        return await self._exchange(self.h.telegram_update(self.user_id, contact=contact))
+
     async def link_by_phone(self, phone: str) -> list[Said]:
         """Choose "send my number", then share one's own contact."""
         said = await self.text("MENU")
         await self.press(said[-1].key_of("nomor HP") if said[-1].choices else "contact")
-        contact = {"phone_number": phone.lstrip("+"), "first_name": "Ibu", "user_id": self.user_id}
-        return await self._exchange(self.h.telegram_update(self.user_id, contact=contact))
+        return await self.share_contact(phone)
 
 
 @dataclass
@@ -173,6 +181,8 @@ def said_whatsapp(body: dict[str, Any]) -> _WhatsAppSaid:
     """A Graph API message as the person sees it, and how each choice can be answered."""
     if body["type"] == "template":
         return _WhatsAppSaid(Said(text=f"[template {body['template']['name']}]"), [])
+    if body["type"] in ("audio", "document"):
+        return _WhatsAppSaid(Said(text=f"[{body['type']} {body[body['type']]['id']}]"), [])
     if body["type"] == "text":
         text = body["text"]["body"]
         menu = re.findall(r"^(\d+)\. (.+)$", text.split("\n\n")[-1], flags=re.M)

@@ -6,10 +6,11 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.messages import Choice, Reply
+from bot.messages import Attachment, Choice, Reply
 from bot.metrics import Metrics
 from bot.sender import Job, OutboxSender, Pacer, merge_burst
 from storage import outbox
+from storage.media import MediaStore
 from storage.models import ChatIdentity, OutboxMessage
 from tests.drivers import TelegramDriver, WhatsAppDriver
 from tests.harness import Harness
@@ -323,6 +324,40 @@ async def test_a_whatsapp_burst_reaches_the_person_as_one_message(harness: Harne
         sent[0]["interactive"]["body"]["text"]
         == "Terima kasih.\n\nLaporan tersimpan.\n\nMenu utama:"
     )
+
+
+async def test_a_voice_note_in_a_burst_goes_as_its_own_message_in_order(harness: Harness) -> None:
+    """Texts before it merge; the audio is uploaded and sent alone; the buttons after it follow."""
+    await _whatsapp_person(harness)
+    before = len(harness.whatsapp.sent(WA))
+    store = MediaStore(harness.rt.settings.media_path)
+    reference = store.save(b"OggS voice", mime_type="audio/ogg")
+    await _enqueue(harness, Reply("Satu."))
+    await _enqueue(harness, Reply("Dua."))
+    await _enqueue(harness, Reply("", media=Attachment("voice", reference, "audio/ogg")))
+    await _enqueue(harness, Reply("Dari Siti.", (Choice("a", "Buka"), Choice("b", "Catat"))))
+    await harness.work()
+    sent = harness.whatsapp.sent(WA)[before:]
+    assert [b["type"] for b in sent] == ["text", "audio", "interactive"]
+    assert sent[0]["text"]["body"] == "Satu.\n\nDua."
+    assert harness.whatsapp.uploads[sent[1]["audio"]["id"]] == ("audio/ogg", b"OggS voice")
+
+
+async def test_an_attachment_whose_file_is_gone_is_never_sent(harness: Harness) -> None:
+    """A voice note erased (or purged) after it was queued: dead, nothing uploaded or sent."""
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    store = MediaStore(harness.rt.settings.media_path)
+    reference = store.save(b"OggS erased", mime_type="audio/ogg")
+    row_id = await _enqueue(
+        harness, Reply("", media=Attachment("voice", reference, "audio/ogg")), "telegram"
+    )
+    path = store.path_of(reference)
+    assert path is not None
+    path.unlink()
+    await harness.work()
+    assert harness.telegram.files() == []
+    assert (await _row(harness, row_id)).state == "dead"
 
 
 async def test_messages_to_one_person_are_spaced_and_to_the_channel_paced(harness: Harness) -> None:

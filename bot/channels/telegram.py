@@ -14,6 +14,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -30,6 +31,9 @@ MAX_MEDIA_BYTES = 20 * 1024 * 1024
 log = logging.getLogger("sinergi.telegram")
 # Telegram's limit is 4096 characters; leave room for the numbered choices.
 MAX_TEXT = 4000
+MAX_CAPTION = 1024
+# What sendVoice plays as a voice message; anything else would be refused there.
+VOICE_TYPES = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/m4a", "audio/x-m4a"}
 
 
 def chat_key(data: Any) -> str:
@@ -167,9 +171,12 @@ class TelegramClient:
         try:
             if reply.extra.get("callback_id"):
                 await self._answer_callback(reply.extra["callback_id"])
-            message = await self.bot.send_message(
-                chat_id=int(recipient), text=reply.text[:MAX_TEXT], reply_markup=_markup(reply)
-            )
+            if reply.media is not None and reply.media.data is not None:
+                message = await self._send_file(int(recipient), reply, reply.media.data)
+            else:
+                message = await self.bot.send_message(
+                    chat_id=int(recipient), text=reply.text[:MAX_TEXT], reply_markup=_markup(reply)
+                )
         except RetryAfter as exc:
             delay = (
                 exc.retry_after.total_seconds()
@@ -184,6 +191,21 @@ class TelegramClient:
         except (TimedOut, NetworkError, TelegramError) as exc:
             return SendResult(ok=False, error=_short(exc))
         return SendResult(ok=True, message_id=str(message.message_id))
+
+    async def _send_file(self, chat_id: int, reply: Reply, data: bytes) -> Message:
+        """A voice note plays in the chat (sendVoice: OGG/Opus, MP3, M4A); other files go as a
+        document. The text, if any, is the caption, with the buttons."""
+        media = reply.media
+        assert media is not None
+        caption = reply.text[:MAX_CAPTION] or None
+        markup = _markup(reply)
+        if media.kind == "voice" and (media.mime_type or "audio/ogg") in VOICE_TYPES:
+            return await self.bot.send_voice(
+                chat_id=chat_id, voice=data, caption=caption, reply_markup=markup
+            )
+        return await self.bot.send_document(
+            chat_id=chat_id, document=data, caption=caption, reply_markup=markup
+        )
 
     async def _answer_callback(self, callback_id: str) -> None:
         """Stop the button's spinner; a stale query is not worth failing the message for."""

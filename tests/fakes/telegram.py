@@ -12,6 +12,11 @@ from urllib.parse import parse_qs
 import httpx
 from telegram.request import HTTPXRequest
 
+from tests.fakes import multipart
+
+# Methods that send a file, and the field of the Message they return.
+FILE_METHODS = {"sendVoice": "voice", "sendDocument": "document"}
+
 
 @dataclass
 class FakeBotApi:
@@ -20,6 +25,8 @@ class FakeBotApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     next_message_id: int = 1000
+    # Files people sent, by file id (any other file downloads as a fake JPEG).
+    media: dict[str, bytes] = field(default_factory=dict)
     # Canned results for other methods (getUpdates, say), by method name.
     results: dict[str, Any] = field(default_factory=dict)
     # Fake time (the harness's clock), for outages and flood control that last a while.
@@ -39,7 +46,8 @@ class FakeBotApi:
         if "/file/bot" in request.url.path:  # a file download: the bytes the photo "has"
             name = request.url.path.rsplit("/", 1)[-1]
             self.calls.append(("download", {"file_path": name}))
-            return httpx.Response(200, content=b"\xff\xd8\xff fake jpeg " + name.encode())
+            held = self.media.get(name.rsplit(".", 1)[0])
+            return httpx.Response(200, content=held or b"\xff\xd8\xff fake jpeg " + name.encode())
         method = request.url.path.rsplit("/", 1)[-1]
         params = _params(request)
         self.calls.append((method, params))
@@ -93,6 +101,17 @@ class FakeBotApi:
                 "chat": {"id": int(params["chat_id"]), "type": "private"},
                 "text": params.get("text", ""),
             }
+        if method in FILE_METHODS:
+            self.delivered.append((self.clock() if self.clock else None, params))
+            self.next_message_id += 1
+            field_name = FILE_METHODS[method]
+            return {
+                "message_id": self.next_message_id,
+                "date": 1763900000,
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                field_name: {"file_id": f"sent{self.next_message_id}", "file_unique_id": "s1"}
+                | ({"duration": 1} if field_name == "voice" else {}),
+            }
         if method == "getFile":
             file_id = params["file_id"]
             return {
@@ -118,6 +137,14 @@ class FakeBotApi:
         """A PTB request object whose HTTP goes to this fake."""
         return HTTPXRequest(httpx_kwargs={"transport": httpx.MockTransport(self.handler)})
 
+    def files(self, chat_id: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """The sendVoice / sendDocument calls (method, parameters with the file's bytes)."""
+        return [
+            (m, p)
+            for m, p in self.calls
+            if m in FILE_METHODS and (chat_id is None or int(p["chat_id"]) == chat_id)
+        ]
+
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """The sendMessage calls, optionally to one chat."""
         return [
@@ -129,6 +156,11 @@ class FakeBotApi:
 
 def _params(request: httpx.Request) -> dict[str, Any]:
     """Decode PTB's parameters; JSON-valued fields (reply_markup) are decoded too."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        params = multipart.fields(request)
+        if isinstance(params.get("reply_markup"), str):
+            params["reply_markup"] = json.loads(params["reply_markup"])
+        return params
     body = request.content.decode() if request.content else ""
     if request.headers.get("content-type", "").startswith("application/json"):
         params: dict[str, Any] = json.loads(body or "{}")

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import PAYLOADS
+from tests.fakes import multipart
 
 # Meta's own wording for the codes the sender must tell apart.
 ERRORS = {
@@ -68,9 +69,13 @@ class FakeGraphApi:
     media: dict[str, bytes] = field(default_factory=dict)
     next_id: int = 1
     accepted: list[dict[str, Any]] = field(default_factory=list)
+    # Files uploaded for sending, by the media id given back: (type, bytes).
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Graph API call."""
+        if request.url.path.endswith("/media") and request.method == "POST":
+            return self._upload(request)
         body = json.loads(request.content) if request.content else {}
         self.calls.append((request.method, str(request.url), body))
         if request.url.path.endswith("/messages"):
@@ -100,6 +105,17 @@ class FakeGraphApi:
                 "messages": [{"id": f"wamid.FAKE{self.next_id:06d}"}],
             },
         )
+
+    def _upload(self, request: httpx.Request) -> httpx.Response:
+        """`POST /{phone_id}/media` (multipart): the file is kept and its new media id returned."""
+        fields = multipart.fields(request)
+        self.calls.append((request.method, str(request.url), {"upload": fields}))
+        if fields.get("messaging_product") != "whatsapp" or not fields.get("type"):
+            return httpx.Response(400, json=meta_error(100)[1])
+        self.next_id += 1
+        media_id = f"{9000000000 + self.next_id}"
+        self.uploads[media_id] = (str(fields["type"]), fields.get("file", b""))
+        return httpx.Response(200, json={"id": media_id})
 
     def _media_info(self, media_id: str) -> httpx.Response:
         """`GET /{media_id}`: a short-lived URL to the file."""

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bot.channels.base import CheckFailed, MediaFile, MediaUnavailable, SendResult, Traits
-from bot.channels.whatsapp.render import MAX_TEXT, render, template_message
+from bot.channels.whatsapp.render import MAX_TEXT, media_message, render, template_message
 from bot.config import WhatsAppTemplate
 from bot.messages import Media, Reply
 
@@ -73,9 +73,35 @@ class WhatsAppClient:
                 return SendResult(
                     ok=False, permanent=True, error=f"template {reply.template}: bad parameters"
                 )
+        elif reply.media is not None and reply.media.data is not None:
+            return await self._send_file(recipient, reply)
         else:
             content = render(reply)
         return await self._post({**_to(recipient), **content})
+
+    async def _send_file(self, recipient: str, reply: Reply) -> SendResult:
+        """Upload the file (`POST /{phone_id}/media`), send it by its media id, then the text
+        with its buttons if the reply has any (an audio message carries no caption)."""
+        media = reply.media
+        assert media is not None and media.data is not None
+        mime = (media.mime_type or "audio/ogg").split(";")[0].strip()
+        try:
+            uploaded = await self.http.post(
+                f"{self.phone_id}/media",
+                data={"messaging_product": "whatsapp", "type": mime},
+                files={"file": ("voice" + _SUFFIXES.get(mime, ".bin"), media.data, mime)},
+            )
+        except httpx.HTTPError as exc:
+            return SendResult(ok=False, error=f"network: {type(exc).__name__}")
+        media_id = _uploaded_id(uploaded)
+        if media_id is None:
+            if uploaded.is_success:
+                return SendResult(ok=False, permanent=True, error="upload: no media id")
+            return result_of(uploaded)
+        sent = await self._post({**_to(recipient), **media_message(media.kind, mime, media_id)})
+        if not sent.ok or not (reply.text.strip() or reply.choices):
+            return sent
+        return await self._post({**_to(recipient), **render(replace(reply, media=None))})
 
     def as_template(self, reply: Reply) -> Reply | None:
         """The reply as its catalogue template, when it names one and fills every parameter."""
@@ -163,6 +189,20 @@ class WhatsAppClient:
     async def close(self) -> None:
         """Close the HTTP pool."""
         await self.http.aclose()
+
+
+_SUFFIXES = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/aac": ".aac"}
+
+
+def _uploaded_id(response: httpx.Response) -> str | None:
+    """The media id Meta gives an uploaded file, or None when it refused the upload."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    if not response.is_success or not isinstance(data, dict):
+        return None
+    return text_of(data.get("id")) or None
 
 
 def _to(recipient: str) -> dict[str, str]:

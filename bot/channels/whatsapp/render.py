@@ -104,6 +104,17 @@ def _clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
+# What WhatsApp plays as audio (Ogg only with Opus, which is what voice notes are).
+AUDIO_TYPES = {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}
+
+
+def media_message(kind: str, mime_type: str | None, media_id: str) -> dict[str, Any]:
+    """An uploaded file as a message: a voice note plays as audio, anything else is a document."""
+    if kind == "voice" and (mime_type or "audio/ogg") in AUDIO_TYPES:
+        return {"type": "audio", "audio": {"id": media_id}}
+    return {"type": "document", "document": {"id": media_id}}
+
+
 def template_message(spec: WhatsAppTemplate, params: tuple[str, ...]) -> dict[str, Any] | None:
     """An approved template with its body parameters; None when one would be empty or missing."""
     values = [re.sub(r"\s+", " ", p).strip() for p in params]
