@@ -295,7 +295,11 @@ async def _journey(turn: Turn) -> None:
 
 async def _to_menu(turn: Turn, *, cancelled: bool) -> None:
     """MENU, /start and BATAL all lead back to the menu."""
-    intro = _("Cancelled.") + "\n\n" + _("Main menu. Choose a number:") if cancelled else None
+    intro = (
+        _("All right, that step is cancelled.") + "\n\n" + _("Main menu. Choose a number:")
+        if cancelled
+        else None
+    )
     if turn.identity.household_id or turn.identity.mentor_id:
         await menu.show(turn, intro)
     else:

@@ -117,11 +117,7 @@ async def greet(turn: Turn) -> None:
         return
     await menu.show(
         turn,
-        _("Hello {name}! Nice to hear from you. What can I help with?").format(
-            name=honorific(household)
-        )
-        + "\n\n"
-        + _("Main menu. Choose a number:"),
+        _("Hello {name}! What can I help with? Choose a number:").format(name=honorific(household)),
     )
 
 

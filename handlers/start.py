@@ -39,7 +39,7 @@ async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
     ]
     if turn.identity.channel == "telegram":
         choices.append(Choice("mentor", _("I am a mentor (pendamping)")))
-    hello = _("Hello, Bapak/Ibu! Nice to hear from you.") + "\n\n" if greeted else ""
+    hello = _("Hello, Bapak/Ibu! Thank you for contacting us.") + "\n\n" if greeted else ""
     turn.say(
         hello
         + _(
@@ -101,8 +101,9 @@ async def consent_step(turn: Turn) -> None:
         turn.say(
             _(
                 "All right, we respect that. Without your agreement we cannot help you in "
-                "this chat. For help with your aid, please contact your mentor (pendamping) "
-                "or the village office (kantor desa). Type SETUJU if you change your mind."
+                "this chat. If you change your mind, type SETUJU.\n\n"
+                "For help with your aid, please contact your mentor (pendamping) or the "
+                "village office (kantor desa)."
             )
         )
     elif turn.choice == "language":

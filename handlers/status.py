@@ -22,32 +22,31 @@ async def show(turn: Turn) -> None:
     if not programs:
         turn.say(await _nothing_on_record(turn, household.mentor_id))
         return
-    header = _("Aid status for the family of {name}:").format(name=mask_name(household.name))
-    turn.say(
-        "\n\n".join([header, *(describe(p) for p in programs)])
-        + "\n\n"
-        + _("Type MENU for the menu.")
+    # The news first (each program and where it stands); whose aid it is closes the message.
+    footer = _("Aid of the family of {name}. Type MENU for the menu.").format(
+        name=mask_name(household.name)
     )
+    turn.say("\n\n".join([*(describe(p) for p in programs), footer]))
 
 
 def describe(program: ProgramEnrollment) -> str:
-    """Four short lines about one program: name and status, period, amount, as of when."""
+    """Three short lines about one program: where it stands, how much for which period, and
+    where the data comes from as of when."""
     name = (
         _(PROGRAM_NAMES[program.program]) if program.program in PROGRAM_NAMES else program.program
     )
     status = program.status
     if status in PROGRAM_STATUS_NAMES:
         status = _(PROGRAM_STATUS_NAMES[status])
-    lines = [
-        _("{program}: {status}").format(program=name, status=status),
-        _("Period: {period}").format(period=program.period),
-    ]
-    if program.amount:
-        lines.append(_("Amount: {amount}").format(amount=rupiah(program.amount)))
-    lines.append(
-        _("as of {date} ({source})").format(date=long_date(program.as_of), source=program.source)
+    what = (
+        _("{amount} for {period}").format(amount=rupiah(program.amount), period=program.period)
+        if program.amount
+        else _("For {period}").format(period=program.period)
     )
-    return "\n".join(lines)
+    source = _("(data from {source} as of {date})").format(
+        source=program.source, date=long_date(program.as_of)
+    )
+    return "\n".join([_("{program}: {status}").format(program=name, status=status), what, source])
 
 
 async def _nothing_on_record(turn: Turn, mentor_id: int | None) -> str:

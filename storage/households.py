@@ -27,6 +27,7 @@ from storage.paging import Page, paged
 from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
 
 SILENT_RUNGS = ("reminder", "mentor", "dinsos")  # the ladder's rungs of a household gone silent
+VOICE_NOTE = "voice_note"  # the audit event a household's voice note is kept as
 
 
 async def households_by_phone(session: AsyncSession, phone: str) -> list[Household]:
@@ -137,6 +138,8 @@ class HouseholdView:
     escalations: list[Escalation]
     identities: list[ChatIdentity]
     viewers: list[tuple[str, datetime]] = field(default_factory=list)
+    # The household's voice notes still held (an erased one keeps its line, not its file).
+    voice_notes: list[AuditEvent] = field(default_factory=list)
 
 
 async def _latest(
@@ -181,7 +184,42 @@ async def household_view(session: AsyncSession, scope: Scope, household_id: int)
         escs,
         list(idents),
         [(a, t) for a, t in viewers],
+        await _voice_notes(session, hh.id),
     )
+
+
+async def _voice_notes(session: AsyncSession, household_id: int, limit: int = 20) -> list[Any]:
+    """The household's latest voice notes whose file is still referenced, newest first."""
+    rows = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.household_id == household_id, AuditEvent.action == VOICE_NOTE)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return [row for row in rows if (row.detail or {}).get("media")]
+
+
+async def voice_note(
+    session: AsyncSession, scope: Scope, household_id: int, event_id: int
+) -> tuple[Household, AuditEvent]:
+    """One voice note of a household of the scope, and the household; NotFound outside it."""
+    found = (
+        await session.execute(
+            scoped(
+                select(Household, AuditEvent)
+                .join(AuditEvent, AuditEvent.household_id == Household.id)
+                .where(
+                    Household.id == household_id,
+                    AuditEvent.id == event_id,
+                    AuditEvent.action == VOICE_NOTE,
+                ),
+                scope,
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound(event_id)
+    return found[0], found[1]
 
 
 async def report(session: AsyncSession, scope: Scope, report_id: int) -> ProgressReport:

@@ -1,4 +1,5 @@
-"""The media store: photos kept as files under `settings.media_path`, named by their content.
+"""The media store: photos and voice notes kept as files under `settings.media_path`, named by
+their content.
 
 Platform links expire (WhatsApp's within minutes), so the inbox worker has a channel download a
 photo as soon as it arrives and saves the bytes here; a report keeps only the returned reference. Until a channel
@@ -11,7 +12,14 @@ import hashlib
 from pathlib import Path
 
 LOCAL_PREFIX = "file:"
-SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+}
 
 
 class MediaStore:

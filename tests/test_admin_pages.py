@@ -301,3 +301,81 @@ async def test_a_report_photo_is_served_to_its_region_only(world: World) -> None
     assert got.status_code == 200 and got.content == b"\xff\xd8\xff jpeg"
     other = await world.client("balikpapan")
     assert (await other.get(path)).status_code == 404
+
+
+async def _voice_note(world: World, household_id: int, media: str) -> int:
+    """A household's voice note as the chat keeps it: an audit event naming the stored file."""
+    from storage import audit
+    from tests.conftest import T0
+
+    async with await world.h.session() as session:
+        audit.record(
+            session,
+            actor="chat:1",
+            action="voice_note",
+            now=T0,
+            household_id=household_id,
+            region_code="6472011001",
+            media=media,
+            mime_type="audio/ogg",
+        )
+        await session.flush()
+        row = await session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert row is not None
+        return row.id
+
+
+async def _listens(world: World) -> list[AuditEvent]:
+    async with await world.h.session() as session:
+        found = await session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "voice_note.listen")
+        )
+        return list(found)
+
+
+async def test_a_voice_note_plays_on_the_household_page_for_its_region_only(world: World) -> None:
+    """An <audio> player on the page; the file as audio/ogg to the region's staff, each listen
+    audited once (the player's follow-up range requests are the same listen); 404 elsewhere."""
+    from storage.media import MediaStore
+
+    reference = MediaStore(world.h.rt.settings.media_path).save(b"OggS voice of Siti" * 50)
+    household = world.samarinda.household
+    note = await _voice_note(world, household, reference)
+    path = f"/admin/households/{household}/voice/{note}"
+    officer = await world.client("samarinda")
+    page = await officer.get(f"/admin/households/{household}")
+    assert f'<audio controls preload="none" src="{path}">' in page.text
+    assert await _listens(world) == []  # showing the page plays nothing
+    got = await officer.get(path)
+    assert got.status_code == 200 and got.content == b"OggS voice of Siti" * 50
+    assert got.headers["content-type"] == "audio/ogg"
+    more = await officer.get(path, headers={"Range": "bytes=100-"})
+    assert more.status_code == 206 and more.content == (b"OggS voice of Siti" * 50)[100:]
+    listens = await _listens(world)
+    assert [(e.actor, e.household_id, e.detail) for e in listens] == [
+        ("samarinda", household, {"voice_note": note})
+    ]
+    other = await world.client("balikpapan")
+    assert (await other.get(path)).status_code == 404
+    elsewhere = f"/admin/households/{world.balikpapan.household}/voice/{note}"
+    assert (await other.get(elsewhere)).status_code == 404
+    anonymous = await world.client()
+    refused = await anonymous.get(path)
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/admin/login")
+    assert len(await _listens(world)) == 1
+
+
+async def test_a_voice_note_is_served_by_its_id_never_by_a_path(world: World) -> None:
+    """A reference that points outside the media store, or at nothing, is a 404."""
+    household = world.samarinda.household
+    officer = await world.client("samarinda")
+    for media in ("file:../../../etc/passwd", "file:ab/missing.ogg", "/etc/passwd"):
+        note = await _voice_note(world, household, media)
+        assert (await officer.get(f"/admin/households/{household}/voice/{note}")).status_code == 404
+    await officer.get(f"/admin/households/{household}")  # an audit event that is no voice note
+    async with await world.h.session() as session:
+        viewed = await session.scalar(
+            select(AuditEvent.id).where(AuditEvent.action == "household.view")
+        )
+    assert (await officer.get(f"/admin/households/{household}/voice/{viewed}")).status_code == 404
+    assert await _listens(world) == []

@@ -42,9 +42,11 @@ async def test_consent_link_and_status(person: Driver) -> None:
     assert "tersambung dengan keluarga Siti A***** R*****" in said[-1].text
     said = await person.text("status")
     text = said[-1].text
-    assert "PKH (Program Keluarga Harapan): sudah disalurkan" in text
-    assert "Nominal: Rp1.500.000" in text
-    assert "per 10 November 2026 (sumber: DTSEN Kemensos)" in text
+    # The news first: the program and where it stands, then how much, then whose aid it is.
+    assert text.startswith("PKH (Program Keluarga Harapan): sudah disalurkan\n")
+    assert "Rp1.500.000 untuk Tahap 4 2026" in text
+    assert "(data dari DTSEN Kemensos per 10 November 2026)" in text
+    assert text.endswith("Bantuan keluarga Siti A***** R*****. Ketik MENU untuk kembali ke menu.")
     assert "6472016503810001" not in text
 
 
@@ -97,3 +99,11 @@ async def test_each_reply_is_one_outbox_row_marked_sent(person: Driver) -> None:
             await s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
         ).all()
     assert dict(states) == {"sent": 1}
+
+
+async def test_not_agreeing_ends_with_where_else_to_get_help(person: Driver) -> None:
+    await _seed(person.h)
+    first = await person.text("/start")
+    said = await person.press(first[-1].key_of("Tidak setuju"))
+    assert "Kalau berubah pikiran, ketik SETUJU." in said[-1].text
+    assert said[-1].text.endswith("silakan hubungi pendamping Anda atau kantor desa.")

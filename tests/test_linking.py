@@ -142,7 +142,7 @@ async def test_mentor_link_code_is_single_use_and_expires(harness: Harness) -> N
     await other.text("MENU")
     await other.press("code")
     said = await other.text(late_code)
-    assert "kedaluwarsa" in said[-1].text
+    assert "sudah tidak berlaku" in said[-1].text
 
 
 async def test_a_contact_that_is_not_the_senders_is_refused(harness: Harness) -> None:

@@ -37,7 +37,7 @@ SIGNS = {
     "mentor": "Pendamping Anda: Rina Marlina",
     "help": "Kata yang bisa Anda ketik kapan saja",
     "menu": "Menu utama. Pilih nomor:",
-    "cancel": "Dibatalkan.",
+    "cancel": "Baik, langkah ini dibatalkan.",
     "restart": "Menu utama. Pilih nomor:",
     "greeting": "Halo Bu Siti!",
     "thanks": "Sama-sama, Bu Siti.",

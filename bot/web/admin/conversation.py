@@ -50,7 +50,8 @@ def outbound_line(row: OutboxMessage) -> Line:
     except UnknownMessage:
         reply = Reply("[?]")
     choices = [(i, c.key, c.label) for i, c in enumerate(reply.choices, start=1)]
-    return Line(at=row.created_at, inbound=False, text=reply.text, choices=choices, state=row.state)
+    text = reply.text or (f"[{reply.media.kind}]" if reply.media is not None else "")
+    return Line(at=row.created_at, inbound=False, text=text, choices=choices, state=row.state)
 
 
 def transcript(

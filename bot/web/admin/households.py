@@ -19,6 +19,15 @@ from storage.models import Household
 from storage.scope import NotFound
 
 router = APIRouter()
+# What a browser's <audio> player is served as (voice notes are Ogg/Opus), and the file suffix.
+AUDIO_TYPES = {
+    "audio/ogg": ".ogg",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/aac": ".aac",
+    "audio/amr": ".amr",
+    "audio/webm": ".webm",
+}
 EXPORT_LIMIT = 100_000
 COLUMNS = (
     "no_kk",
@@ -147,6 +156,48 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         chart=chart,
         lines=transcript(rt, inbound, outbound)[-60:],
     )
+
+
+@router.get("/admin/households/{household_id}/voice/{event_id}")
+async def voice(
+    request: Request, rt: Rt, staff: CurrentStaff, household_id: Id, event_id: Id
+) -> Response:
+    """A household's voice note, played on its page, only for staff of its region; each listen
+    is an audit event (a player asking for the rest of the file is the same listen)."""
+    async with unit_of_work(rt.sessions) as session:
+        try:
+            household, event = await households.voice_note(
+                session, staff.scope, household_id, event_id
+            )
+        except NotFound:
+            raise HTTPException(404) from None
+        detail = event.detail or {}
+        # Served by the event's id; the file is only one the media store kept, inside its root.
+        path = MediaStore(rt.settings.media_path).path_of(str(detail.get("media") or ""))
+        if path is None or not path.is_file():
+            raise HTTPException(404)
+        if not _continues(request):
+            audit.record_on(
+                session,
+                household,
+                actor=staff.username,
+                action="voice_note.listen",
+                now=now_of(request),
+                voice_note=event.id,
+            )
+    mime = str(detail.get("mime_type") or "").split(";")[0].strip()
+    return FileResponse(
+        path,
+        media_type=mime if mime in AUDIO_TYPES else "application/octet-stream",
+        content_disposition_type="inline",
+        filename=f"pesan-suara-{event.id}{AUDIO_TYPES.get(mime, '.bin')}",
+    )
+
+
+def _continues(request: Request) -> bool:
+    """A range request past the first byte: the player fetching more of a listen under way."""
+    wanted = request.headers.get("range", "")
+    return wanted.startswith("bytes=") and not wanted.startswith("bytes=0-")
 
 
 @router.get("/admin/households/{household_id}/reports/{report_id}/photo")
