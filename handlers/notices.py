@@ -284,7 +284,8 @@ async def voice_note(
         await tell_mentor(
             session,
             mentor_id,
-            lambda: Reply(text="", media=audio),
+            # The family's id marks the row, so that erasing the family empties it too.
+            lambda: Reply(text="", media=audio, extra={"about": f"household:{household.id}"}),
             now=now,
             dedupe_key=f"voice-audio:{key}"[:128],
             hours=window,

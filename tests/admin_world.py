@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
 from storage import outbox
+from storage.media import MediaStore
 from storage.models import (
+    AuditEvent,
     ChatIdentity,
     Escalation,
     LadderState,
@@ -45,6 +47,7 @@ class Region_:
     staff: int
     names: list[str] = field(default_factory=list)
     proposal: int = 0
+    voice_note: int = 0
 
 
 @dataclass
@@ -187,11 +190,31 @@ async def _region(
         created_at=T0,
         updated_at=T0,
     )
-    session.add(proposal)
+    voice = AuditEvent(  # a voice note as the chat keeps it, its file in the media store
+        at=T0,
+        actor="chat:0",
+        action="voice_note",
+        household_id=hh.id,
+        region_code=desa,
+        detail={
+            "media": MediaStore(h.rt.settings.media_path).save(f"OggS {name}".encode()),
+            "mime_type": "audio/ogg",
+        },
+    )
+    session.add_all([proposal, voice])
     await session.flush()
     names = [name, f"Mentor {name}", reference, f"Usulan {name}"]
     return Region_(
-        code, hh.id, mentor.id, esc.id, req.id, rep.id, user.id, names, proposal=proposal.id
+        code,
+        hh.id,
+        mentor.id,
+        esc.id,
+        req.id,
+        rep.id,
+        user.id,
+        names,
+        proposal=proposal.id,
+        voice_note=voice.id,
     )
 
 
@@ -277,6 +300,7 @@ def fill(path: str, region: Any) -> str:
         "report_id": region.report,
         "staff_id": region.staff,
         "proposal_id": region.proposal,
+        "event_id": region.voice_note,
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

@@ -42,10 +42,16 @@ async def test_consent_link_and_status(person: Driver) -> None:
     assert "tersambung dengan keluarga Siti A***** R*****" in said[-1].text
     said = await person.text("status")
     text = said[-1].text
-    # The news first: the program and where it stands, then how much, then whose aid it is.
-    assert text.startswith("PKH (Program Keluarga Harapan): sudah disalurkan\n")
-    assert "Rp1.500.000 untuk Tahap 4 2026" in text
-    assert "(data dari DTSEN Kemensos per 10 November 2026)" in text
+    # The news first: a program and where it stands, how much, then whose aid it is.
+    first = text.split("\n", 1)[0]
+    assert first in (
+        "PKH (Program Keluarga Harapan): sudah disalurkan",
+        "BPNT / Sembako (bantuan pangan): aktif",
+    )
+    assert (
+        "PKH (Program Keluarga Harapan): sudah disalurkan\nRp1.500.000 untuk Tahap 4 2026\n"
+        "(data dari DTSEN Kemensos per 10 November 2026)"
+    ) in text
     assert text.endswith("Bantuan keluarga Siti A***** R*****. Ketik MENU untuk kembali ke menu.")
     assert "6472016503810001" not in text
 

@@ -298,6 +298,34 @@ async def test_voice_note_goes_to_the_mentor(
     assert "Siti" in said[-1].text
 
 
+async def test_erasing_the_family_empties_the_voice_note_sent_to_its_mentor(
+    harness: Harness,
+) -> None:
+    """The audio's outbox row names the file: erased with the family, like the notice."""
+    from storage.erasure import erase_household
+    from storage.models import OutboxMessage
+
+    await seed(harness)
+    await welcomed_mentor(mentor_on(harness, "telegram"))
+    person = TelegramDriver(harness)
+    await linked(person)
+    await _voice(person)
+    _mentor, household = await ids(harness)
+    async with await harness.session() as s:
+        counts = await erase_household(
+            s,
+            household_id=household.id,
+            media_root=harness.rt.settings.media_path,
+            actor="test",
+            reference=None,
+            now=harness.now,
+        )
+    assert counts["mentor_messages"] >= 2  # the audio and the notice
+    async with await harness.session() as s:
+        payloads = [json.dumps(p) for p in await s.scalars(select(OutboxMessage.payload))]
+    assert [p for p in payloads if '"media"' in p] == []
+
+
 async def test_a_sticker_is_answered_politely(harness: Harness) -> None:
     await seed(harness)
     person = WhatsAppDriver(harness, phone=HOUSEHOLD_PHONE)
