@@ -285,7 +285,11 @@ async def test_erasure_approved_leaves_nothing_of_the_family(person: Driver) -> 
         f"/admin/requests/{request_id}/move", data={"csrf_token": token, "action": "approve"}
     )
     assert moved.status_code == 303
-    await person.h.work()
+    told = "\n".join(m.text for m in await person.news())
+    # The family's last word arrives though its chat is gone, and names what the office keeps.
+    assert f"Dinsos menyetujui permintaan Anda {reference}" in told
+    assert "sudah menghapus percakapan" in told and "DTSEN" in told
+    assert "bantuan Anda tidak berubah" in told
 
     store = MediaStore(person.h.rt.settings.media_path)
     assert [store.path_of(f) for f in files] == [None, None]
@@ -359,3 +363,27 @@ async def test_erasure_requests_stay_in_their_region(harness: Harness) -> None:
             await s.scalar(select(AuditEvent).where(AuditEvent.action == "household.erased"))
             is None
         )
+
+
+async def test_erasure_refused_tells_the_family_why(person: Driver) -> None:
+    await _seed(person.h)
+    await linked(person)
+    said = await _file_erasure(person, "Hapus data saya")
+    reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
+    officer = await _officer(person.h, "samarinda", "6472")
+    async with await person.h.session() as s:
+        request_id = await s.scalar(select(ServiceRequest.id))
+    token = await csrf_of(officer)
+    path = f"/admin/requests/{request_id}/move"
+    blank = await officer.post(path, data={"csrf_token": token, "action": "reject"})
+    assert blank.headers["location"].endswith("error=reason")
+    reason = "Bantuan PKH Anda masih dalam pemeriksaan"
+    moved = await officer.post(path, data={"csrf_token": token, "action": "reject", "note": reason})
+    assert moved.status_code == 303
+    told = "\n".join(m.text for m in await person.news())
+    assert f"Dinsos tidak setuju menghapus data Anda (pengajuan {reference})" in told
+    assert f"Alasan: {reason}" in told and "DTSEN" in told
+    assert "Rina Marlina" in told
+    async with await person.h.session() as s:
+        chat = await s.scalar(select(ChatIdentity))
+    assert chat is not None and chat.household_id is not None and not chat.opted_out

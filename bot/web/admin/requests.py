@@ -196,7 +196,8 @@ async def _carry_out(
 ) -> None:
     """An approved HAPUS DATA request done at once: the data erased, or no longer used."""
     if row.topic == "erase":
-        # Nothing is told in the chat: it is erased and unlinked (the family was told at filing).
+        # Told first, while the chats are still the family's: the erasure spares this message.
+        await notices.data_erased(session, row, now=now)
         await erasure.erase_household(
             session,
             household_id=row.household_id,
