@@ -99,6 +99,52 @@ def _request_news(row: ServiceRequest) -> str:
     return _("{request} ({reference}) is now: {state}.")
 
 
+async def correction_outcome(
+    session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
+) -> int:
+    """Each chat of the household hears what became of its data correction, and any date."""
+    mentor = await _mentor_of(session, row.household_id) if row.outcome == "rejected" else None
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(text=correction_outcome_text(row, event, mentor)),
+        now=now,
+        dedupe_key=f"request:{row.id}:event:{event.id}",
+    )
+
+
+def correction_outcome_text(
+    row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
+) -> str:
+    """What the household reads: corrected here, sent on to DTSEN (and by when), or why not."""
+    if row.outcome == "corrected":
+        text = _(
+            "Your data correction {reference} is done: the office has corrected your data."
+        ).format(reference=row.reference)
+    elif row.outcome == "forwarded" and row.expected_on is not None:
+        text = _(
+            "Your data correction {reference} is sent on to the national register "
+            "(DTSEN, Kemensos). The national data should change by {date}. "
+            "Until then, aid may still follow the old data."
+        ).format(reference=row.reference, date=long_date(row.expected_on))
+    else:
+        text = _("We are sorry: your data correction {reference} is not accepted.").format(
+            reference=row.reference
+        )
+    if event.note:
+        label = (
+            _("Reason: {note}") if row.outcome == "rejected" else _("Note from the office: {note}")
+        )
+        text += "\n" + label.format(note=event.note)
+    if row.outcome == "rejected":
+        text += "\n" + _("You can send a new correction with SANGGAH.")
+        if mentor is not None:
+            text += "\n" + _("Questions? Ask your mentor, {name} ({phone}).").format(
+                name=mentor.name, phone=mentor.phone
+            )
+    return text + "\n\n" + _("Type STATUS PENGAJUAN to see all your requests.")
+
+
 async def request_filed(
     session: AsyncSession,
     row: ServiceRequest,

@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import JSON, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +24,8 @@ from storage.models import (
     Proposal,
     ServiceRequest,
 )
-from storage.staff import add_staff
 from tests import factories
-from tests.admin_world import PASSWORD, csrf_of, login
+from tests.admin_world import csrf_of, signed_in_officer
 from tests.case_helpers import (
     HOUSEHOLD_PHONE,
     linked,
@@ -175,21 +173,6 @@ async def test_hapus_data_no_sends_nothing(person: Driver) -> None:
         assert await s.scalar(select(ServiceRequest)) is None
 
 
-async def _officer(h: Harness, username: str, region: str) -> httpx.AsyncClient:
-    """A signed-in Dinsos officer of `region`."""
-    async with await h.session() as s:
-        await add_staff(
-            s, username=username, password=PASSWORD, role="officer", region_code=region, now=T0
-        )
-    app = h.client._transport.app  # type: ignore[attr-defined]
-    app.state.clock = lambda: h.now
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
-    )
-    assert (await login(client, username, PASSWORD)).status_code == 303
-    return client
-
-
 async def _leave_traces(h: Harness, household_id: int, mentor_id: int) -> list[str]:
     """A report with a photo and a note, a visit note, a voice note: the files' paths."""
     store = MediaStore(h.rt.settings.media_path)
@@ -273,7 +256,7 @@ async def test_erasure_approved_leaves_nothing_of_the_family(person: Driver) -> 
     files = await _leave_traces(person.h, household_id, mentor_id)
     said = await _file_erasure(person, "Hapus data saya")
     reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
-    officer = await _officer(person.h, "samarinda", "6472")
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
     queue = (await officer.get("/admin/requests")).text
     assert reference in queue and "Jawab paling lambat" in queue
     async with await person.h.session() as s:
@@ -323,7 +306,7 @@ async def test_restriction_approved_stops_the_chat_and_tells_it(person: Driver) 
     await linked(person)
     said = await _file_erasure(person, "Berhenti memakai")
     reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
-    officer = await _officer(person.h, "samarinda", "6472")
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
     async with await person.h.session() as s:
         request_id = await s.scalar(select(ServiceRequest.id))
     token = await csrf_of(officer)
@@ -347,7 +330,7 @@ async def test_erasure_requests_stay_in_their_region(harness: Harness) -> None:
     await _seed(harness)
     await linked(person)
     await _file_erasure(person, "Hapus data saya")
-    elsewhere = await _officer(harness, "balikpapan", "6471")
+    elsewhere = await signed_in_officer(harness, "balikpapan", "6471")
     assert "HD-2611-0001" not in (await elsewhere.get("/admin/requests")).text
     async with await harness.session() as s:
         request_id = await s.scalar(select(ServiceRequest.id))
@@ -370,7 +353,7 @@ async def test_erasure_refused_tells_the_family_why(person: Driver) -> None:
     await linked(person)
     said = await _file_erasure(person, "Hapus data saya")
     reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
-    officer = await _officer(person.h, "samarinda", "6472")
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
     async with await person.h.session() as s:
         request_id = await s.scalar(select(ServiceRequest.id))
     token = await csrf_of(officer)
