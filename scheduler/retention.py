@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.erasure import months_before, purge_before
 
+# Failed sign-ins are kept this long (the throttle reads minutes of them; an audit, weeks).
+LOGIN_FAILURE_DAYS = 30
+
 
 async def purge(
     session: AsyncSession, now: datetime, *, months: int, media_root: Path | None
