@@ -154,6 +154,7 @@ class OutboxSender:
         waits = isinstance(hours, dict) and opens_at(hours, now) is not None
         if waits and row.attempts > 1 and now >= self._deadline(row):
             row.state, row.lease_until = "dead", None
+            erasure.scrub_farewell(row)
             self.metrics.dead.labels(row.channel, "deadline").inc()
             log.warning("outbox message %s dead: its hours closed past the deadline", row.id)
             return None
@@ -161,6 +162,7 @@ class OutboxSender:
             return _job(row, windows.get(row.identity_id), self.traits(row.channel))
         except UnknownMessage as exc:
             row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
+            erasure.scrub_farewell(row)
             self.metrics.dead.labels(row.channel, "unrenderable").inc()
             log.error("outbox message %s names no renderer: %s", row.id, exc)
             return None

@@ -370,3 +370,31 @@ async def test_erasure_refused_tells_the_family_why(person: Driver) -> None:
     async with await person.h.session() as s:
         chat = await s.scalar(select(ChatIdentity))
     assert chat is not None and chat.household_id is not None and not chat.opted_out
+
+
+async def test_erasure_past_the_whatsapp_window_drops_its_last_word(harness: Harness) -> None:
+    person = DRIVERS["whatsapp"](harness)
+    person.phone = HOUSEHOLD_PHONE
+    await _seed(harness)
+    await linked(person)
+    await _file_erasure(person, "Hapus data saya")
+    harness.advance(hours=30)  # Dinsos answers the next day: WhatsApp's 24 hours are over
+    officer = await signed_in_officer(harness, "samarinda", "6472")
+    async with await harness.session() as s:
+        request_id = await s.scalar(select(ServiceRequest.id))
+    token = await csrf_of(officer)
+    await officer.post(
+        f"/admin/requests/{request_id}/move", data={"csrf_token": token, "action": "approve"}
+    )
+    # No free-form message outside the window, and no approved template for it: nothing goes,
+    # and nothing of the message (its words, its address) stays behind either.
+    assert await person.news() == []
+    async with await harness.session() as s:
+        last = list(
+            await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.dedupe_key.like("farewell:%"))
+            )
+        )
+    assert [(m.state, m.payload, m.recipient.startswith("erased-")) for m in last] == [
+        ("dead", {"erased": True}, True)
+    ]

@@ -112,6 +112,11 @@ async def test_corrected_here_is_told_and_other_regions_get_404(harness: Harness
         f"/admin/requests/{request_id}/outcome", data={"outcome": "corrected"}
     )
     assert forged.status_code in (400, 403)
+    token = await csrf_of(office)
+    bare = await office.post(
+        f"/admin/requests/{request_id}/move", data={"csrf_token": token, "action": "approve"}
+    )
+    assert bare.headers["location"].endswith("?error=state")  # a correction ends in an outcome
     assert await person.news() == []
     assert (await _record(office, request_id, outcome="corrected")).status_code == 303
     told = "\n".join(m.text for m in await person.news())

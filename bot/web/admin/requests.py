@@ -28,6 +28,8 @@ ACTIONS = {
     "refer": "dirujuk",
     "done": "selesai",
 }
+# What the plain move form may do to a correction; its end is one of the outcomes.
+CORRECTION_ACTIONS = ("process", "done")
 OUTCOME_NAMES = {
     "corrected": N_("Corrected here"),
     "forwarded": N_("Forwarded to the national register update (DTSEN)"),
@@ -184,7 +186,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
     outcomes: list[str] = []
     if row.kind == "sanggah":
         # A correction ends in one of its outcomes (a form of its own), not a bare approval.
-        actions = [a for a in actions if a in ("process", "done")]
+        actions = [a for a in actions if a in CORRECTION_ACTIONS]
         outcomes = [o for o, states in corrections.FROM_STATES.items() if row.state in states]
     return render(
         request,
@@ -223,6 +225,9 @@ async def move(
     now = now_of(request)
     async with staff_action(rt) as session:
         row = await request_queue.get(session, staff.scope, request_id)
+        if row.kind == "sanggah" and action not in CORRECTION_ACTIONS:
+            # A correction ends in an outcome the household can act on (/outcome), not a bare yes.
+            return see_other(f"/admin/requests/{request_id}?error=state")
         try:
             event = await service_requests.transition(
                 session,
