@@ -109,7 +109,7 @@ ENTRIES = (
         N_("Uploaded roster files (they hold NIKs in clear)"),
         N_("To preview an import before it is confirmed"),
         PUBLIC_TASK,
-        N_("At most {upload_minutes} minutes, then deleted (by the next upload or the daily job)"),
+        N_("At most {upload_minutes} minutes, then deleted by a scheduled job"),
         N_("The staff member who uploaded the file"),
     ),
     Entry(
