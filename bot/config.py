@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     def media_path(self) -> Path:
         return self.media_dir or self.data_dir / "media"
 
+    @property
+    def uploads_path(self) -> Path:
+        """Where roster previews wait (an hour at most) for their confirmation."""
+        return self.data_dir / "uploads"
+
 
 # The NIK hash and encryption keys derive from the secret key: a short one is guessable.
 MIN_SECRET_LENGTH = 32

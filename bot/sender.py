@@ -22,7 +22,7 @@ from bot.channels.base import ChannelClient, SendResult, Traits
 from bot.channels.local import TERMINAL
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
-from storage import calendar, outbox
+from storage import calendar, erasure, outbox
 from storage.db import Sessions, unit_of_work
 from storage.media import MediaStore
 from storage.models import OutboxMessage
@@ -157,6 +157,7 @@ class OutboxSender:
         waits = isinstance(hours, dict) and opens_at(hours, now) is not None
         if waits and row.attempts > 1 and now >= self._deadline(row):
             row.state, row.lease_until = "dead", None
+            erasure.scrub_farewell(row)
             self.metrics.dead.labels(row.channel, "deadline").inc()
             log.warning("outbox message %s dead: its hours closed past the deadline", row.id)
             return None
@@ -164,6 +165,7 @@ class OutboxSender:
             return _job(row, windows.get(row.identity_id), self.traits(row.channel))
         except UnknownMessage as exc:
             row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
+            erasure.scrub_farewell(row)
             self.metrics.dead.labels(row.channel, "unrenderable").inc()
             log.error("outbox message %s names no renderer: %s", row.id, exc)
             return None
@@ -263,7 +265,15 @@ class OutboxSender:
     async def _record_row(
         self, session: Any, row: OutboxMessage, result: SendResult, now: datetime
     ) -> None:
-        """The outcome of one row."""
+        """The outcome of one row; an erasure's last word, once sent or given up, is emptied."""
+        await self._outcome(session, row, result, now)
+        if row.state in ("sent", "failed", "dead"):
+            erasure.scrub_farewell(row)
+
+    async def _outcome(
+        self, session: Any, row: OutboxMessage, result: SendResult, now: datetime
+    ) -> None:
+        """Sent, held, due again later, dead, or its person unreachable."""
         row.lease_until = None
         if result.ok:
             row.state, row.sent_at, row.external_message_id, row.error = (
@@ -276,7 +286,10 @@ class OutboxSender:
             return
         row.error = result.error
         self.metrics.send_failures.labels(row.channel, _kind(result)).inc()
-        if result.window_closed:
+        if result.window_closed and (row.dedupe_key or "").startswith(erasure.FAREWELL):
+            # The chat is erased: nobody can write again to open the window; no template waits.
+            self._dead(row, result, "window")
+        elif result.window_closed:
             self.metrics.held.labels(row.channel).inc()
             await outbox.hold_for_window(session, row, now=now)
         elif result.unreachable:

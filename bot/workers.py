@@ -56,7 +56,7 @@ async def outbox_loop(rt: Runtime) -> None:
 
 async def previews_loop(rt: Runtime) -> None:
     """Delete roster previews left for more than an hour (they hold NIKs in clear)."""
-    folder = rt.settings.data_dir / "uploads"
+    folder = rt.settings.uploads_path
 
     async def work() -> int:
         uploads.expire(folder, now=utcnow())
@@ -67,7 +67,7 @@ async def previews_loop(rt: Runtime) -> None:
 
 def start(rt: Runtime) -> list[asyncio.Task[None]]:
     """Start the loops (after clearing the previews of the last run); the caller cancels them."""
-    uploads.clear(rt.settings.data_dir / "uploads")
+    uploads.clear(rt.settings.uploads_path)
     return [
         asyncio.create_task(inbox_loop(rt)),
         asyncio.create_task(outbox_loop(rt)),

@@ -18,6 +18,7 @@ from handlers.notify import tell_chats, tell_household, tell_mentor
 from locales.i18n import _, long_date
 from storage import outbox
 from storage.crypto import mask_name
+from storage.erasure import FAREWELL
 from storage.graduation import office_day
 from storage.media import LOCAL_PREFIX
 from storage.models import (
@@ -64,6 +65,8 @@ def request_moved_text(
     row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
 ) -> str:
     """What the household reads when its request moves: the news first, then what comes next."""
+    if row.kind == "hapus" and row.state == "ditolak":
+        return erasure_refused_text(row, event, mentor)
     subject = _(labels.REQUEST_SUBJECTS.get(row.kind, labels.REQUEST_SUBJECTS["pelatihan"]))
     text = _request_news(row).format(
         request=subject,
@@ -95,6 +98,52 @@ def _request_news(row: ServiceRequest) -> str:
     if row.state == "selesai":
         return _("{request} ({reference}) is finished.")
     return _("{request} ({reference}) is now: {state}.")
+
+
+async def correction_outcome(
+    session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
+) -> int:
+    """Each chat of the household hears what became of its data correction, and any date."""
+    mentor = await _mentor_of(session, row.household_id) if row.outcome == "rejected" else None
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(text=correction_outcome_text(row, event, mentor)),
+        now=now,
+        dedupe_key=f"request:{row.id}:event:{event.id}",
+    )
+
+
+def correction_outcome_text(
+    row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
+) -> str:
+    """What the household reads: corrected here, sent on to DTSEN (and by when), or why not."""
+    if row.outcome == "corrected":
+        text = _(
+            "Your data correction {reference} is done: the office has corrected your data."
+        ).format(reference=row.reference)
+    elif row.outcome == "forwarded" and row.expected_on is not None:
+        text = _(
+            "Your data correction {reference} is sent on to the national register "
+            "(DTSEN, Kemensos). The national data should change by {date}. "
+            "Until then, aid may still follow the old data."
+        ).format(reference=row.reference, date=long_date(row.expected_on))
+    else:
+        text = _("We are sorry: your data correction {reference} is not accepted.").format(
+            reference=row.reference
+        )
+    if event.note:
+        label = (
+            _("Reason: {note}") if row.outcome == "rejected" else _("Note from the office: {note}")
+        )
+        text += "\n" + label.format(note=event.note)
+    if row.outcome == "rejected":
+        text += "\n" + _("You can send a new correction with SANGGAH.")
+        if mentor is not None:
+            text += "\n" + _("Questions? Ask your mentor, {name} ({phone}).").format(
+                name=mentor.name, phone=mentor.phone
+            )
+    return text + "\n\n" + _("Type STATUS PENGAJUAN to see all your requests.")
 
 
 async def request_filed(
@@ -147,6 +196,59 @@ def data_restricted_text(row: ServiceRequest) -> str:
         "sends you no more messages. Your entry in the government's register (DTSEN) stays "
         "with the government; your aid does not change. Type MULAI to use Sinergi again."
     ).format(reference=row.reference)
+
+
+async def data_erased(session: AsyncSession, row: ServiceRequest, *, now: datetime) -> int:
+    """Each chat of the family hears, before its erasure, what went and what the office keeps.
+
+    Queued under the erasure's last-word key, which the erasure spares and the sender empties
+    once it is sent (storage/erasure.py `FAREWELL`).
+    """
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply(
+            text=data_erased_text(row),
+            template="data_erased",
+            template_params=(row.reference,),
+        ),
+        now=now,
+        dedupe_key=f"{FAREWELL}request:{row.id}",
+    )
+
+
+def data_erased_text(row: ServiceRequest) -> str:
+    """What the family reads when Dinsos has granted HAPUS DATA's "erase my data"."""
+    return _(
+        "Dinsos agreed to your request {reference}. Sinergi has erased your chats, photos, "
+        "voice messages, what you wrote in reports and requests, and your phone number. "
+        "This chat is no longer connected to your family.\n\n"
+        "What the office must keep: your family's entry in the government's register (DTSEN) "
+        "and your aid programs. Sinergi cannot erase them, and your aid does not change.\n\n"
+        "This is the last message from Sinergi. To use Sinergi again, type MULAI."
+    ).format(reference=row.reference)
+
+
+def erasure_refused_text(
+    row: ServiceRequest, event: RequestEvent, mentor: Mentor | None = None
+) -> str:
+    """What the family reads when Dinsos refuses HAPUS DATA: why, and that nothing changed."""
+    if row.topic == "restrict":
+        text = _("Dinsos did not agree to stop using your data (request {reference}).")
+    else:
+        text = _("Dinsos did not agree to erase your data (request {reference}).")
+    text = text.format(reference=row.reference)
+    if event.note:
+        text += "\n" + _("Reason: {note}").format(note=event.note)
+    text += "\n" + _(
+        "Your data stays as it was. Your entry in the government's register (DTSEN) is kept "
+        "by the office in any case. You can ask again with HAPUS DATA."
+    )
+    if mentor is not None:
+        text += "\n" + _("Questions? Ask your mentor, {name} ({phone}).").format(
+            name=mentor.name, phone=mentor.phone
+        )
+    return text
 
 
 async def proposal_moved(session: AsyncSession, row: Proposal, *, now: datetime) -> int:

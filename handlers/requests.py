@@ -227,12 +227,17 @@ def describe(row: ServiceRequest) -> str:
         what += ": " + _(topic.label)
     elif row.kind == "sanggah" and row.topic in OBJECTION_TOPICS:
         what += ": " + _(OBJECTION_TOPICS[row.topic])
-    return _("{reference} · {what}\nState: {state} (since {date})").format(
+    text = _("{reference} · {what}\nState: {state} (since {date})").format(
         reference=row.reference,
         what=what,
         state=request_state(row),
         date=long_date(row.updated_at.date()),
     )
+    if row.state == "dirujuk" and row.expected_on is not None:
+        text += "\n" + _("The national data should change by {date}.").format(
+            date=long_date(row.expected_on)
+        )
+    return text
 
 
 async def _list_choice(turn: Turn) -> None:

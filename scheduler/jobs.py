@@ -40,6 +40,8 @@ class Schedule:
     # Chat transcripts, photos and voice notes are kept this long after the last contact.
     retention_months: int = 24
     media_root: Path | None = None
+    # Where roster previews wait for their confirmation (bot/web/admin/imports.py).
+    uploads_root: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> Schedule:
@@ -53,6 +55,7 @@ class Schedule:
             },
             retention_months=settings.retention_months,
             media_root=settings.media_path,
+            uploads_root=settings.uploads_path,
         )
 
 
@@ -85,6 +88,11 @@ def _retention(session: AsyncSession, now: datetime, schedule: Schedule) -> Awai
     )
 
 
+def _previews(session: AsyncSession, now: datetime, schedule: Schedule) -> Awaitable[int]:
+    """Roster previews past their hour, given their folder."""
+    return retention.expire_previews(session, now, folder=schedule.uploads_root)
+
+
 def _plain(job: Callable[[AsyncSession, datetime], Awaitable[object]]) -> Run:
     """A job of (session, now) alone."""
     return lambda session, now, _schedule: job(session, now)
@@ -109,6 +117,7 @@ JOBS: tuple[Job, ...] = (
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
     Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
     Job("retention", _retention, slot="retention"),
+    Job("previews", _previews),
 )
 
 # Every renderer of deferred messages (bot.messages), installed by the runtime at start-up.

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, select, update
+from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, identities
@@ -44,6 +44,25 @@ from storage.models import (
 # What an erased message or transcript becomes: the row stays for the counts, its words go.
 ERASED: dict[str, Any] = {"erased": True}
 ERASED_RAW = ""
+# The one message an erasure leaves in the outbox: the family's last word from Dinsos, queued
+# before the erasure under this key and emptied by the sender once it is sent or given up.
+FAREWELL = "farewell:"
+
+
+def not_farewell() -> ColumnElement[bool]:
+    """Outbox rows other than an erasure's last word."""
+    return or_(
+        OutboxMessage.dedupe_key.is_(None), OutboxMessage.dedupe_key.not_like(FAREWELL + "%")
+    )
+
+
+def scrub_farewell(row: OutboxMessage) -> bool:
+    """A last word sent (or given up): its words and its address go too; True when it was one."""
+    if not (row.dedupe_key or "").startswith(FAREWELL):
+        return False
+    row.payload, row.recipient = dict(ERASED), f"erased-{row.identity_id}"
+    row.external_message_id = None
+    return True
 
 
 def _chat_keys(chat: ChatIdentity) -> list[str]:
@@ -81,10 +100,10 @@ async def _erase_chats(
             update_row.chat_key = f"{chat.channel}:{pseudonym}"
             update_row.external_id = f"erased-{update_row.id}"
             counts["inbox"] += 1
-        await identities.opt_out(session, chat, now)
+        await identities.opt_out(session, chat, now, sparing=FAREWELL)
         outbox = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.identity_id == chat.id)
+            .where(OutboxMessage.identity_id == chat.id, not_farewell())
             .values(payload=ERASED, recipient=pseudonym)
         )
         counts["outbox"] += outbox.rowcount or 0  # type: ignore[attr-defined]

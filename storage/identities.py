@@ -106,8 +106,11 @@ async def give_consent(
     session.add(Consent(identity_id=identity.id, notice_version=version, given_at=now))
 
 
-async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) -> int:
-    """BERHENTI: consent withdrawn, and every message still waiting for this person cancelled."""
+async def opt_out(
+    session: AsyncSession, identity: ChatIdentity, now: datetime, *, sparing: str | None = None
+) -> int:
+    """BERHENTI: consent withdrawn, and every message still waiting for this person cancelled
+    (but those whose dedupe key starts with `sparing`: an erasure's last word)."""
     identity.opted_out = True
     identity.consent_at = None
     await session.execute(
@@ -115,7 +118,7 @@ async def opt_out(session: AsyncSession, identity: ChatIdentity, now: datetime) 
         .where(Consent.identity_id == identity.id, Consent.withdrawn_at.is_(None))
         .values(withdrawn_at=now)
     )
-    return await outbox.cancel_for_identity(session, identity.id, "opted_out")
+    return await outbox.cancel_for_identity(session, identity.id, "opted_out", sparing=sparing)
 
 
 async def identities_of_household(session: AsyncSession, household_id: int) -> list[ChatIdentity]:

@@ -145,12 +145,21 @@ async def depth(session: AsyncSession) -> int:
     )
 
 
-async def cancel_for_identity(session: AsyncSession, identity_id: int, reason: str) -> int:
-    """Cancel what still waits for this identity; returns how many messages were cancelled."""
+async def cancel_for_identity(
+    session: AsyncSession, identity_id: int, reason: str, *, sparing: str | None = None
+) -> int:
+    """Cancel what still waits for this identity (but keys starting `sparing`); how many."""
+    waiting = and_(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(WAITING))
+    if sparing:
+        waiting = and_(
+            waiting,
+            or_(
+                OutboxMessage.dedupe_key.is_(None),
+                OutboxMessage.dedupe_key.not_like(sparing + "%"),
+            ),
+        )
     result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.identity_id == identity_id, OutboxMessage.state.in_(WAITING))
-        .values(state="cancelled", error=reason)
+        update(OutboxMessage).where(waiting).values(state="cancelled", error=reason)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,7 @@ TRANSITIONS = {
     "dikunjungi": {"didaftarkan", "ditolak"},
 }
 OPEN = ("diajukan", "dikunjungi")
+CLOSED = ("didaftarkan", "ditolak")
 # At most this many proposals from one chat, or for one phone number, in LIMIT_WINDOW.
 LIMIT = 2
 LIMIT_WINDOW = timedelta(days=30)
@@ -153,3 +154,23 @@ async def move(
     row.note = (note or "").strip()[:MAX_TEXT] or None
     await session.flush()
     return row
+
+
+async def pseudonymise_closed(session: AsyncSession, *, cutoff: datetime) -> int:
+    """Proposals closed before `cutoff` keep their reference, desa, state and dates; the
+    person's name, number, story and the office's note go. How many."""
+    result = await session.execute(
+        update(Proposal)
+        .where(
+            Proposal.state.in_(CLOSED),
+            Proposal.updated_at < cutoff,
+            or_(
+                Proposal.name != "",
+                Proposal.phone.is_not(None),
+                Proposal.about.is_not(None),
+                Proposal.note.is_not(None),
+            ),
+        )
+        .values(name="", phone=None, about=None, note=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -197,6 +197,19 @@ def _prefix_of(scope: Any) -> str:
     raise PermissionError("a request can only be moved inside a region scope")
 
 
+async def record_step(
+    session: AsyncSession,
+    row: ServiceRequest,
+    to_state: str,
+    *,
+    actor: str,
+    note: str | None,
+    now: datetime,
+) -> RequestEvent:
+    """A step another module's rules allowed (a data correction's outcome), in the history."""
+    return await _move(session, row, to_state, actor=actor, note=note, now=now)
+
+
 async def _move(
     session: AsyncSession,
     row: ServiceRequest,

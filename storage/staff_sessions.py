@@ -183,3 +183,15 @@ async def change_password(session: AsyncSession, user: StaffUser, old: str, new:
     user.password_hash = hash_password(new)
     await close_all_sessions(session, user.id)
     return ""
+
+
+async def purge_ended(
+    session: AsyncSession, *, now: datetime, failures_before: datetime
+) -> dict[str, int]:
+    """Sessions past their expiry and failed sign-ins older than `failures_before` go; how many."""
+    ended = await session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+    failures = await session.execute(delete(LoginFailure).where(LoginFailure.at < failures_before))
+    return {
+        "staff_sessions": int(getattr(ended, "rowcount", 0) or 0),
+        "login_failures": int(getattr(failures, "rowcount", 0) or 0),
+    }

@@ -96,6 +96,21 @@ async def csrf_of(client: httpx.AsyncClient, path: str = "/admin") -> str:
     return found.group(1)
 
 
+async def signed_in_officer(h: Harness, username: str, region: str) -> httpx.AsyncClient:
+    """A signed-in Dinsos officer of `region`, on the harness's app and clock."""
+    async with await h.session() as s:
+        await add_staff(
+            s, username=username, password=PASSWORD, role="officer", region_code=region, now=T0
+        )
+    app = h.client._transport.app  # type: ignore[attr-defined]
+    app.state.clock = lambda: h.now
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
+    )
+    assert (await login(client, username, PASSWORD)).status_code == 303
+    return client
+
+
 async def _region(
     session: AsyncSession,
     h: Harness,

@@ -25,6 +25,7 @@ class Driver(Protocol):
     async def text(self, words: str) -> list[Said]: ...
     async def press(self, key: str) -> list[Said]: ...
     async def link_by_phone(self, phone: str) -> list[Said]: ...
+    async def news(self) -> list[Said]: ...
 
 
 @dataclass
@@ -39,6 +40,10 @@ class TelegramDriver:
     async def _exchange(self, update: dict[str, object]) -> list[Said]:
         response = await self.h.post_telegram(update)
         assert response.status_code == 200, response.text
+        return await self.news()
+
+    async def news(self) -> list[Said]:
+        """What arrived since last read, unasked (the workers run first)."""
         await self.h.work()
         said = self.h.telegram_said(self.user_id, self.seen)
         self.seen += len(said)
@@ -87,6 +92,10 @@ class SimulatorDriver:
 
     async def _exchange(self, text: str = "", choice: str | None = None) -> list[Said]:
         await post_local(self.h, self.phone, text, choice)
+        return await self.news()
+
+    async def news(self) -> list[Said]:
+        """What arrived since last read, unasked (the workers run first)."""
         await self.h.work()
         mine = [reply for recipient, reply in self.h.local_sent if recipient == self.phone][
             self.seen :
@@ -135,8 +144,16 @@ class WhatsAppDriver:
         )
         response = await post_whatsapp(self.h, body.encode())
         assert response.status_code == 200, response.text
+        return await self.news()
+
+    async def news(self) -> list[Said]:
+        """What arrived since last read, unasked: to the number or to the BSUID (an erased chat)."""
         await self.h.work()
-        sent = self.h.whatsapp.sent(self.wa_id)[self.seen :]
+        sent = [
+            body
+            for body in self.h.whatsapp.sent()
+            if {body.get("to"), body.get("recipient")} & {self.wa_id, self.user_id}
+        ][self.seen :]
         self.seen += len(sent)
         said = [said_whatsapp(body) for body in sent]
         for one in said:

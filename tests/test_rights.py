@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import JSON, String, Text, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,9 +24,8 @@ from storage.models import (
     Proposal,
     ServiceRequest,
 )
-from storage.staff import add_staff
 from tests import factories
-from tests.admin_world import PASSWORD, csrf_of, login
+from tests.admin_world import csrf_of, signed_in_officer
 from tests.case_helpers import (
     HOUSEHOLD_PHONE,
     linked,
@@ -175,21 +173,6 @@ async def test_hapus_data_no_sends_nothing(person: Driver) -> None:
         assert await s.scalar(select(ServiceRequest)) is None
 
 
-async def _officer(h: Harness, username: str, region: str) -> httpx.AsyncClient:
-    """A signed-in Dinsos officer of `region`."""
-    async with await h.session() as s:
-        await add_staff(
-            s, username=username, password=PASSWORD, role="officer", region_code=region, now=T0
-        )
-    app = h.client._transport.app  # type: ignore[attr-defined]
-    app.state.clock = lambda: h.now
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
-    )
-    assert (await login(client, username, PASSWORD)).status_code == 303
-    return client
-
-
 async def _leave_traces(h: Harness, household_id: int, mentor_id: int) -> list[str]:
     """A report with a photo and a note, a visit note, a voice note: the files' paths."""
     store = MediaStore(h.rt.settings.media_path)
@@ -273,7 +256,7 @@ async def test_erasure_approved_leaves_nothing_of_the_family(person: Driver) -> 
     files = await _leave_traces(person.h, household_id, mentor_id)
     said = await _file_erasure(person, "Hapus data saya")
     reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
-    officer = await _officer(person.h, "samarinda", "6472")
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
     queue = (await officer.get("/admin/requests")).text
     assert reference in queue and "Jawab paling lambat" in queue
     async with await person.h.session() as s:
@@ -285,7 +268,11 @@ async def test_erasure_approved_leaves_nothing_of_the_family(person: Driver) -> 
         f"/admin/requests/{request_id}/move", data={"csrf_token": token, "action": "approve"}
     )
     assert moved.status_code == 303
-    await person.h.work()
+    told = "\n".join(m.text for m in await person.news())
+    # The family's last word arrives though its chat is gone, and names what the office keeps.
+    assert f"Dinsos menyetujui permintaan Anda {reference}" in told
+    assert "sudah menghapus percakapan" in told and "DTSEN" in told
+    assert "bantuan Anda tidak berubah" in told
 
     store = MediaStore(person.h.rt.settings.media_path)
     assert [store.path_of(f) for f in files] == [None, None]
@@ -319,7 +306,7 @@ async def test_restriction_approved_stops_the_chat_and_tells_it(person: Driver) 
     await linked(person)
     said = await _file_erasure(person, "Berhenti memakai")
     reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
-    officer = await _officer(person.h, "samarinda", "6472")
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
     async with await person.h.session() as s:
         request_id = await s.scalar(select(ServiceRequest.id))
     token = await csrf_of(officer)
@@ -343,7 +330,7 @@ async def test_erasure_requests_stay_in_their_region(harness: Harness) -> None:
     await _seed(harness)
     await linked(person)
     await _file_erasure(person, "Hapus data saya")
-    elsewhere = await _officer(harness, "balikpapan", "6471")
+    elsewhere = await signed_in_officer(harness, "balikpapan", "6471")
     assert "HD-2611-0001" not in (await elsewhere.get("/admin/requests")).text
     async with await harness.session() as s:
         request_id = await s.scalar(select(ServiceRequest.id))
@@ -359,3 +346,55 @@ async def test_erasure_requests_stay_in_their_region(harness: Harness) -> None:
             await s.scalar(select(AuditEvent).where(AuditEvent.action == "household.erased"))
             is None
         )
+
+
+async def test_erasure_refused_tells_the_family_why(person: Driver) -> None:
+    await _seed(person.h)
+    await linked(person)
+    said = await _file_erasure(person, "Hapus data saya")
+    reference = said[-1].text.split("Nomor: ")[1].split(".")[0]
+    officer = await signed_in_officer(person.h, "samarinda", "6472")
+    async with await person.h.session() as s:
+        request_id = await s.scalar(select(ServiceRequest.id))
+    token = await csrf_of(officer)
+    path = f"/admin/requests/{request_id}/move"
+    blank = await officer.post(path, data={"csrf_token": token, "action": "reject"})
+    assert blank.headers["location"].endswith("error=reason")
+    reason = "Bantuan PKH Anda masih dalam pemeriksaan"
+    moved = await officer.post(path, data={"csrf_token": token, "action": "reject", "note": reason})
+    assert moved.status_code == 303
+    told = "\n".join(m.text for m in await person.news())
+    assert f"Dinsos tidak setuju menghapus data Anda (pengajuan {reference})" in told
+    assert f"Alasan: {reason}" in told and "DTSEN" in told
+    assert "Rina Marlina" in told
+    async with await person.h.session() as s:
+        chat = await s.scalar(select(ChatIdentity))
+    assert chat is not None and chat.household_id is not None and not chat.opted_out
+
+
+async def test_erasure_past_the_whatsapp_window_drops_its_last_word(harness: Harness) -> None:
+    person = DRIVERS["whatsapp"](harness)
+    person.phone = HOUSEHOLD_PHONE
+    await _seed(harness)
+    await linked(person)
+    await _file_erasure(person, "Hapus data saya")
+    harness.advance(hours=30)  # Dinsos answers the next day: WhatsApp's 24 hours are over
+    officer = await signed_in_officer(harness, "samarinda", "6472")
+    async with await harness.session() as s:
+        request_id = await s.scalar(select(ServiceRequest.id))
+    token = await csrf_of(officer)
+    await officer.post(
+        f"/admin/requests/{request_id}/move", data={"csrf_token": token, "action": "approve"}
+    )
+    # No free-form message outside the window, and no approved template for it: nothing goes,
+    # and nothing of the message (its words, its address) stays behind either.
+    assert await person.news() == []
+    async with await harness.session() as s:
+        last = list(
+            await s.scalars(
+                select(OutboxMessage).where(OutboxMessage.dedupe_key.like("farewell:%"))
+            )
+        )
+    assert [(m.state, m.payload, m.recipient.startswith("erased-")) for m in last] == [
+        ("dead", {"erased": True}, True)
+    ]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from storage.models import AuditEvent, OutboxMessage, Proposal, Region
-from storage.staff import add_staff
-from tests.admin_world import PASSWORD, csrf_of, login
-from tests.conftest import T0
+from tests.admin_world import csrf_of, signed_in_officer
 from tests.drivers import DRIVERS, Driver, TelegramDriver
 from tests.harness import Harness
 
@@ -40,21 +37,6 @@ async def _regions(h: Harness) -> None:
                 Region(code="6471011001", name="Handil Jaya", level=4),
             ]
         )
-
-
-async def _officer(h: Harness, username: str, region: str) -> httpx.AsyncClient:
-    """A signed-in Dinsos officer of `region`."""
-    async with await h.session() as s:
-        await add_staff(
-            s, username=username, password=PASSWORD, role="officer", region_code=region, now=T0
-        )
-    app = h.client._transport.app  # type: ignore[attr-defined]
-    app.state.clock = lambda: h.now
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
-    )
-    assert (await login(client, username, PASSWORD)).status_code == 303
-    return client
 
 
 async def _propose(person: Driver, *, name: str = "Sumiati Wulandari") -> str:
@@ -95,8 +77,8 @@ async def test_a_proposal_reaches_the_desas_office_and_the_person_hears_the_outc
     )
     assert filed is not None and filed.detail["reference"] == "US-2611-0001"
 
-    samarinda = await _officer(person.h, "samarinda", "6472")
-    balikpapan = await _officer(person.h, "balikpapan", "6471")
+    samarinda = await signed_in_officer(person.h, "samarinda", "6472")
+    balikpapan = await signed_in_officer(person.h, "balikpapan", "6471")
     assert "Sumiati Wulandari" in (await samarinda.get("/admin/proposals")).text
     assert "Sumiati Wulandari" not in (await balikpapan.get("/admin/proposals")).text
     path = f"/admin/proposals/{row.id}/move"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId, FreeText, UTCDateTime
@@ -30,6 +30,10 @@ class ServiceRequest(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When the law wants an answer by (HAPUS DATA: 3×24 hours, UU PDP); NULL for the others.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A data correction's outcome (storage/corrections.py): corrected | forwarded | rejected, and
+    # when forwarded to the national register, the day staff expect the national data to change.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    expected_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RequestEvent(Base):

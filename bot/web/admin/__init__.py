@@ -17,6 +17,7 @@ from bot.web.admin import (
     households,
     imports,
     mentors,
+    processing,
     requests,
     simulator,
 )
@@ -34,6 +35,7 @@ ROUTERS = (
     mentors.router,
     imports.router,
     audit.router,
+    processing.router,
     simulator.router,
 )
 

@@ -12,7 +12,7 @@ from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from locales.i18n import _, use_locale
-from storage import audit, chats, households, regions
+from storage import audit, chats, households, regions, subject_access
 from storage.db import unit_of_work
 from storage.media import MediaStore
 from storage.models import Household
@@ -198,6 +198,38 @@ def _continues(request: Request) -> bool:
     """A range request past the first byte: the player fetching more of a listen under way."""
     wanted = request.headers.get("range", "")
     return wanted.startswith("bytes=") and not wanted.startswith("bytes=0-")
+
+
+@router.get("/admin/households/{household_id}/export")
+async def export_one(
+    request: Request, rt: Rt, staff: CurrentStaff, household_id: Id, format: str = "csv"
+) -> Response:
+    """Everything Sinergi holds about one household (the access right), NIK masked; audited."""
+    async with unit_of_work(rt.sessions) as session:
+        try:
+            record = await subject_access.household_record(session, staff.scope, household_id)
+        except NotFound:
+            raise HTTPException(404) from None
+        inbound, outbound = await chats.timeline(session, record.chats, limit=200)
+        rows = record.rows + [
+            ("message", n, "in" if line.inbound else "out", f"{line.at.isoformat()} {line.text}")
+            for n, line in enumerate(transcript(rt, inbound, outbound), 1)
+        ]
+        audit.record_on(
+            session,
+            record.household,
+            actor=staff.username,
+            action="export",
+            now=now_of(request),
+            what="household",
+            rows=len(rows),
+            format=format,
+        )
+    header = ["bagian", "nomor", "kolom", "nilai"]
+    name = f"data-keluarga-{record.household.no_kk[-4:]}"
+    if format == "xlsx":
+        return spreadsheet.xlsx_response(header, rows, f"{name}.xlsx", "data_keluarga")
+    return spreadsheet.csv_response(header, rows, f"{name}.csv")
 
 
 @router.get("/admin/households/{household_id}/reports/{report_id}/photo")

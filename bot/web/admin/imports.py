@@ -22,7 +22,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 def _uploads(rt: Rt) -> Path:
     """The folder where previews wait for their confirmation."""
-    return rt.settings.data_dir / "uploads"
+    return rt.settings.uploads_path
 
 
 @router.get("/admin/import")

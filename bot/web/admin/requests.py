@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -15,7 +15,7 @@ from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
 from locales.i18n import N_
-from storage import audit, erasure, proposals, request_queue
+from storage import audit, corrections, erasure, proposals, request_queue
 from storage.models import Household, ServiceRequest
 from storage.scope import NotFound
 
@@ -27,6 +27,13 @@ ACTIONS = {
     "reject": "ditolak",
     "refer": "dirujuk",
     "done": "selesai",
+}
+# What the plain move form may do to a correction; its end is one of the outcomes.
+CORRECTION_ACTIONS = ("process", "done")
+OUTCOME_NAMES = {
+    "corrected": N_("Corrected here"),
+    "forwarded": N_("Forwarded to the national register update (DTSEN)"),
+    "rejected": N_("Rejected, with a reason"),
 }
 OFFICES = (N_("Disperindagkop"), N_("Disnakertrans"), N_("PUPR"), N_("Koperasi Desa Merah Putih"))
 
@@ -112,6 +119,56 @@ async def proposal_move(
     return see_other(f"/admin/proposals?done={action}")
 
 
+@router.post("/admin/requests/{request_id}/outcome")
+async def outcome(
+    request: Request,
+    rt: Rt,
+    staff: CheckedStaff,
+    request_id: Id,
+    outcome: str = Form(""),
+    note: str = Form(""),
+    expected_on: str = Form(""),
+) -> Response:
+    """A data correction's outcome: corrected here, forwarded to DTSEN by a date, or rejected."""
+    now = now_of(request)
+    back = f"/admin/requests/{request_id}"
+    async with staff_action(rt) as session:
+        await request_queue.get(session, staff.scope, request_id)  # outside the scope: 404 first
+        try:
+            row, event = await corrections.record_outcome(
+                session,
+                staff.scope,
+                request_id,
+                outcome,
+                note=note,
+                expected_on=_day(expected_on),
+                actor=staff.username,
+                now=now,
+            )
+        except corrections.CorrectionError as exc:
+            return see_other(f"{back}?error={exc}")
+        await notices.correction_outcome(session, row, event, now=now)
+        audit.record(
+            session,
+            actor=staff.username,
+            action=f"request.correction_{outcome}",
+            now=now,
+            household_id=row.household_id,
+            region_code=row.region_code,
+            reference=row.reference,
+        )
+    rt.outbox_wake.set()
+    return see_other(f"{back}?done={outcome}")
+
+
+def _day(typed: str) -> date | None:
+    """A form's `YYYY-MM-DD`, or None."""
+    try:
+        return date.fromisoformat(typed.strip())
+    except ValueError:
+        return None
+
+
 @router.get("/admin/requests/{request_id}")
 async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) -> Response:
     """One request with its history and the actions its state allows."""
@@ -126,6 +183,11 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())
     actions = [a for a, s in ACTIONS.items() if s in allowed]
+    outcomes: list[str] = []
+    if row.kind == "sanggah":
+        # A correction ends in one of its outcomes (a form of its own), not a bare approval.
+        actions = [a for a in actions if a in CORRECTION_ACTIONS]
+        outcomes = [o for o, states in corrections.FROM_STATES.items() if row.state in states]
     return render(
         request,
         "admin/request.html",
@@ -134,6 +196,8 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
         household=household,
         history=history,
         actions=actions,
+        outcomes=outcomes,
+        outcome_names=OUTCOME_NAMES,
         offices=OFFICES,
         error=request.query_params.get("error", ""),
         done=request.query_params.get("done", ""),
@@ -161,6 +225,9 @@ async def move(
     now = now_of(request)
     async with staff_action(rt) as session:
         row = await request_queue.get(session, staff.scope, request_id)
+        if row.kind == "sanggah" and action not in CORRECTION_ACTIONS:
+            # A correction ends in an outcome the household can act on (/outcome), not a bare yes.
+            return see_other(f"/admin/requests/{request_id}?error=state")
         try:
             event = await service_requests.transition(
                 session,
@@ -196,7 +263,8 @@ async def _carry_out(
 ) -> None:
     """An approved HAPUS DATA request done at once: the data erased, or no longer used."""
     if row.topic == "erase":
-        # Nothing is told in the chat: it is erased and unlinked (the family was told at filing).
+        # Told first, while the chats are still the family's: the erasure spares this message.
+        await notices.data_erased(session, row, now=now)
         await erasure.erase_household(
             session,
             household_id=row.household_id,
