@@ -14,6 +14,8 @@ S = TypeVar("S", bound=Select)
 
 ADMIN_ROLES = ("admin",)
 LOCAL_ROLES = ("supervisor", "officer")
+# Coordinators (BP Taskin, Kemenkop, Bappeda, a provincial team) read aggregates only, never a person.
+COORDINATOR_ROLES = ("coordinator",)
 # ':' sorts right after '9', so `code >= p AND code < p + ':'` is "starts with p" that an index serves.
 _AFTER_DIGITS = ":"
 
@@ -44,6 +46,9 @@ class Scope:
         elif self.role in LOCAL_ROLES:
             if len(self.prefix) not in (4, 6):
                 raise ScopeError("supervisors and officers cover a kabupaten/kota or a kecamatan")
+        elif self.role in COORDINATOR_ROLES:
+            if len(self.prefix) not in (0, 2, 4):
+                raise ScopeError("a coordinator covers the country, a province or a kabupaten/kota")
         else:
             raise ScopeError("unknown role")
 
@@ -55,6 +60,11 @@ class Scope:
     def is_admin(self) -> bool:
         """Admins manage staff, read the audit log and may export NIKs."""
         return self.role in ADMIN_ROLES
+
+    @property
+    def sees_people(self) -> bool:
+        """Whether this staff member may see one household (coordinators see only counts)."""
+        return self.role not in COORDINATOR_ROLES
 
 
 def region_filter(column: Any, scope: Scope) -> ColumnElement[bool]:

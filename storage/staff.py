@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import StaffUser
 from storage.scope import NotFound, Scope, scoped
 
-ROLES = ("admin", "supervisor", "officer")
+ROLES = ("admin", "supervisor", "officer", "coordinator")
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id with RFC 9106 parameters

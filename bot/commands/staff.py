@@ -26,9 +26,11 @@ def _read_password() -> str:
 @app.command("add")
 def add(
     username: str = typer.Argument(..., help="login name"),
-    role: str = typer.Option(..., "--role", help="admin, supervisor or officer"),
+    role: str = typer.Option(..., "--role", help="admin, supervisor, officer or coordinator"),
     region: str = typer.Option(
-        "", "--region", help="region code prefix: '' or 2 digits for admin, 4 or 6 otherwise"
+        "",
+        "--region",
+        help="region code prefix: '' or 2 digits for admin, 4 or 6 for supervisor and officer, '', 2 or 4 for coordinator",
     ),
 ) -> None:
     """Create an active staff account scoped to a region."""

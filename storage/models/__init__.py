@@ -17,6 +17,7 @@ from storage.models.chat import (
 from storage.models.graduation import (
     GraduationStage,
     Referral,
+    RegionTarget,
     RelapseSignal,
     StageTransition,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "PendingReceipt",
     "ProgramEnrollment",
     "Referral",
+    "RegionTarget",
     "Region",
     "RelapseSignal",
     "StaffSession",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId, FreeText, UTCDateTime
@@ -84,6 +84,19 @@ class Referral(Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RegionTarget(Base):
+    """A region's graduation target for a year (angka graduasi), set by an admin for the coordinators."""
+
+    __tablename__ = "region_targets"
+    __table_args__ = (UniqueConstraint("region_code", "year"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    graduations: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(80))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 Index("ix_transitions_region_on", StageTransition.region_code, StageTransition.on_date)

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.web.admin import (
     audit,
     auth,
+    coordination,
     dashboard,
     escalations,
     graduation,
@@ -21,7 +22,7 @@ from bot.web.admin import (
     requests,
     simulator,
 )
-from bot.web.admin.deps import LoginRequired
+from bot.web.admin.deps import AggregatesOnly, LoginRequired
 from bot.web.admin.web import WEB, SecurityHeaders, locale_of, make_templates, render
 from locales.i18n import _, use_locale
 
@@ -36,6 +37,7 @@ ROUTERS = (
     imports.router,
     audit.router,
     processing.router,
+    coordination.router,
     simulator.router,
 )
 
@@ -48,6 +50,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
+    app.add_exception_handler(AggregatesOnly, _to_aggregates)  # type: ignore[arg-type]
     app.add_exception_handler(FastAPIHTTPException, _error_page)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
 
@@ -57,6 +60,13 @@ async def _to_login(request: Request, exc: LoginRequired) -> Response:
     if request.headers.get("HX-Request") or request.method != "GET":
         return Response(status_code=401)
     return RedirectResponse(f"/admin/login?next={exc.next_path}", status_code=303)
+
+
+async def _to_aggregates(request: Request, exc: AggregatesOnly) -> Response:
+    """A coordinator on a page about people: the coordination view for a page, 403 for anything else."""
+    if request.method == "GET" and not request.headers.get("HX-Request"):
+        return RedirectResponse("/admin/koordinasi", status_code=303)
+    return await _error_page(request, FastAPIHTTPException(403))
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:

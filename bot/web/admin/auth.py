@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.web.admin.deps import SESSION_COOKIE, CheckedStaff, CurrentStaff, Rt
+from bot.web.admin.deps import SESSION_COOKIE, CheckedSignedIn, Rt, SignedIn
 from bot.web.admin.web import LANG_COOKIE, client_address, is_https, locale_of, now_of, render
 from locales.i18n import LOCALES, _, use_locale
 from storage import audit, staff_sessions
@@ -159,7 +159,7 @@ async def login(
 
 
 @router.post("/admin/logout")
-async def logout(request: Request, rt: Rt, staff: CheckedStaff) -> Response:
+async def logout(request: Request, rt: Rt, staff: CheckedSignedIn) -> Response:
     """The session ends here and on the server."""
     async with unit_of_work(rt.sessions) as session:
         await staff_sessions.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
@@ -176,7 +176,7 @@ async def logout(request: Request, rt: Rt, staff: CheckedStaff) -> Response:
 
 
 @router.get("/admin/password")
-async def password_form(request: Request, staff: CurrentStaff) -> Response:
+async def password_form(request: Request, staff: SignedIn) -> Response:
     """A form for the old password and the new one twice."""
     return render(request, "password.html", staff=staff, error="")
 
@@ -185,7 +185,7 @@ async def password_form(request: Request, staff: CurrentStaff) -> Response:
 async def change_password(
     request: Request,
     rt: Rt,
-    staff: CheckedStaff,
+    staff: CheckedSignedIn,
     old: str = Form(""),
     new: str = Form(""),
     again: str = Form(""),

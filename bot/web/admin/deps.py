@@ -41,8 +41,12 @@ class Staff:
     scope: Scope
 
 
-async def current_staff(request: Request) -> Staff:
-    """The staff member of this browser's session; anyone else goes to the login page."""
+class AggregatesOnly(Exception):
+    """A coordinator asked for a page about people: they are sent to the coordination view."""
+
+
+async def signed_in(request: Request) -> Staff:
+    """The staff member of this browser's session, of any role; anyone else goes to the login page."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         rt = runtime_of(request)
@@ -72,7 +76,14 @@ async def current_staff(request: Request) -> Staff:
     raise LoginRequired(quote(target, safe="/?=&"))
 
 
-async def checked_staff(request: Request, staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+async def current_staff(staff: Annotated[Staff, Depends(signed_in)]) -> Staff:
+    """A staff member who may see households; a coordinator (counts only) is turned away."""
+    if not staff.scope.sees_people:
+        raise AggregatesOnly
+    return staff
+
+
+async def _csrf_checked(request: Request, staff: Staff) -> Staff:
     """The staff member, after the CSRF token of the form or the `X-CSRF-Token` header matched."""
     given = request.headers.get(CSRF_HEADER)
     if given is None:
@@ -82,6 +93,16 @@ async def checked_staff(request: Request, staff: Annotated[Staff, Depends(curren
     if not given or not hmac.compare_digest(given.encode(), staff.csrf.encode()):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong")
     return staff
+
+
+async def checked_staff(request: Request, staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    """A staff member who may see households, whose form carried the right CSRF token."""
+    return await _csrf_checked(request, staff)
+
+
+async def checked_signed_in(request: Request, staff: Annotated[Staff, Depends(signed_in)]) -> Staff:
+    """Any signed-in staff member whose form carried the right CSRF token (signing out)."""
+    return await _csrf_checked(request, staff)
 
 
 async def admin_staff(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
@@ -96,6 +117,8 @@ def runtime(request: Request) -> Runtime:
     return runtime_of(request)
 
 
+SignedIn = Annotated[Staff, Depends(signed_in)]
+CheckedSignedIn = Annotated[Staff, Depends(checked_signed_in)]
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 CheckedStaff = Annotated[Staff, Depends(checked_staff)]
 AdminStaff = Annotated[Staff, Depends(admin_staff)]
