@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     mentor_after_days: int = 7
     dinsos_after_days: int = 14
     escalation_sla_working_days: int = 5
+    # Vulnerable households (storage/priority.py) climb the ladder sooner and wait less.
+    vulnerable_mentor_after_days: int = 5
+    vulnerable_dinsos_after_days: int = 10
+    vulnerable_sla_working_days: int = 3
     # The graduation path (storage/graduation_rules.py holds the rest of its rules).
     graduation_reports_running: int = 3
     # Until this day of a month, the business report is about the month that just ended.

@@ -17,8 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     String,
     and_,
+    case,
     cast,
     exists,
     false,
@@ -56,6 +58,7 @@ from storage.models import (
     ProgramEnrollment,
     ProgressReport,
 )
+from storage.priority import vulnerable
 
 EMPOWERMENT = ("BANTUAN_USAHA", "PELATIHAN", "KOPERASI")
 ACTIVE = ("aktif", "dalam_proses", "disalurkan")
@@ -234,12 +237,17 @@ def reminder_due(*, checked_before: datetime, zones: ColumnElement[bool]) -> Due
     )
 
 
-def mentor_due(*, checked_before: datetime) -> Due:
-    """Households still silent a week after the check-in go to their mentor."""
+def mentor_due(*, checked_before: datetime, vulnerable_before: datetime) -> Due:
+    """Households still silent a week after the check-in go to their mentor (the vulnerable sooner)."""
     return Due(
         "mentor",
-        [LS.rung.in_(("checkin", "reminder")), LS.checkin_at <= checked_before],
+        [
+            LS.rung.in_(("checkin", "reminder")),
+            LS.checkin_at <= vulnerable_before,
+            or_(LS.checkin_at <= checked_before, vulnerable(HH)),
+        ],
         cast(LS.cycle_start, String),
+        join_household=True,
     )
 
 
@@ -260,12 +268,22 @@ def unreachable_due(*, today: date) -> Due:
     )
 
 
-def dinsos_due(*, checked_before: datetime, mentor_before: datetime) -> Due:
-    """Mentor tasks past D+14, or past the mentor's own deadline without a visit."""
+def dinsos_due(
+    *, checked_before: datetime, mentor_before: datetime, vulnerable_before: datetime
+) -> Due:
+    """Mentor tasks past D+14 (the vulnerable's sooner), or past the mentor's deadline without a visit."""
     return Due(
         "dinsos",
-        [LS.rung == "mentor", or_(LS.checkin_at <= checked_before, LS.mentor_at <= mentor_before)],
+        [
+            LS.rung == "mentor",
+            or_(
+                LS.checkin_at <= checked_before,
+                LS.mentor_at <= mentor_before,
+                and_(LS.checkin_at <= vulnerable_before, vulnerable(HH)),
+            ),
+        ],
         cast(LS.cycle_start, String),
+        join_household=True,
     )
 
 
@@ -313,7 +331,23 @@ async def move(session: AsyncSession, run: int, **values: Any) -> None:
     )
 
 
-async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sla_due: date) -> int:
+@dataclass(frozen=True)
+class SlaDue:
+    """The day a new escalation is due: for most households, and for the vulnerable."""
+
+    usual: date
+    vulnerable: date
+
+    def of(self, household: Any = HH) -> Any:
+        """SQL: the due day of `household`'s escalation."""
+        return case(
+            (vulnerable(household), literal(self.vulnerable, Date)), else_=literal(self.usual, Date)
+        )
+
+
+async def open_escalations(
+    session: AsyncSession, run: int, *, now: datetime, sla_due: SlaDue
+) -> int:
     """One escalation per claimed household for its kabupaten's Dinsos (none if one is open)."""
     es = Escalation
     source = (
@@ -323,8 +357,9 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
             func.coalesce(LS.reason, "silent"),
             literal(1),
             literal("open"),
-            literal(sla_due, es.sla_due.type),
+            sla_due.of(HH),
             false(),
+            vulnerable(HH),
             literal(now, es.created_at.type),
         )
         .join(HH, HH.id == LS.household_id)
@@ -341,6 +376,7 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
         "state",
         "sla_due",
         "at_risk",
+        "vulnerable",
         "created_at",
     ]
     return await inserted(session, insert_of(session, es).from_select(cols, source))
@@ -361,14 +397,18 @@ async def flag_at_risk(session: AsyncSession, *, due_by: date) -> int:
 
 
 async def raise_breached(
-    session: AsyncSession, *, today: date, now: datetime, new_due: date
+    session: AsyncSession, *, today: date, now: datetime, new_due: SlaDue
 ) -> int:
     """Officer-level escalations past their SLA go up to the supervisor, with a fresh SLA."""
     es = Escalation
+    fresh = case(
+        (es.vulnerable.is_(True), literal(new_due.vulnerable, Date)),
+        else_=literal(new_due.usual, Date),
+    )
     stmt = (
         update(es)
         .where(es.state.in_(OPEN_ESCALATION), es.level == 1, es.sla_due < today)
-        .values(level=2, breached_at=now, at_risk=False, sla_due=new_due)
+        .values(level=2, breached_at=now, at_risk=False, sla_due=fresh)
     )
     return touched_rows(await session.execute(stmt))
 
