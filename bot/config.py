@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     nik_tries_per_nik_per_day: int = 10
 
     checkin_interval_days: int = 30
+    graduate_checkin_interval_days: int = 90  # graduates in their watch year
     reminder_after_days: int = 3
     mentor_after_days: int = 7
     dinsos_after_days: int = 14

@@ -31,6 +31,8 @@ class Plan:
     """Intervals, delivery hours and SLA: the settings the ladder runs on."""
 
     checkin_interval: timedelta = timedelta(days=30)
+    # A graduate in its watch year is asked less often, whether or not a program still runs.
+    graduate_checkin_interval: timedelta = timedelta(days=90)
     reminder_after: timedelta = timedelta(days=3)
     mentor_after: timedelta = timedelta(days=7)
     dinsos_after: timedelta = timedelta(days=14)
@@ -52,6 +54,7 @@ class Plan:
         days = lambda n: timedelta(days=n)  # noqa: E731
         return cls(
             checkin_interval=days(settings.checkin_interval_days),
+            graduate_checkin_interval=days(getattr(settings, "graduate_checkin_interval_days", 90)),
             reminder_after=days(settings.reminder_after_days),
             mentor_after=days(settings.mentor_after_days),
             dinsos_after=days(settings.dinsos_after_days),
@@ -135,12 +138,16 @@ async def unreachable(session: AsyncSession, now: datetime, plan: Plan = PLAN) -
 
 
 async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
-    """D0: households quiet for a month are asked how the business is doing."""
+    """D0: households quiet for a month (graduates for three) are asked how the business is doing."""
     run = store.new_run()
     today = calendar.period_day(now)
+
+    def every(interval: timedelta) -> store.Interval:
+        return store.Interval(anchor_before=today - interval, quiet_since=now - interval)
+
     due = store.checkin_due(
-        anchor_before=today - plan.checkin_interval,
-        quiet_since=now - plan.checkin_interval,
+        usual=every(plan.checkin_interval),
+        graduate=every(plan.graduate_checkin_interval),
         zones=plan.zones(now, Household.region_code),
         today=today,
     )

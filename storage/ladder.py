@@ -50,6 +50,7 @@ from storage.models import (
     ChatIdentity,
     Conversation,
     Escalation,
+    GraduationStage,
     Household,
     LadderAction,
     LadderState,
@@ -66,6 +67,7 @@ ACTIVE = ("aktif", "dalam_proses", "disalurkan")
 RUNNING = ("checkin", "reminder", "mentor", "dinsos")
 SILENT = ("reminder", "mentor", "dinsos")
 OPEN_ESCALATION = ("open", "assigned")
+GRADUATED = "mandiri"
 
 LS, HH = LadderState, Household
 
@@ -75,6 +77,14 @@ def in_program(household_id: Any) -> ColumnElement[bool]:
     pe = ProgramEnrollment
     return exists().where(
         pe.household_id == household_id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE)
+    )
+
+
+def watched_graduate(household_id: Any, today: date) -> ColumnElement[bool]:
+    """A graduated (mandiri) household in its watch year, whether or not its programs have ended."""
+    gs = GraduationStage
+    return exists().where(
+        gs.household_id == household_id, gs.stage == GRADUATED, gs.watch_until >= today
     )
 
 
@@ -208,19 +218,38 @@ class Due:
     join_household: bool = False
 
 
+@dataclass(frozen=True)
+class Interval:
+    """When a check-in is due again: the cycle began before `anchor_before`, and no word since `quiet_since`."""
+
+    anchor_before: date
+    quiet_since: datetime
+
+
 def checkin_due(
-    *, anchor_before: date, quiet_since: datetime, zones: ColumnElement[bool], today: date
+    *, usual: Interval, graduate: Interval, zones: ColumnElement[bool], today: date
 ) -> Due:
-    """Waiting households whose month is up, quiet for a month, reachable, in delivery hours."""
+    """Waiting households whose month is up (a graduate's quarter), quiet since, reachable, in hours."""
+    hid = LS.household_id
     return Due(
         "checkin",
         [
             LS.rung.in_(("waiting", "dinsos")),
-            LS.cycle_start <= anchor_before,
+            LS.cycle_start <= max(usual.anchor_before, graduate.anchor_before),
             zones,
-            in_program(LS.household_id),
-            reachable(LS.household_id),
-            ~contact_since(LS.household_id, quiet_since),
+            reachable(hid),
+            or_(
+                and_(
+                    LS.cycle_start <= usual.anchor_before,
+                    in_program(hid),
+                    ~contact_since(hid, usual.quiet_since),
+                ),
+                and_(
+                    LS.cycle_start <= graduate.anchor_before,
+                    watched_graduate(hid, today),
+                    ~contact_since(hid, graduate.quiet_since),
+                ),
+            ),
         ],
         literal(today.isoformat()),
         join_household=True,
@@ -261,7 +290,7 @@ def unreachable_due(*, today: date) -> Due:
         [
             LS.household_id.in_(bounced),
             LS.rung.in_(("waiting", "checkin", "reminder")),
-            in_program(LS.household_id),
+            or_(in_program(LS.household_id), watched_graduate(LS.household_id, today)),
             unreachable(LS.household_id),
         ],
         literal(today.isoformat()),
