@@ -75,10 +75,15 @@ class Settings(BaseSettings):
     nik_tries_per_nik_per_day: int = 10
 
     checkin_interval_days: int = 30
+    graduate_checkin_interval_days: int = 90  # graduates in their watch year
     reminder_after_days: int = 3
     mentor_after_days: int = 7
     dinsos_after_days: int = 14
     escalation_sla_working_days: int = 5
+    # Vulnerable households (storage/priority.py) climb the ladder sooner and wait less.
+    vulnerable_mentor_after_days: int = 5
+    vulnerable_dinsos_after_days: int = 10
+    vulnerable_sla_working_days: int = 3
     # The graduation path (storage/graduation_rules.py holds the rest of its rules).
     graduation_reports_running: int = 3
     # Until this day of a month, the business report is about the month that just ended.

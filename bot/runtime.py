@@ -61,6 +61,7 @@ def rules_from(settings: Settings, vault: NikVault) -> Rules:
         nik_tries_per_nik_per_day=settings.nik_tries_per_nik_per_day,
         max_text_length=settings.max_text_length,
         sla_working_days=settings.escalation_sla_working_days,
+        vulnerable_sla_working_days=settings.vulnerable_sla_working_days,
         graduation_reports_running=settings.graduation_reports_running,
         report_previous_month_until_day=settings.report_previous_month_until_day,
         delivery_hours=Plan.from_settings(settings).hours(),

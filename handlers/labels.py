@@ -160,6 +160,21 @@ def report_flags(row: ProgressReport) -> str:
     return ", ".join(_(FLAG_NAMES[f]) for f in row.flags or [] if f in FLAG_NAMES)
 
 
+# Households the programs put first (storage/priority.py) -------------------------------------
+
+CATEGORY_NAMES = {
+    "perempuan_kepala_keluarga": N_("Woman head of household"),
+    "disabilitas": N_("Person with a disability"),
+    "lansia": N_("Elderly"),
+    "desil1": N_("Poorest decile (desil 1)"),
+}
+
+
+def category_of(value: str) -> str:
+    """A category filter as the form sends it: a known one, or none."""
+    return value if value in CATEGORY_NAMES else ""
+
+
 # Referrals to other offices --------------------------------------------------------------------
 
 OFFICE_NAMES = {

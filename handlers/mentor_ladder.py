@@ -14,6 +14,7 @@ from handlers.turn import Turn
 from locales.i18n import _, long_date
 from storage import calendar, escalations, ladder, visits
 from storage.models import Household
+from storage.priority import is_vulnerable
 
 PAGE = 8  # a WhatsApp list holds 10 rows: 8 families, "next" and "back"
 
@@ -185,7 +186,9 @@ async def _send(turn: Turn) -> None:
     if len(note) < 3 or turn.inbound.kind != "text":
         turn.say(_("Please write a short note for Dinsos (or BATAL)."))
         return
-    due = calendar.add_working_days(_today(turn), turn.rules.sla_working_days)
+    rules = turn.rules
+    days = rules.vulnerable_sla_working_days if is_vulnerable(household) else rules.sla_working_days
+    due = calendar.add_working_days(_today(turn), days)
     await escalations.hand_up(
         turn.session,
         household=household,

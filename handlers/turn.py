@@ -25,6 +25,7 @@ class Rules:
     nik_tries_per_nik_per_day: int = 10
     max_text_length: int = 4000
     sla_working_days: int = 5  # a mentor's hand-up to Dinsos is due in this many working days
+    vulnerable_sla_working_days: int = 3  # ...and for a household the programs put first
     graduation_reports_running: int = 3  # reports in a row that make a business "berjalan"
     report_previous_month_until_day: int = 10  # early in a month, report the month just ended
     delivery_hours: tuple[str, str] = ("08:00", "18:00")  # local; mentors are not woken at night

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func
@@ -31,12 +31,18 @@ class Plan:
     """Intervals, delivery hours and SLA: the settings the ladder runs on."""
 
     checkin_interval: timedelta = timedelta(days=30)
+    # A graduate in its watch year is asked less often, whether or not a program still runs.
+    graduate_checkin_interval: timedelta = timedelta(days=90)
     reminder_after: timedelta = timedelta(days=3)
     mentor_after: timedelta = timedelta(days=7)
     dinsos_after: timedelta = timedelta(days=14)
     mentor_deadline: timedelta = timedelta(days=7)
     sla_working_days: int = 5
     risk_working_days: int = 1
+    # Vulnerable households (storage/priority.py) reach the mentor and Dinsos sooner.
+    vulnerable_mentor_after: timedelta = timedelta(days=5)
+    vulnerable_dinsos_after: timedelta = timedelta(days=10)
+    vulnerable_sla_working_days: int = 3
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
     batch: int = 500
@@ -48,14 +54,25 @@ class Plan:
         days = lambda n: timedelta(days=n)  # noqa: E731
         return cls(
             checkin_interval=days(settings.checkin_interval_days),
+            graduate_checkin_interval=days(getattr(settings, "graduate_checkin_interval_days", 90)),
             reminder_after=days(settings.reminder_after_days),
             mentor_after=days(settings.mentor_after_days),
             dinsos_after=days(settings.dinsos_after_days),
             mentor_deadline=days(getattr(settings, "mentor_deadline_days", 7)),
             sla_working_days=settings.escalation_sla_working_days,
+            vulnerable_mentor_after=days(getattr(settings, "vulnerable_mentor_after_days", 5)),
+            vulnerable_dinsos_after=days(getattr(settings, "vulnerable_dinsos_after_days", 10)),
+            vulnerable_sla_working_days=getattr(settings, "vulnerable_sla_working_days", 3),
             delivery_start=settings.delivery_start,
             delivery_end=settings.delivery_end,
             report_until_day=settings.report_previous_month_until_day,
+        )
+
+    def sla_due(self, today: date) -> store.SlaDue:
+        """The day an escalation opened today is due: sooner for a vulnerable household."""
+        return store.SlaDue(
+            calendar.add_working_days(today, self.sla_working_days),
+            calendar.add_working_days(today, self.vulnerable_sla_working_days),
         )
 
     def hours(self) -> tuple[str, str]:
@@ -121,12 +138,16 @@ async def unreachable(session: AsyncSession, now: datetime, plan: Plan = PLAN) -
 
 
 async def checkins(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
-    """D0: households quiet for a month are asked how the business is doing."""
+    """D0: households quiet for a month (graduates for three) are asked how the business is doing."""
     run = store.new_run()
     today = calendar.period_day(now)
+
+    def every(interval: timedelta) -> store.Interval:
+        return store.Interval(anchor_before=today - interval, quiet_since=now - interval)
+
     due = store.checkin_due(
-        anchor_before=today - plan.checkin_interval,
-        quiet_since=now - plan.checkin_interval,
+        usual=every(plan.checkin_interval),
+        graduate=every(plan.graduate_checkin_interval),
         zones=plan.zones(now, Household.region_code),
         today=today,
     )
@@ -160,24 +181,28 @@ async def reminders(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> 
 
 
 async def mentor_tasks(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
-    """D+7: still silent, so the mentor should visit (told in the daily digest)."""
+    """D+7 (D+5 for the vulnerable): still silent, so the mentor should visit (told in the digest)."""
     run = store.new_run()
-    due = store.mentor_due(checked_before=now - plan.mentor_after)
+    due = store.mentor_due(
+        checked_before=now - plan.mentor_after,
+        vulnerable_before=now - plan.vulnerable_mentor_after,
+    )
     if claimed := await store.claim(session, due, now=now, run=run):
         await store.move(session, run, rung="mentor", mentor_at=now, updated_at=now)
     return claimed
 
 
 async def escalations(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
-    """D+14, or the mentor's deadline passed without a visit: Dinsos of the kabupaten takes it."""
+    """D+14 (D+10 for the vulnerable), or the mentor's deadline passed: Dinsos takes it."""
     run = store.new_run()
     today = calendar.period_day(now)
     due = store.dinsos_due(
-        checked_before=now - plan.dinsos_after, mentor_before=now - plan.mentor_deadline
+        checked_before=now - plan.dinsos_after,
+        mentor_before=now - plan.mentor_deadline,
+        vulnerable_before=now - plan.vulnerable_dinsos_after,
     )
     if claimed := await store.claim(session, due, now=now, run=run):
-        sla_due = calendar.add_working_days(today, plan.sla_working_days)
-        await store.open_escalations(session, run, now=now, sla_due=sla_due)
+        await store.open_escalations(session, run, now=now, sla_due=plan.sla_due(today))
         await store.move(session, run, rung="dinsos", updated_at=now)
     return claimed
 
@@ -189,7 +214,7 @@ async def sla(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
         session,
         today=today,
         now=now,
-        new_due=calendar.add_working_days(today, plan.sla_working_days),
+        new_due=plan.sla_due(today),
     )
     flagged = await store.flag_at_risk(
         session, due_by=calendar.add_working_days(today, plan.risk_working_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.escalations import OPEN_STATES, office_day, sla_bucket
@@ -18,6 +18,7 @@ from storage.models import (
     ProgressReport,
     ServiceRequest,
 )
+from storage.priority import in_category
 from storage.scope import Scope, scoped
 
 
@@ -149,3 +150,44 @@ async def median_omzet(
         )
         result.append((month, int(sum(v or 0 for v in middle) / len(middle))))
     return result
+
+
+async def by_category(
+    session: AsyncSession, scope: Scope, categories: list[str]
+) -> list[tuple[str, int, int, int]]:
+    """(category, households, silent, open escalations) for each category the programs put first."""
+    silent = LadderState.rung.in_(SILENT_RUNGS)
+    columns = []
+    for code in categories:
+        member = in_category(code)
+        columns += [
+            func.sum(case((member, 1), else_=0)),
+            func.sum(case((and_(member, silent), 1), else_=0)),
+        ]
+    row = (
+        await session.execute(
+            scoped(
+                select(*columns)
+                .select_from(Household)
+                .outerjoin(LadderState, LadderState.household_id == Household.id),
+                scope,
+            )
+        )
+    ).one()
+    escalated = dict.fromkeys(categories, 0)
+    for code in categories:
+        escalated[code] = int(
+            await session.scalar(
+                scoped(
+                    select(func.count(Escalation.id))
+                    .join(Household, Household.id == Escalation.household_id)
+                    .where(Escalation.state.in_(OPEN_STATES), in_category(code)),
+                    scope,
+                )
+            )
+            or 0
+        )
+    return [
+        (code, int(row[2 * i] or 0), int(row[2 * i + 1] or 0), escalated[code])
+        for i, code in enumerate(categories)
+    ]

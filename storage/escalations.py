@@ -26,6 +26,7 @@ from storage.models import (
     StaffUser,
 )
 from storage.paging import Page, paged
+from storage.priority import in_category, is_vulnerable
 from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
 from storage.staff import colleague
 
@@ -61,6 +62,9 @@ def sla_bucket(now: datetime) -> Any:
 
 # The queue -----------------------------------------------------------------------------------
 
+# The households the programs put first come first, then the nearest SLA.
+URGENT_FIRST = (Escalation.vulnerable.desc(), Escalation.sla_due, Escalation.id)
+
 
 @dataclass
 class QueueFilter:
@@ -72,6 +76,7 @@ class QueueFilter:
     kecamatan: str = ""
     desa: str = ""
     assignee: str = ""  # "", "me", "none" or a staff id
+    category: str = ""  # "", a roster kategori or "desil1" (storage/priority.py)
 
 
 def queue_ids(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> Select:
@@ -97,7 +102,11 @@ def queue_ids(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> S
         query = query.where(Escalation.assignee_id.is_(None))
     elif flt.assignee.isdigit():
         query = query.where(Escalation.assignee_id == int(flt.assignee))
-    return query.order_by(Escalation.sla_due, Escalation.id)
+    if flt.category:
+        query = query.where(
+            Escalation.household_id.in_(select(Household.id).where(in_category(flt.category)))
+        )
+    return query.order_by(*URGENT_FIRST)
 
 
 async def queue(
@@ -118,7 +127,7 @@ async def queue(
         .join(Household, Household.id == Escalation.household_id)
         .outerjoin(StaffUser, StaffUser.id == Escalation.assignee_id)
         .where(Escalation.id.in_(ids_page.rows))
-        .order_by(Escalation.sla_due, Escalation.id)
+        .order_by(*URGENT_FIRST)
     )
     return Page(list(rows.all()), ids_page.total, ids_page.page)
 
@@ -330,6 +339,7 @@ async def hand_up(
             state="open",
             sla_due=sla_due,
             at_risk=False,
+            vulnerable=is_vulnerable(household),
             created_at=now,
         )
         session.add(row)

@@ -24,6 +24,7 @@ from storage.models import (
     ServiceRequest,
 )
 from storage.paging import Page, paged
+from storage.priority import in_category
 from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
 
 SILENT_RUNGS = ("reminder", "mentor", "dinsos")  # the ladder's rungs of a household gone silent
@@ -92,6 +93,7 @@ class HouseholdFilter:
     kecamatan: str = ""
     desa: str = ""
     silent: bool = False
+    category: str = ""  # "", a roster kategori or "desil1" (storage/priority.py)
 
 
 def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
@@ -105,6 +107,8 @@ def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
         query = query.where(
             or_(Household.no_kk == term, Household.name.ilike(f"%{term}%"), Household.phone == term)
         )
+    if flt.category:
+        query = query.where(in_category(flt.category))
     if flt.silent:
         query = query.join(LadderState, LadderState.household_id == Household.id).where(
             LadderState.rung.in_(SILENT_RUNGS)

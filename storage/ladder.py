@@ -17,8 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
     String,
     and_,
+    case,
     cast,
     exists,
     false,
@@ -48,6 +50,7 @@ from storage.models import (
     ChatIdentity,
     Conversation,
     Escalation,
+    GraduationStage,
     Household,
     LadderAction,
     LadderState,
@@ -56,6 +59,7 @@ from storage.models import (
     ProgramEnrollment,
     ProgressReport,
 )
+from storage.priority import vulnerable
 
 EMPOWERMENT = ("BANTUAN_USAHA", "PELATIHAN", "KOPERASI")
 ACTIVE = ("aktif", "dalam_proses", "disalurkan")
@@ -63,6 +67,7 @@ ACTIVE = ("aktif", "dalam_proses", "disalurkan")
 RUNNING = ("checkin", "reminder", "mentor", "dinsos")
 SILENT = ("reminder", "mentor", "dinsos")
 OPEN_ESCALATION = ("open", "assigned")
+GRADUATED = "mandiri"
 
 LS, HH = LadderState, Household
 
@@ -72,6 +77,14 @@ def in_program(household_id: Any) -> ColumnElement[bool]:
     pe = ProgramEnrollment
     return exists().where(
         pe.household_id == household_id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE)
+    )
+
+
+def watched_graduate(household_id: Any, today: date) -> ColumnElement[bool]:
+    """A graduated (mandiri) household in its watch year, whether or not its programs have ended."""
+    gs = GraduationStage
+    return exists().where(
+        gs.household_id == household_id, gs.stage == GRADUATED, gs.watch_until >= today
     )
 
 
@@ -205,19 +218,38 @@ class Due:
     join_household: bool = False
 
 
+@dataclass(frozen=True)
+class Interval:
+    """When a check-in is due again: the cycle began before `anchor_before`, and no word since `quiet_since`."""
+
+    anchor_before: date
+    quiet_since: datetime
+
+
 def checkin_due(
-    *, anchor_before: date, quiet_since: datetime, zones: ColumnElement[bool], today: date
+    *, usual: Interval, graduate: Interval, zones: ColumnElement[bool], today: date
 ) -> Due:
-    """Waiting households whose month is up, quiet for a month, reachable, in delivery hours."""
+    """Waiting households whose month is up (a graduate's quarter), quiet since, reachable, in hours."""
+    hid = LS.household_id
     return Due(
         "checkin",
         [
             LS.rung.in_(("waiting", "dinsos")),
-            LS.cycle_start <= anchor_before,
+            LS.cycle_start <= max(usual.anchor_before, graduate.anchor_before),
             zones,
-            in_program(LS.household_id),
-            reachable(LS.household_id),
-            ~contact_since(LS.household_id, quiet_since),
+            reachable(hid),
+            or_(
+                and_(
+                    LS.cycle_start <= usual.anchor_before,
+                    in_program(hid),
+                    ~contact_since(hid, usual.quiet_since),
+                ),
+                and_(
+                    LS.cycle_start <= graduate.anchor_before,
+                    watched_graduate(hid, today),
+                    ~contact_since(hid, graduate.quiet_since),
+                ),
+            ),
         ],
         literal(today.isoformat()),
         join_household=True,
@@ -234,12 +266,17 @@ def reminder_due(*, checked_before: datetime, zones: ColumnElement[bool]) -> Due
     )
 
 
-def mentor_due(*, checked_before: datetime) -> Due:
-    """Households still silent a week after the check-in go to their mentor."""
+def mentor_due(*, checked_before: datetime, vulnerable_before: datetime) -> Due:
+    """Households still silent a week after the check-in go to their mentor (the vulnerable sooner)."""
     return Due(
         "mentor",
-        [LS.rung.in_(("checkin", "reminder")), LS.checkin_at <= checked_before],
+        [
+            LS.rung.in_(("checkin", "reminder")),
+            LS.checkin_at <= vulnerable_before,
+            or_(LS.checkin_at <= checked_before, vulnerable(HH)),
+        ],
         cast(LS.cycle_start, String),
+        join_household=True,
     )
 
 
@@ -253,19 +290,29 @@ def unreachable_due(*, today: date) -> Due:
         [
             LS.household_id.in_(bounced),
             LS.rung.in_(("waiting", "checkin", "reminder")),
-            in_program(LS.household_id),
+            or_(in_program(LS.household_id), watched_graduate(LS.household_id, today)),
             unreachable(LS.household_id),
         ],
         literal(today.isoformat()),
     )
 
 
-def dinsos_due(*, checked_before: datetime, mentor_before: datetime) -> Due:
-    """Mentor tasks past D+14, or past the mentor's own deadline without a visit."""
+def dinsos_due(
+    *, checked_before: datetime, mentor_before: datetime, vulnerable_before: datetime
+) -> Due:
+    """Mentor tasks past D+14 (the vulnerable's sooner), or past the mentor's deadline without a visit."""
     return Due(
         "dinsos",
-        [LS.rung == "mentor", or_(LS.checkin_at <= checked_before, LS.mentor_at <= mentor_before)],
+        [
+            LS.rung == "mentor",
+            or_(
+                LS.checkin_at <= checked_before,
+                LS.mentor_at <= mentor_before,
+                and_(LS.checkin_at <= vulnerable_before, vulnerable(HH)),
+            ),
+        ],
         cast(LS.cycle_start, String),
+        join_household=True,
     )
 
 
@@ -313,7 +360,23 @@ async def move(session: AsyncSession, run: int, **values: Any) -> None:
     )
 
 
-async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sla_due: date) -> int:
+@dataclass(frozen=True)
+class SlaDue:
+    """The day a new escalation is due: for most households, and for the vulnerable."""
+
+    usual: date
+    vulnerable: date
+
+    def of(self, household: Any = HH) -> Any:
+        """SQL: the due day of `household`'s escalation."""
+        return case(
+            (vulnerable(household), literal(self.vulnerable, Date)), else_=literal(self.usual, Date)
+        )
+
+
+async def open_escalations(
+    session: AsyncSession, run: int, *, now: datetime, sla_due: SlaDue
+) -> int:
     """One escalation per claimed household for its kabupaten's Dinsos (none if one is open)."""
     es = Escalation
     source = (
@@ -323,8 +386,9 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
             func.coalesce(LS.reason, "silent"),
             literal(1),
             literal("open"),
-            literal(sla_due, es.sla_due.type),
+            sla_due.of(HH),
             false(),
+            vulnerable(HH),
             literal(now, es.created_at.type),
         )
         .join(HH, HH.id == LS.household_id)
@@ -341,6 +405,7 @@ async def open_escalations(session: AsyncSession, run: int, *, now: datetime, sl
         "state",
         "sla_due",
         "at_risk",
+        "vulnerable",
         "created_at",
     ]
     return await inserted(session, insert_of(session, es).from_select(cols, source))
@@ -361,14 +426,18 @@ async def flag_at_risk(session: AsyncSession, *, due_by: date) -> int:
 
 
 async def raise_breached(
-    session: AsyncSession, *, today: date, now: datetime, new_due: date
+    session: AsyncSession, *, today: date, now: datetime, new_due: SlaDue
 ) -> int:
     """Officer-level escalations past their SLA go up to the supervisor, with a fresh SLA."""
     es = Escalation
+    fresh = case(
+        (es.vulnerable.is_(True), literal(new_due.vulnerable, Date)),
+        else_=literal(new_due.usual, Date),
+    )
     stmt = (
         update(es)
         .where(es.state.in_(OPEN_ESCALATION), es.level == 1, es.sla_due < today)
-        .values(level=2, breached_at=now, at_risk=False, sla_due=new_due)
+        .values(level=2, breached_at=now, at_risk=False, sla_due=fresh)
     )
     return touched_rows(await session.execute(stmt))
 

@@ -7,13 +7,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, RequestEvent, ServiceRequest
 from storage.paging import Page, paged
+from storage.priority import first, in_category
 from storage.scope import NotFound, Scope, scoped
 
 OPEN = ("diajukan", "diproses", "disetujui", "dirujuk")  # the queue's default: not yet finished
 
 
-async def queue(session: AsyncSession, scope: Scope, state: str, page: int = 1) -> Page:
-    """One page of requests in `state` (open ones when empty), oldest first: (request, household)."""
+async def queue(
+    session: AsyncSession, scope: Scope, state: str, page: int = 1, category: str = ""
+) -> Page:
+    """One page of requests in `state` (open ones when empty), the vulnerable first, then oldest."""
     query = scoped(
         select(ServiceRequest, Household).join(
             Household, Household.id == ServiceRequest.household_id
@@ -25,9 +28,10 @@ async def queue(session: AsyncSession, scope: Scope, state: str, page: int = 1) 
         query = query.where(ServiceRequest.state == state)
     else:
         query = query.where(ServiceRequest.state.in_(OPEN))
-    return await paged(
-        session, query.order_by(ServiceRequest.created_at, ServiceRequest.id), page, scalars=False
-    )
+    if category:
+        query = query.where(in_category(category))
+    order = (first(Household), ServiceRequest.created_at, ServiceRequest.id)
+    return await paged(session, query.order_by(*order), page, scalars=False)
 
 
 async def get(session: AsyncSession, scope: Scope, request_id: int) -> ServiceRequest:

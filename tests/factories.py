@@ -39,8 +39,10 @@ async def household(
     region_code: str = "6472011001",
     mentor_id: int | None = None,
     now: datetime = T0,
+    desil: int | None = 3,
+    categories: str = "",
 ) -> Household:
-    """A household with its NIK kept as Sinergi keeps it."""
+    """A household with its NIK kept as Sinergi keeps it (not one the programs put first, unless told)."""
     row = Household(
         no_kk=no_kk,
         nik_hash=vault.hash(nik),
@@ -55,8 +57,8 @@ async def household(
         kecamatan="Palaran",
         kabupaten="Kota Samarinda",
         provinsi="Kalimantan Timur",
-        desil=1,
-        categories="",
+        desil=desil,
+        categories=categories,
         mentor_id=mentor_id,
         created_at=now,
         updated_at=now,

@@ -69,6 +69,8 @@ class Escalation(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     sla_due: Mapped[date] = mapped_column(Date)
     at_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A household the programs put first (storage/priority.py), as it was when this opened.
+    vulnerable: Mapped[bool] = mapped_column(Boolean, default=False)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(FreeText)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -86,7 +88,13 @@ class EscalationNote(Base):
     text: Mapped[str] = mapped_column(FreeText)
 
 
-Index("ix_escalations_queue", Escalation.state, Escalation.region_code, Escalation.sla_due)
+Index(
+    "ix_escalations_queue",
+    Escalation.state,
+    Escalation.region_code,
+    Escalation.vulnerable,
+    Escalation.sla_due,
+)
 Index("ix_ladder_rung_cycle", LadderState.rung, LadderState.cycle_start)
 Index("ix_ladder_rung_checkin", LadderState.rung, LadderState.checkin_at)
 Index("ix_escalations_sla", Escalation.state, Escalation.sla_due)

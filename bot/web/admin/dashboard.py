@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from bot.web.admin import charts
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
+from handlers.labels import CATEGORY_NAMES
 from locales.i18n import _, use_locale
 from storage import dashboard as numbers
 
@@ -30,6 +31,7 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         silent = await numbers.silent_by_kecamatan(session, staff.scope)
         reports = await numbers.reports_per_month(session, staff.scope, months)
         omzet = await numbers.median_omzet(session, staff.scope, months)
+        categories = await numbers.by_category(session, staff.scope, list(CATEGORY_NAMES))
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {
@@ -41,4 +43,11 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
                 [(m[2:], v) for m, v in omzet], _("Median omzet per month"), empty, money=True
             ),
         }
-    return render(request, "admin/dashboard.html", staff=staff, stats=stats, charts=drawn)
+    return render(
+        request,
+        "admin/dashboard.html",
+        staff=staff,
+        stats=stats,
+        charts=drawn,
+        categories=categories,
+    )

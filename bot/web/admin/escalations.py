@@ -13,6 +13,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import Id, ids_of, now_of, page_number, render, whole_number
 from handlers import notices
+from handlers.labels import category_of
 from locales.i18n import _
 from storage import audit, escalations, regions
 from storage import staff as staff_store
@@ -37,6 +38,7 @@ def _filter(request: Request) -> escalations.QueueFilter:
         kecamatan=params.get("kecamatan", "")[:10],
         desa=params.get("desa", "")[:10],
         assignee=assignee if assignee in ("me", "none") or whole_number(assignee) else "",
+        category=category_of(params.get("category", "")),
     )
 
 

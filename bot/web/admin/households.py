@@ -11,6 +11,7 @@ from bot.web.admin import charts, spreadsheet
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
+from handlers.labels import category_of
 from locales.i18n import _, use_locale
 from storage import audit, chats, households, regions, subject_access
 from storage.db import unit_of_work
@@ -51,6 +52,7 @@ def _filter(request: Request) -> households.HouseholdFilter:
         kecamatan=params.get("kecamatan", "")[:10],
         desa=params.get("desa", "")[:10],
         silent=params.get("silent") == "1",
+        category=category_of(params.get("category", "")),
     )
 
 

@@ -14,6 +14,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
+from handlers.labels import category_of
 from locales.i18n import N_
 from storage import audit, corrections, erasure, proposals, request_queue
 from storage.models import Household, ServiceRequest
@@ -40,12 +41,16 @@ OFFICES = (N_("Disperindagkop"), N_("Disnakertrans"), N_("PUPR"), N_("Koperasi D
 
 @router.get("/admin/requests")
 async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
-    """Open requests of my region, oldest first, or those in one state."""
+    """Open requests of my region, the vulnerable first, then oldest; or those in one state."""
     state = request.query_params.get("state", "")
     state = state if state in STATES else ""
+    category = category_of(request.query_params.get("category", ""))
     async with rt.sessions() as session:
-        page = await request_queue.queue(session, staff.scope, state, page_number(request))
-    base = "/admin/requests?" + (urlencode({"state": state}) + "&" if state else "")
+        page = await request_queue.queue(
+            session, staff.scope, state, page_number(request), category=category
+        )
+    chosen = {k: v for k, v in (("state", state), ("category", category)) if v}
+    base = "/admin/requests?" + (urlencode(chosen) + "&" if chosen else "")
     return render(
         request,
         "admin/requests.html",
@@ -53,6 +58,7 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         page=page,
         state=state,
         states=STATES,
+        category=category,
         base=base,
     )
 

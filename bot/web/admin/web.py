@@ -16,6 +16,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.web.webhooks.store import runtime_of
+from handlers.labels import CATEGORY_NAMES
 from locales import i18n
 from locales.i18n import rupiah, use_locale
 
@@ -48,6 +49,7 @@ def make_templates() -> Environment:
     )
     env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["rupiah"] = rupiah
+    env.globals["category_names"] = CATEGORY_NAMES
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     return env
