@@ -6,7 +6,10 @@ from pathlib import Path
 
 from storage.db import Sessions
 from storage.models import Organisation
-from tests.test_roster import _cli, _count, csv_bytes, db, load, reasons, rows, xlsx_bytes  # noqa: F401
+from tests import test_roster
+from tests.test_roster import _cli, _count, csv_bytes, load, reasons, rows, xlsx_bytes
+
+db = test_roster.db  # the roster tests' database fixture
 
 OG = ["kode", "nama", "jenis", "kode_wilayah", "no_hp"]
 ORGS = [
