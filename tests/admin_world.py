@@ -277,6 +277,9 @@ def fill(path: str, region: Any) -> str:
         "report_id": region.report,
         "staff_id": region.staff,
         "proposal_id": region.proposal,
+        "referral_id": getattr(region, "referral", 0) or 1,
+        "organisation_id": getattr(region, "organisation", 0) or 1,
+        "action": "accept",
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

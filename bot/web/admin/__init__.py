@@ -17,6 +17,9 @@ from bot.web.admin import (
     households,
     imports,
     mentors,
+    organisations,
+    partner,
+    referrals,
     requests,
     simulator,
 )
@@ -34,6 +37,9 @@ ROUTERS = (
     mentors.router,
     imports.router,
     audit.router,
+    organisations.router,
+    referrals.router,
+    partner.router,
     simulator.router,
 )
 

@@ -10,6 +10,7 @@ from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
 from locales.i18n import _, use_locale
 from storage import dashboard as numbers
+from storage import referrals
 
 router = APIRouter()
 
@@ -30,6 +31,12 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         silent = await numbers.silent_by_kecamatan(session, staff.scope)
         reports = await numbers.reports_per_month(session, staff.scope, months)
         omzet = await numbers.median_omzet(session, staff.scope, months)
+        # An officer's action list has the referrals they sent; a supervisor's, the whole scope's.
+        mine = staff.role == "officer"
+        overdue = await referrals.overdue_referrals(
+            session, staff.scope, now, referred_by=staff.id if mine else None, limit=20
+        )
+        per_office = await referrals.overdue_per_office(session, staff.scope, now)
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {
@@ -41,4 +48,12 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
                 [(m[2:], v) for m, v in omzet], _("Median omzet per month"), empty, money=True
             ),
         }
-    return render(request, "admin/dashboard.html", staff=staff, stats=stats, charts=drawn)
+    return render(
+        request,
+        "admin/dashboard.html",
+        staff=staff,
+        stats=stats,
+        charts=drawn,
+        overdue=overdue,
+        per_office=per_office,
+    )

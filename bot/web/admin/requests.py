@@ -14,7 +14,6 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
-from locales.i18n import N_
 from storage import audit, erasure, proposals, request_queue
 from storage.models import Household, ServiceRequest
 from storage.scope import NotFound
@@ -28,7 +27,6 @@ ACTIONS = {
     "refer": "dirujuk",
     "done": "selesai",
 }
-OFFICES = (N_("Disperindagkop"), N_("Disnakertrans"), N_("PUPR"), N_("Koperasi Desa Merah Putih"))
 
 
 @router.get("/admin/requests")
@@ -134,7 +132,6 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
         household=household,
         history=history,
         actions=actions,
-        offices=OFFICES,
         error=request.query_params.get("error", ""),
         done=request.query_params.get("done", ""),
     )
@@ -148,12 +145,14 @@ async def move(
     request_id: Id,
     action: str = Form(""),
     note: str = Form(""),
-    office: str = Form(""),
 ) -> Response:
-    """Move the request one step; a rejection needs a reason, a referral an office."""
+    """Move the request one step; a rejection needs a reason; a referral goes through the
+    referral form, which names an organisation and tracks the referral."""
     to_state = ACTIONS.get(action)
     if to_state is None:
         raise HTTPException(400, "unknown action")
+    if to_state == "dirujuk":
+        return see_other(f"/admin/referrals/new?request={request_id}")
     if to_state == "ditolak" and not note.strip():
         return see_other(f"/admin/requests/{request_id}?error=reason")
     from storage import requests as service_requests  # the requests engineer's state machine
@@ -168,7 +167,6 @@ async def move(
                 to_state,
                 actor=staff.username,
                 note=note.strip()[:2000] or None,
-                referred_to=office.strip() or None,
                 now=now,
                 scope=staff.scope,
             )
