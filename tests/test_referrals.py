@@ -99,7 +99,10 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_five
         ]
         on_the_day = T0 + timedelta(days=7)
         assert await referrals.overdue_referrals(s, SAMARINDA, on_the_day) == []
-        assert len(await referrals.overdue_referrals(s, SAMARINDA, on_the_day + timedelta(days=1))) == 1
+        assert (
+            len(await referrals.overdue_referrals(s, SAMARINDA, on_the_day + timedelta(days=1)))
+            == 1
+        )
         assert await referrals.overdue_referrals(s, BALIKPAPAN, later) == []
         assert await referrals.get(s, BALIKPAPAN, ref_id) is None
         with pytest.raises(referrals.ReferralError):
