@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+import sqlalchemy as sa
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
 
+from bot.cli import app
 from scheduler.jobs import named, run_due
-from storage import partners
+from storage import organisations, partners
 from storage.models import AuditEvent, ChatIdentity, OutboxMessage, Referral, ServiceRequest
 from tests import factories
 from tests.admin_world import PASSWORD, World, csrf_of, fill, linked_chat, routes, world_fixture  # noqa: F401
 from tests.conftest import T0
+from tests.test_organisations import OG, ORGS
+from tests.test_roster import _cli, csv_bytes
 
 FAMILY_CHAT, MENTOR_CHAT, PARTNER_CHAT = 730101, 730001, 730201
 DPK_PHONE = "+6281255550001"
@@ -358,3 +365,94 @@ async def test_an_unanswered_referral_is_overdue_after_five_working_days_and_rem
     assert "<td>Disperindagkop Kota Samarinda</td><td>1</td>" in office_row
     other = await world.client("balikpapan")
     assert "Pelatihan pengemasan" not in (await other.get("/admin")).text
+
+
+def test_staff_add_partner_takes_the_region_of_its_organisation(tmp_path: Path) -> None:
+    """`sinergi staff add USER --role partner --org KODE`: known kode only, never with --region."""
+    (tmp_path / "organisasi.csv").write_bytes(csv_bytes(OG, ORGS))
+    assert _cli(tmp_path, "organisations", str(tmp_path / "organisasi.csv")).exit_code == 0
+
+    def staff(*args: str) -> Any:
+        env = {
+            "SINERGI_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+            "SINERGI_DATA_DIR": str(tmp_path),
+            "SINERGI_SECRET_KEY": "test-secret-key-for-the-command-line",
+        }
+        return CliRunner().invoke(app, ["staff", "add", *args], env=env, input="panjang-sekali-1\n")
+
+    made = staff("mitra", "--role", "partner", "--org", "kopdes-rm")
+    assert made.exit_code == 0, made.output
+    assert "staff mitra (partner, organisation KOPDES-RM) added" in made.output
+    assert staff("lain", "--role", "partner", "--org", "TIDAK-ADA").exit_code == 2
+    assert staff("lain", "--role", "partner").exit_code == 2
+    assert (
+        staff("lain", "--role", "partner", "--org", "KOPDES-RM", "--region", "6472").exit_code == 2
+    )
+    assert staff("lain", "--role", "officer", "--org", "KOPDES-RM").exit_code == 2
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/cli.db")
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT s.role, s.region_code, o.code FROM staff_users s "
+                "JOIN organisations o ON o.id = s.organisation_id"
+            )
+        ).one()
+    engine.dispose()
+    assert tuple(row) == ("partner", "647201", "KOPDES-RM")
+
+
+async def test_admins_list_add_and_edit_organisations_and_officers_cannot(world: World) -> None:
+    admin = await world.client("kaltim")
+    token = await csrf_of(admin, "/admin/organisations")
+    cells = {"kode": "pupr-kukar", "nama": "Dinas PUPR Kutai Kartanegara", "jenis": "pupr"}
+    refused = await admin.post("/admin/organisations", data={**cells, "kode_wilayah": "64.02"})
+    assert refused.status_code == 403
+    added = await admin.post(
+        "/admin/organisations", data={"csrf_token": token, **cells, "kode_wilayah": "64.02"}
+    )
+    assert added.headers["location"] == "/admin/organisations?done=saved"
+    outside = await admin.post(
+        "/admin/organisations",
+        data={"csrf_token": token, **cells, "kode": "JATIM", "kode_wilayah": "35"},
+    )
+    assert outside.status_code == 400 and "Baris ini di luar wilayah Anda" in outside.text
+    bad = await admin.post(
+        "/admin/organisations",
+        data={
+            "csrf_token": token,
+            **cells,
+            "kode": "LAIN",
+            "jenis": "bappeda",
+            "kode_wilayah": "64",
+        },
+    )
+    assert bad.status_code == 400 and "jenis bappeda bukan salah satu dari" in bad.text
+    async with await world.h.session() as s:
+        found = await organisations.by_code(s, "PUPR-KUKAR")
+        assert found is not None and found.region_code == "6402"
+    form = await admin.get(f"/admin/organisations/{found.id}")
+    assert 'value="Dinas PUPR Kutai Kartanegara"' in form.text
+    renamed = await admin.post(
+        "/admin/organisations",
+        data={
+            "csrf_token": token,
+            **cells,
+            "organisation_id": str(found.id),
+            "nama": "Dinas PUPR Kukar",
+            "kode_wilayah": "64.02",
+            "no_hp": "0812 5555 0009",
+        },
+    )
+    assert renamed.status_code == 303
+    listing = await admin.get("/admin/organisations")
+    assert "Dinas PUPR Kukar" in listing.text and "+6281255550009" in listing.text
+    assert "Kutai Kartanegara" not in listing.text
+    officer = await world.client("samarinda")
+    assert (await officer.get("/admin/organisations")).status_code == 403
+    assert (await officer.get(f"/admin/organisations/{found.id}")).status_code == 403
+    officer_token = await csrf_of(officer)
+    sneaked = await officer.post(
+        "/admin/organisations",
+        data={"csrf_token": officer_token, **cells, "kode": "X", "kode_wilayah": "6472"},
+    )
+    assert sneaked.status_code == 403
