@@ -187,7 +187,7 @@ def proposal_moved_text(row: Proposal) -> str:
 async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) -> int:
     """Each chat of the household hears where its referral stands now (made, answered, closed),
     and its mentor reads the same step."""
-    office = await _office_name(session, row)
+    office = await organisation_name(session, row)
     told = await tell_household(
         session,
         row.household_id,
@@ -208,7 +208,7 @@ async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) 
     return told
 
 
-async def _office_name(session: AsyncSession, row: Referral) -> str | None:
+async def organisation_name(session: AsyncSession, row: Referral) -> str | None:
     """The organisation's own name ("Disnakertrans Kaltim"); None for a referral of old, by kind."""
     if row.organisation_id is None:
         return None
@@ -308,9 +308,9 @@ def referral_overdue_reply(args: dict[str, Any]) -> Reply:
     return Reply(text + "\n" + _("Open Sinergi (Referrals to us) to accept or decline it."))
 
 
-def referral_line(row: Referral) -> str:
+def referral_line(row: Referral, office_name: str | None = None) -> str:
     """One line for the household: which office, what was asked, where it stands, since when."""
-    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    office = _office(row, office_name)
     state = _(labels.REFERRAL_STATE_NAMES.get(row.state, row.state))
     return _("{office}: {asked}. Status: {state} ({date}).").format(
         office=office,

@@ -148,10 +148,7 @@ async def test_the_household_sees_its_journey_and_open_referrals_in_the_chat(
     text = said[-1]
     assert "Tahap usaha Anda: Usaha rintisan (sejak 23 November 2026)." in text
     assert "kirim laporan usaha setiap bulan" in text and "3 bulan berturut-turut" in text
-    assert (
-        "Disnakertrans (pelatihan, kemasan): Pelatihan kemasan. Status: dikirim, menunggu dinas"
-        in text
-    )
+    assert "Disnakertrans Kaltim: Pelatihan kemasan. Status: dikirim, menunggu dinas" in text
     typed = await _say(h, FAMILY_CHAT, "perjalanan usaha")
     assert "Tahap usaha Anda" in typed[-1]
 
