@@ -18,6 +18,7 @@ from bot.cli import app
 from scheduler.jobs import named, run_due
 from storage import organisations, partners
 from storage.models import AuditEvent, ChatIdentity, OutboxMessage, Referral, ServiceRequest
+from storage.requests import RequestError
 from tests import factories
 from tests.admin_world import PASSWORD, World, csrf_of, fill, linked_chat, routes, world_fixture  # noqa: F401
 from tests.conftest import T0
@@ -456,3 +457,30 @@ async def test_admins_list_add_and_edit_organisations_and_officers_cannot(world:
         data={"csrf_token": officer_token, **cells, "kode": "X", "kode_wilayah": "6472"},
     )
     assert sneaked.status_code == 403
+
+
+async def test_the_command_line_refers_a_request_to_an_organisation_by_its_kode(
+    world: World, offices: Partners
+) -> None:
+    from bot.commands import request as request_cmd
+
+    line = await request_cmd.set_state(
+        world.h.rt, "PL-2611-0001", "dirujuk", note="Lewat CLI", office="dpk-smd", now=world.h.now
+    )
+    assert line == "PL-2611-0001: dirujuk (DPK-SMD)"
+    await world.h.work()
+    ref = await _only_referral(world)
+    assert (ref.request_id, ref.asked, ref.why) == (
+        world.samarinda.request,
+        "ingin belajar",
+        "Lewat CLI",
+    )
+    assert _last(world, PARTNER_CHAT).startswith("Rujukan baru dari Dinsos: Siti")
+    with pytest.raises(RequestError):
+        await request_cmd.set_state(
+            world.h.rt, "PL-2611-0002", "dirujuk", note=None, office="DPK-SMD", now=world.h.now
+        )
+    async with await world.h.session() as s:
+        assert (
+            await s.scalar(select(func.count()).select_from(Referral)) == 2
+        )  # and the foreign one

@@ -7,7 +7,6 @@ of their queue (bot/web/admin/partner.py).
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -18,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import now_of, render, whole_number
-from handlers import labels, notices
+from handlers import labels
+from handlers import referrals as making
 from storage import audit, escalations, households, organisations, referrals, request_queue
-from storage import requests as service_requests
 from storage.calendar import period_day
-from storage.models import Escalation, Household, Organisation, Referral, ServiceRequest
+from storage.models import Escalation, Household, ServiceRequest
 from storage.scope import NotFound
 
 router = APIRouter()
@@ -119,28 +118,24 @@ async def send(
             session, staff, household, request_id, escalation_id
         )
         try:
-            row = await referrals.create(
+            row = await making.refer(
                 session,
                 staff.scope,
-                household_id=found.id,
+                found,
                 organisation_id=whole_number(organisation) or 0,
                 asked=asked,
                 why=why,
-                actor=staff.username,
-                referred_by_id=staff.id,
-                request_id=from_request.id if from_request else None,
-                escalation_id=from_escalation.id if from_escalation else None,
                 answer_days=rt.settings.referral_days,
                 now=now,
+                from_request=from_request,
+                escalation_id=from_escalation.id if from_escalation else None,
+                staff_id=staff.id,
             )
         except referrals.ReferralError:
             back = f"/admin/referrals/new?household={found.id}"
             back += f"&request={from_request.id}" if from_request else ""
             back += f"&escalation={from_escalation.id}" if from_escalation else ""
             return see_other(back + "&error=missing")
-        await _tell(session, row, found, now=now)
-        if from_request is not None:
-            await _request_referred(session, staff, from_request, row, now=now)
         audit.record_on(
             session,
             found,
@@ -152,33 +147,3 @@ async def send(
         )
     rt.outbox_wake.set()
     return see_other(_back(found, from_request, from_escalation) + "?done=referred")
-
-
-async def _tell(
-    session: AsyncSession, row: Referral, household: Household, *, now: datetime
-) -> None:
-    """The household and its mentor hear of the referral, and so do the organisation's chats."""
-    await notices.referral_news(session, row, now=now)
-    organisation = await session.get(Organisation, row.organisation_id)
-    if organisation is not None:
-        await notices.referral_received(session, row, household, organisation, now=now)
-
-
-async def _request_referred(
-    session: AsyncSession, staff: Staff, asked: ServiceRequest, row: Referral, *, now: datetime
-) -> None:
-    """A request referred this way moves to `dirujuk`, naming the organisation (the household
-    already heard the referral's news, so the request's own notice is not sent too)."""
-    organisation = await session.get(Organisation, row.organisation_id)
-    # A request already past referral keeps its state; the referral stands on its own.
-    with suppress(service_requests.RequestError):
-        await service_requests.transition(
-            session,
-            asked.id,
-            "dirujuk",
-            actor=staff.username,
-            note=None,
-            referred_to=organisation.name if organisation else row.office,
-            now=now,
-            scope=staff.scope,
-        )
