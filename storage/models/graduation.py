@@ -108,4 +108,5 @@ class Referral(Base):
 Index("ix_transitions_region_on", StageTransition.region_code, StageTransition.on_date)
 Index("ix_transitions_at", StageTransition.at, StageTransition.to_stage)
 Index("ix_referrals_open", Referral.state, Referral.region_code, Referral.sent_at)
-Index("ix_referrals_overdue", Referral.state, Referral.answer_by)
+# The reminder sweep: unanswered and not yet reminded, by day (an index range, however many are old).
+Index("ix_referrals_overdue", Referral.state, Referral.reminded_at, Referral.answer_by)

@@ -70,7 +70,7 @@ def upgrade() -> None:
             )
         batch.create_index(op.f("ix_referrals_organisation_id"), ["organisation_id"])
         batch.create_index(op.f("ix_referrals_request_id"), ["request_id"])
-        batch.create_index("ix_referrals_overdue", ["state", "answer_by"])
+        batch.create_index("ix_referrals_overdue", ["state", "reminded_at", "answer_by"])
 
 
 def downgrade() -> None:
