@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     # Until this day of a month, the business report is about the month that just ended.
     report_previous_month_until_day: int = 10
     graduation_watch_months: int = 12
-    referral_overdue_days: int = 14
+    # Working days an organisation has to answer a referral before it is overdue.
+    referral_days: int = Field(default=5, ge=1)
     delivery_start: time = time(8, 0)
     delivery_end: time = time(18, 0)
     # This year's holidays (SKB 3 Menteri) when the release's storage/holidays_id.json lacks them.

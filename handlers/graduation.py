@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.labels import NEXT_STEPS, STAGE_NAMES
-from handlers.notices import referral_line
+from handlers.notices import organisation_name, referral_line
 from handlers.turn import Turn
 from locales.i18n import _, long_date
 from storage import graduation, referrals
@@ -30,7 +30,7 @@ async def show(turn: Turn) -> None:
     if stage is not None and stage.risk_since is not None:
         lines.append(_("Your mentor will contact you to help you get going again."))
     for row in await referrals.of_household(turn.session, household.id, open_only=True):
-        lines.append(referral_line(row))
+        lines.append(referral_line(row, await organisation_name(turn.session, row)))
     turn.say("\n\n".join(lines) + "\n\n" + _("Type MENU for the menu."))
 
 

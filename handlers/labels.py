@@ -182,6 +182,17 @@ OFFICE_NAMES = {
     "disnakertrans": N_("Disnakertrans (training, packaging)"),
     "pupr": N_("PUPR (housing, clean water)"),
     "koperasi": N_("Village cooperative (Kopdes Merah Putih)"),
+    "dinsos": N_("Dinsos (social affairs)"),
+    "diskop_ukm": N_("Dinas Koperasi dan UKM (cooperatives, small business)"),
+    "lainnya": N_("Another office"),
+}
+
+OUTCOME_NAMES = {
+    "trained": N_("trained"),
+    "hired": N_("hired"),
+    "member": N_("became a member"),
+    "house": N_("house repaired"),
+    "other": N_("other"),
 }
 
 REFERRAL_STATE_NAMES = {

@@ -8,13 +8,14 @@ stored with the outbox rows: keep them as they are, or a repeated call would sen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Attachment, Choice, Reply
 from handlers import labels
-from handlers.notify import tell_chats, tell_household, tell_mentor
+from handlers.notify import tell_chats, tell_household, tell_mentor, tell_organisation
 from locales.i18n import _, long_date
 from storage import outbox
 from storage.crypto import mask_name
@@ -25,6 +26,7 @@ from storage.models import (
     ChatIdentity,
     Household,
     Mentor,
+    Organisation,
     ProgressReport,
     Proposal,
     Referral,
@@ -286,19 +288,45 @@ def proposal_moved_text(row: Proposal) -> str:
 
 
 async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) -> int:
-    """Each chat of the household hears where its referral stands now (made, answered, closed)."""
-    return await tell_household(
+    """Each chat of the household hears where its referral stands now (made, answered, closed),
+    and its mentor reads the same step."""
+    office = await organisation_name(session, row)
+    told = await tell_household(
         session,
         row.household_id,
-        lambda: Reply(referral_news_text(row)),
+        lambda: Reply(referral_news_text(row, office)),
         now=now,
         dedupe_key=f"referral:{row.id}:{row.state}",
     )
+    household = await session.get(Household, row.household_id)
+    if household is not None:
+        await tell_mentor(
+            session,
+            household.mentor_id,
+            lambda: Reply(referral_mentor_text(row, household, office)),
+            now=now,
+            dedupe_key=f"referral-mentor:{row.id}:{row.state}",
+            hours=outbox.within_hours(household.region_code, DELIVERY_HOURS),
+        )
+    return told
 
 
-def referral_news_text(row: Referral) -> str:
+async def organisation_name(session: AsyncSession, row: Referral) -> str | None:
+    """The organisation's own name ("Disnakertrans Kaltim"); None for a referral of old, by kind."""
+    if row.organisation_id is None:
+        return None
+    organisation = await session.get(Organisation, row.organisation_id)
+    return organisation.name if organisation else None
+
+
+def _office(row: Referral, name: str | None) -> str:
+    """The office as the household reads it: its name, else the kind of office."""
+    return name or _(labels.OFFICE_NAMES.get(row.office, row.office))
+
+
+def referral_news_text(row: Referral, office_name: str | None = None) -> str:
     """What the household reads when a referral is made or answered: the news first."""
-    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    office = _office(row, office_name)
     news = {
         "dikirim": _("Dinsos has passed your request on to {office}: {asked}."),
         "diterima": _("Good news! {office} accepted your referral: {asked}."),
@@ -306,8 +334,7 @@ def referral_news_text(row: Referral) -> str:
         "ditolak": _("Sorry, {office} did not accept your referral: {asked}."),
     }
     text = news.get(row.state, _("{office}: {asked}.")).format(office=office, asked=row.asked[:120])
-    if row.note:
-        text += "\n" + _("Note from the office: {note}").format(note=row.note)
+    text += "".join("\n" + line for line in _referral_details(row))
     if row.state == "dikirim":
         text += "\n" + _("We will tell you here when the office answers.")
     elif row.state == "ditolak":
@@ -315,9 +342,78 @@ def referral_news_text(row: Referral) -> str:
     return text
 
 
-def referral_line(row: Referral) -> str:
+def _referral_details(row: Referral) -> list[str]:
+    """The partner's date or plan, reason, outcome and note, one line each, as far as given."""
+    lines = []
+    if row.state == "diterima" and row.plan_date:
+        lines.append(_("Date: {date}").format(date=long_date(row.plan_date)))
+    if row.state == "diterima" and row.plan:
+        lines.append(_("Plan: {plan}").format(plan=row.plan))
+    if row.state == "ditolak" and row.reason:
+        lines.append(_("Reason: {note}").format(note=row.reason))
+    if row.state == "selesai" and row.outcome:
+        outcome = _(labels.OUTCOME_NAMES.get(row.outcome, row.outcome))
+        lines.append(_("Result: {outcome}").format(outcome=outcome))
+    if row.note:
+        lines.append(_("Note from the office: {note}").format(note=row.note))
+    return lines
+
+
+def referral_mentor_text(row: Referral, household: Household, office_name: str | None) -> str:
+    """What the mentor reads at each step of a referral of one of their families."""
+    state = _(labels.REFERRAL_STATE_NAMES.get(row.state, row.state))
+    text = _("Referral of {name} (No. KK ending {kk}) to {office}: {asked}.").format(
+        name=mask_name(household.name),
+        kk=household.no_kk[-4:],
+        office=_office(row, office_name),
+        asked=row.asked[:120],
+    )
+    text += "\n" + _("Status: {state}.").format(state=state)
+    return text + "".join("\n" + line for line in _referral_details(row))
+
+
+async def referral_received(
+    session: AsyncSession,
+    row: Referral,
+    household: Household,
+    organisation: Organisation,
+    *,
+    now: datetime,
+) -> int:
+    """The organisation's linked chats hear of a new referral, in delivery hours; how many."""
+    return await tell_organisation(
+        session,
+        organisation.phone,
+        lambda: Reply(referral_received_text(row, household)),
+        now=now,
+        dedupe_key=f"referral-partner:{row.id}",
+        hours=outbox.within_hours(organisation.region_code, DELIVERY_HOURS),
+    )
+
+
+def referral_received_text(row: Referral, household: Household) -> str:
+    """What the partner reads in the chat: a new referral, whose (masked), what, and where to answer."""
+    text = _("New referral from Dinsos: {name} ({desa}) asks for {asked}.").format(
+        name=mask_name(household.name), desa=household.desa or "-", asked=row.asked[:120]
+    )
+    if row.answer_by:
+        text += "\n" + _("Please answer by {date}.").format(date=long_date(row.answer_by))
+    return text + "\n" + _("Open Sinergi (Referrals to us) to accept or decline it.")
+
+
+def referral_overdue_reply(args: dict[str, Any]) -> Reply:
+    """The partner's one reminder of a referral left without an answer (a deferred message)."""
+    text = _("Reminder: the referral of {name} ({desa}) has had no answer since {date}.").format(
+        name=mask_name(str(args.get("name") or "")),
+        desa=args.get("desa") or "-",
+        date=long_date(date.fromisoformat(str(args["sent"])[:10])),
+    )
+    return Reply(text + "\n" + _("Open Sinergi (Referrals to us) to accept or decline it."))
+
+
+def referral_line(row: Referral, office_name: str | None = None) -> str:
     """One line for the household: which office, what was asked, where it stands, since when."""
-    office = _(labels.OFFICE_NAMES.get(row.office, row.office))
+    office = _office(row, office_name)
     state = _(labels.REFERRAL_STATE_NAMES.get(row.state, row.state))
     return _("{office}: {asked}. Status: {state} ({date}).").format(
         office=office,

@@ -14,7 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Reply
 from locales.i18n import use_locale
 from storage import outbox
-from storage.identities import identities_of_household, identities_of_mentor
+from storage.identities import (
+    identities_of_household,
+    identities_of_mentor,
+    identities_of_organisation,
+)
 from storage.models import ChatIdentity
 
 
@@ -68,4 +72,12 @@ async def tell_mentor(
     if mentor_id is None:
         return 0
     chats = await identities_of_mentor(session, mentor_id)
+    return await tell_chats(session, chats, build, **options)
+
+
+async def tell_organisation(
+    session: AsyncSession, phone: str | None, build: Callable[[], Reply], **options: Any
+) -> int:
+    """Queue `build()` to each chat linked by an organisation's number (none without one); how many."""
+    chats = await identities_of_organisation(session, phone)
     return await tell_chats(session, chats, build, **options)

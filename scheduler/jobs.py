@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Renderer
-from scheduler import graduation, ladder, ladder_messages, reports, retention
+from scheduler import graduation, ladder, ladder_messages, referrals, reports, retention
 from scheduler.ladder import PLAN, Plan
 from storage import outbox
 from storage.db import Sessions, unit_of_work
@@ -114,6 +114,7 @@ JOBS: tuple[Job, ...] = (
     Job("digests", _ladder(ladder.digests)),
     Job("weekly", _ladder(ladder.weekly)),
     Job("stale_reports", _plain(reports.close_stale_reports)),
+    Job("referrals_overdue", _plain(referrals.remind_overdue)),
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
     Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
     Job("retention", _retention, slot="retention"),
@@ -123,6 +124,7 @@ JOBS: tuple[Job, ...] = (
 # Every renderer of deferred messages (bot.messages), installed by the runtime at start-up.
 RENDERERS: dict[str, Renderer] = {
     **ladder_messages.RENDERERS,
+    **referrals.RENDERERS,
     **{old: ladder_messages.RENDERERS[new] for old, new in ladder_messages.FORMER_NAMES.items()},
 }
 

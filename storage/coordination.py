@@ -17,17 +17,20 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.calendar import period_day
 from storage.graduation import area_digits, funnel, quarter_of
 from storage.graduation_rules import STAGES
 from storage.households import SILENT_RUNGS
 from storage.models import (
     Household,
     LadderState,
+    Organisation,
     Referral,
     Region,
     RegionTarget,
     StageTransition,
 )
+from storage.referrals import overdue
 from storage.scope import NotFound, Scope, region_filter
 
 SMALL_CELL = 5
@@ -162,28 +165,28 @@ async def _graduations(
             entry.relapsed += 1
 
 
-async def offices(
-    session: AsyncSession, scope: Scope, now: datetime, overdue_days: int
-) -> list[OfficeFigures]:
+async def offices(session: AsyncSession, scope: Scope, now: datetime) -> list[OfficeFigures]:
     """Referrals per office in the scope: sent, accepted, completed, declined, overdue."""
-    late = now - timedelta(days=overdue_days)
     state = Referral.state
+    # Referrals made before organisations were data name only the kind of office.
+    office = func.coalesce(Organisation.name, Referral.office)
 
     def count(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
     rows = await session.execute(
         select(
-            Referral.office,
+            office,
             func.count(Referral.id),
             count(state == "diterima"),
             count(state == "selesai"),
             count(state == "ditolak"),
-            count(and_(state == "dikirim", Referral.sent_at < late)),
+            count(overdue(period_day(now))),
         )
+        .outerjoin(Organisation, Organisation.id == Referral.organisation_id)
         .where(region_filter(Referral.region_code, scope))
-        .group_by(Referral.office)
-        .order_by(Referral.office)
+        .group_by(office)
+        .order_by(office)
     )
     return [OfficeFigures(str(o), *(int(n or 0) for n in rest)) for o, *rest in rows]
 

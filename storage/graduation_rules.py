@@ -46,7 +46,7 @@ class Rules:
     reports_running: int = 3  # monthly reports in a row with the business running
     watch_months: int = 12  # how long a mandiri household is watched
     report_lookback_days: int = 62  # reports older than this are not read for signals again
-    referral_overdue_days: int = 14
+    referral_days: int = 5  # working days to answer a referral
     training_request_states: tuple[str, ...] = ("disetujui", "selesai")
     training_program_states: tuple[str, ...] = ("aktif", "selesai")
     package_program_states: tuple[str, ...] = ("disalurkan", "selesai")
@@ -83,7 +83,7 @@ class Rules:
             cls(),
             reports_running=getattr(settings, "graduation_reports_running", 3),
             watch_months=getattr(settings, "graduation_watch_months", 12),
-            referral_overdue_days=getattr(settings, "referral_overdue_days", 14),
+            referral_days=getattr(settings, "referral_days", 5),
         )
 
 

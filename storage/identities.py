@@ -143,3 +143,27 @@ async def identities_of_mentor(session: AsyncSession, mentor_id: int) -> list[Ch
         )
     )
     return list(rows)
+
+
+def partner_chats_query(phone: Any) -> Any:
+    """SQL: the chats of an organisation's number that agreed and belong to no household or mentor.
+
+    A partner links a chat as a mentor does: by starting Sinergi from the office's number
+    (WhatsApp knows it; on Telegram they share their contact), here the organisation's `no_hp`.
+    """
+    return select(ChatIdentity).where(
+        ChatIdentity.phone == phone,
+        ChatIdentity.household_id.is_(None),
+        ChatIdentity.mentor_id.is_(None),
+        ChatIdentity.opted_out.is_(False),
+        ChatIdentity.consent_at.is_not(None),
+    )
+
+
+async def identities_of_organisation(
+    session: AsyncSession, phone: str | None
+) -> list[ChatIdentity]:
+    """The reachable chats of an organisation's number (none without a number)."""
+    if not phone:
+        return []
+    return list(await session.scalars(partner_chats_query(phone)))

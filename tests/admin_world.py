@@ -316,6 +316,9 @@ def fill(path: str, region: Any) -> str:
         "staff_id": region.staff,
         "proposal_id": region.proposal,
         "event_id": region.voice_note,
+        "referral_id": getattr(region, "referral", 0) or 1,
+        "organisation_id": getattr(region, "organisation", 0) or 1,
+        "action": "accept",
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import NikVault, mask_nik
-from storage.models import Household, Mentor, ProgramEnrollment
+from storage.models import Household, Mentor, Organisation, ProgramEnrollment
 from tests.conftest import T0
 
 NIK = "6472016503810001"  # a woman born 25-03-1981 in Samarinda
@@ -88,6 +88,30 @@ async def program(
         amount=amount,
         as_of=as_of,
         source=source,
+        updated_at=T0,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def organisation(
+    session: AsyncSession,
+    *,
+    code: str = "DPK-SMD",
+    name: str = "Disperindagkop Kota Samarinda",
+    kind: str = "disperindagkop",
+    region_code: str = "6472",
+    phone: str | None = None,
+) -> Organisation:
+    """An organisation that receives referrals."""
+    row = Organisation(
+        code=code,
+        name=name,
+        kind=kind,
+        region_code=region_code,
+        phone=phone,
+        created_at=T0,
         updated_at=T0,
     )
     session.add(row)

@@ -392,10 +392,10 @@ def test_rules_come_from_settings() -> None:
     class S:
         graduation_reports_running = 4
         graduation_watch_months = 6
-        referral_overdue_days = 7
+        referral_days = 7
 
     rules = Rules.from_settings(S())
-    assert (rules.reports_running, rules.watch_months, rules.referral_overdue_days) == (4, 6, 7)
+    assert (rules.reports_running, rules.watch_months, rules.referral_days) == (4, 6, 7)
 
 
 # The funnel on generated data ---------------------------------------------------------------

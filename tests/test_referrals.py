@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from handlers import notices
 from scheduler.jobs import named, run_due
-from storage import referrals
+from storage import organisations, referrals
 from storage.models import GraduationStage, StageTransition
 from storage.scope import Scope
+from tests import factories
 from tests import ladder_factories as lf
 from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
 from tests.conftest import T0
@@ -25,6 +26,10 @@ BALIKPAPAN = Scope(prefix="6471", role="officer", staff_id=2, username="balikpap
 
 async def _family(h: Harness, status: str = "disalurkan") -> int:
     async with await h.session() as s:
+        await factories.organisation(s)
+        await factories.organisation(
+            s, code="NAKER-KT", name="Disnakertrans Kaltim", kind="disnakertrans", region_code="64"
+        )
         mentor = await lf.mentor_on_chat(s, user_id=MENTOR_CHAT)
         hh = await lf.enrolled(
             s,
@@ -49,44 +54,56 @@ async def _say(
     return [s.text for s in h.telegram_said(chat, seen)]
 
 
-async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_weeks(
+async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_five_working_days(
     harness: Harness,
 ) -> None:
     h = harness
     hid = await _family(h)
     async with await h.session() as s:
+        dpk = await organisations.by_code(s, "DPK-SMD")
+        assert dpk is not None
         with pytest.raises(referrals.ReferralError):
             await referrals.create(
                 s,
                 BALIKPAPAN,
                 household_id=hid,
-                office="disperindagkop",
+                organisation_id=dpk.id,
                 asked="modal",
                 actor="balikpapan",
                 now=T0,
+                answer_days=5,
             )
         row = await referrals.create(
             s,
             SAMARINDA,
             household_id=hid,
-            office="disperindagkop",
+            organisation_id=dpk.id,
             asked="Tambahan modal dan pemasaran",
             actor="samarinda",
             now=T0,
+            answer_days=5,
         )
         await notices.referral_news(s, row, now=T0)
         ref_id = row.id
     await h.work()
     told = h.telegram_said(FAMILY_CHAT)[-1].text
-    assert told.startswith("Dinsos sudah meneruskan permintaan Anda ke Disperindagkop")
+    assert told.startswith(
+        "Dinsos sudah meneruskan permintaan Anda ke Disperindagkop Kota Samarinda"
+    )
     assert "Tambahan modal dan pemasaran" in told and "kalau dinas sudah menjawab" in told
     later = T0 + timedelta(days=15)
     async with await h.session() as s:
-        assert [r.id for r, _hh in await referrals.overdue_referrals(s, SAMARINDA, later, 14)] == [
+        # Sent on Monday 23 November: five working days end on Monday 30 November.
+        assert [r.id for r, _hh in await referrals.overdue_referrals(s, SAMARINDA, later)] == [
             ref_id
         ]
-        assert await referrals.overdue_referrals(s, SAMARINDA, T0 + timedelta(days=13), 14) == []
-        assert await referrals.overdue_referrals(s, BALIKPAPAN, later, 14) == []
+        on_the_day = T0 + timedelta(days=7)
+        assert await referrals.overdue_referrals(s, SAMARINDA, on_the_day) == []
+        assert (
+            len(await referrals.overdue_referrals(s, SAMARINDA, on_the_day + timedelta(days=1)))
+            == 1
+        )
+        assert await referrals.overdue_referrals(s, BALIKPAPAN, later) == []
         assert await referrals.get(s, BALIKPAPAN, ref_id) is None
         with pytest.raises(referrals.ReferralError):
             await referrals.move(s, SAMARINDA, ref_id, "selesai", now=later)
@@ -99,10 +116,10 @@ async def test_a_referral_is_scoped_told_to_the_household_and_overdue_after_two_
     h.advance(days=15)  # the news is queued at `later`
     await h.work()
     told = h.telegram_said(FAMILY_CHAT)[-1].text
-    assert told.startswith("Kabar baik! Disperindagkop (modal, pemasaran) menerima rujukan Anda")
+    assert told.startswith("Kabar baik! Disperindagkop Kota Samarinda menerima rujukan Anda")
     assert "Keterangan dari kantor: Dijadwalkan Desember" in told
     async with await h.session() as s:
-        assert await referrals.overdue_referrals(s, SAMARINDA, later + timedelta(days=30), 14) == []
+        assert await referrals.overdue_referrals(s, SAMARINDA, later + timedelta(days=30)) == []
         assert (await referrals.open_referrals(s, SAMARINDA)).total == 1
 
 
@@ -113,14 +130,17 @@ async def test_the_household_sees_its_journey_and_open_referrals_in_the_chat(
     hid = await _family(h)
     await run_due(h.rt.sessions, T0, jobs=named("graduation", "relapse"), slots=False)
     async with await h.session() as s:
+        naker = await organisations.by_code(s, "NAKER-KT")
+        assert naker is not None
         await referrals.create(
             s,
             SAMARINDA,
             household_id=hid,
-            office="disnakertrans",
+            organisation_id=naker.id,
             asked="Pelatihan kemasan",
             actor="samarinda",
             now=T0,
+            answer_days=5,
         )
     menu = await _say(h, FAMILY_CHAT, "MENU")
     assert menu
@@ -128,10 +148,7 @@ async def test_the_household_sees_its_journey_and_open_referrals_in_the_chat(
     text = said[-1]
     assert "Tahap usaha Anda: Usaha rintisan (sejak 23 November 2026)." in text
     assert "kirim laporan usaha setiap bulan" in text and "3 bulan berturut-turut" in text
-    assert (
-        "Disnakertrans (pelatihan, kemasan): Pelatihan kemasan. Status: dikirim, menunggu dinas"
-        in text
-    )
+    assert "Disnakertrans Kaltim: Pelatihan kemasan. Status: dikirim, menunggu dinas" in text
     typed = await _say(h, FAMILY_CHAT, "perjalanan usaha")
     assert "Tahap usaha Anda" in typed[-1]
 
@@ -226,22 +243,20 @@ async def test_staff_refer_confirm_and_clear_through_the_forms(world: World) -> 
     await _on_path(world)
     officer = await world.client("samarinda")
     hid = world.samarinda.household
+    async with await world.h.session() as s:
+        pupr = await factories.organisation(
+            s, code="PUPR-SMD", name="Dinas PUPR Kota Samarinda", kind="pupr", region_code="6472"
+        )
     token = await csrf_of(officer, f"/admin/graduation/households/{hid}")
-    refused = await officer.post(
-        f"/admin/graduation/households/{hid}/referrals",
-        data={"office": "pupr", "asked": "Air bersih"},
-    )
+    form = {"household": str(hid), "organisation": str(pupr.id), "asked": "Air bersih"}
+    refused = await officer.post("/admin/referrals", data=form)
     assert refused.status_code == 403
-    sent = await officer.post(
-        f"/admin/graduation/households/{hid}/referrals",
-        data={"csrf_token": token, "office": "pupr", "asked": "Air bersih"},
-    )
+    sent = await officer.post("/admin/referrals", data={"csrf_token": token, **form})
     assert sent.status_code == 303 and sent.headers["location"].endswith("done=referred")
     bad = await officer.post(
-        f"/admin/graduation/households/{hid}/referrals",
-        data={"csrf_token": token, "office": "nowhere", "asked": "x"},
+        "/admin/referrals", data={"csrf_token": token, **form, "organisation": "999"}
     )
-    assert bad.headers["location"].endswith("done=error")
+    assert bad.headers["location"].endswith("error=missing")
     async with await world.h.session() as s:
         (ref,) = await referrals.of_household(s, hid)
     moved = await officer.post(

@@ -1,4 +1,4 @@
-"""`sinergi import households|mentors|programs FILE [--dry-run]`: rosters from CSV or XLSX."""
+"""`sinergi import households|mentors|programs|organisations FILE [--dry-run]`: rosters from CSV or XLSX."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def mentors(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
 def programs(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
     """Import program enrollments, keyed on no_kk, program and periode."""
     import_file("programs", file, dry_run)
+
+
+@app.command("organisations")
+def organisations(file: Path = FILE, dry_run: bool = DRY_RUN) -> None:
+    """Import organisations that receive referrals (offices, cooperatives), keyed on kode."""
+    import_file("organisations", file, dry_run)
 
 
 def import_file(kind: str, file: Path, dry_run: bool) -> None:

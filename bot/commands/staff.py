@@ -1,4 +1,4 @@
-"""`sinergi staff add USERNAME --role ROLE --region CODE`: a staff account; the password comes from stdin."""
+"""`sinergi staff add USERNAME --role ROLE --region CODE` (or `--role partner --org KODE`): a staff account; the password comes from stdin."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import typer
 
 from bot.commands.common import migrated_runtime, run, settings
 from bot.workers import utcnow
+from storage import partners
 from storage.db import unit_of_work
 from storage.normalize import region_code
 from storage.scope import Scope, ScopeError
@@ -32,11 +33,18 @@ def add(
         "--region",
         help="region code prefix: '' or 2 digits for admin, 4 or 6 for supervisor and officer, '', 2 or 4 for coordinator",
     ),
+    org: str = typer.Option(
+        "", "--org", help="with --role partner: the organisation's kode (its region is theirs)"
+    ),
 ) -> None:
-    """Create an active staff account scoped to a region."""
+    """Create an active staff account scoped to a region, or a partner of one organisation."""
     code = "" if region.strip() == "" else region_code(region)
+    if (role == partners.ROLE) != bool(org.strip()) or (org.strip() and region.strip()):
+        typer.echo("refused: --org goes with --role partner, instead of --region", err=True)
+        raise typer.Exit(2)
     try:
-        Scope(prefix=code or "", role=role, staff_id=0, username=username)
+        if role != partners.ROLE:
+            Scope(prefix=code or "", role=role, staff_id=0, username=username)
     except ScopeError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -46,6 +54,15 @@ def add(
         rt = await migrated_runtime(settings())
         try:
             async with unit_of_work(rt.sessions) as session:
+                if role == partners.ROLE:
+                    await partners.add_partner(
+                        session,
+                        username=username,
+                        password=password,
+                        organisation_code=org,
+                        now=utcnow(),
+                    )
+                    return
                 await add_staff(
                     session,
                     username=username,
@@ -62,4 +79,5 @@ def add(
     except StaffError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"staff {username} ({role}, region {code or 'all'}) added")
+    where = f"organisation {org.strip().upper()}" if org.strip() else f"region {code or 'all'}"
+    typer.echo(f"staff {username} ({role}, {where}) added")

@@ -67,7 +67,11 @@ class RelapseSignal(Base):
 
 
 class Referral(Base):
-    """A handoff to another office: what was asked, dikirim → diterima → selesai | ditolak, and when."""
+    """A handoff to another office: what was asked, dikirim → diterima → selesai | ditolak, and when.
+
+    Since organisations are data, a referral names the organisation it went to (older rows
+    name only the kind of office) and where it came from (a request or an escalation).
+    """
 
     __tablename__ = "referrals"
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -84,6 +88,21 @@ class Referral(Base):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"), index=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"))
+    why: Mapped[str | None] = mapped_column(FreeText)  # why the officer refers the household
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Without an answer after this (working) day, the referral is overdue.
+    answer_by: Mapped[date | None] = mapped_column(Date)
+    plan: Mapped[str | None] = mapped_column(FreeText)
+    plan_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(FreeText)  # why the partner declined
+    outcome: Mapped[str | None] = mapped_column(
+        String(24)
+    )  # trained | hired | member | house | other
+    answered_by: Mapped[str | None] = mapped_column(String(80))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RegionTarget(Base):
@@ -102,3 +121,5 @@ class RegionTarget(Base):
 Index("ix_transitions_region_on", StageTransition.region_code, StageTransition.on_date)
 Index("ix_transitions_at", StageTransition.at, StageTransition.to_stage)
 Index("ix_referrals_open", Referral.state, Referral.region_code, Referral.sent_at)
+# The reminder sweep: unanswered and not yet reminded, by day (an index range, however many are old).
+Index("ix_referrals_overdue", Referral.state, Referral.reminded_at, Referral.answer_by)

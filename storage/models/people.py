@@ -73,6 +73,8 @@ class StaffUser(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A partner (role `partner`) works for one organisation and sees only its referrals.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
 
 Index("ix_households_region_mentor", Household.region_code, Household.mentor_id)

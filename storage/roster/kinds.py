@@ -1,4 +1,4 @@
-"""The three rosters: households, mentors and programs, each validated, keyed and upserted its own way."""
+"""The rosters: households, mentors, programs and organisations, each validated, keyed and upserted its own way."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import NikVault
-from storage.models import Household, Mentor, ProgramEnrollment, Region
+from storage.models import Household, Mentor, Organisation, ProgramEnrollment, Region
 from storage.roster import rules
 from storage.roster.read import Row
 from storage.roster.report import N_, ImportReport
@@ -21,6 +21,7 @@ HH = cast(Table, Household.__table__)
 MT = cast(Table, Mentor.__table__)
 PE = cast(Table, ProgramEnrollment.__table__)
 RG = cast(Table, Region.__table__)
+OG = cast(Table, Organisation.__table__)
 Good = tuple[int, dict[str, Any]]  # a row that passed: (line, table values)
 
 
@@ -270,6 +271,31 @@ class ProgramImport(Importer):
         return {(row[0], row[1], row[2]) for row in found} & keys
 
 
+class OrganisationImport(Importer):
+    """Organisations keyed on kode; a re-import updates name, kind, region and phone."""
+
+    duplicate = N_("kode is already on line {first}")
+
+    async def prepare(self) -> None:
+        columns = ["name", "kind", "region_code", "phone", "updated_at"]
+        self.stmt = upsert(self.session, OG, ["code"], columns)
+
+    def check(self, cells: dict[str, str]) -> tuple[dict[str, Any], rules.Reasons]:
+        return rules.organisation(cells)
+
+    def key(self, record: dict[str, Any]) -> Any:
+        return record["code"]
+
+    async def write(self, rows: list[Good]) -> None:
+        """One upsert for the chunk."""
+        existing = await _existing(self.session, Organisation.code, [r["code"] for _, r in rows])
+        pending = [
+            (line, {**r, "created_at": self.now, "updated_at": self.now}, r["code"] in existing)
+            for line, r in rows
+        ]
+        await self.store(pending)
+
+
 async def _existing(session: AsyncSession, column: Any, keys: list[str]) -> set[str]:
     """Which of these keys are already stored (one query per chunk, never per row)."""
     if not keys:
@@ -281,4 +307,5 @@ IMPORTERS: dict[str, type[Importer]] = {
     "households": HouseholdImport,
     "mentors": MentorImport,
     "programs": ProgramImport,
+    "organisations": OrganisationImport,
 }

@@ -36,7 +36,19 @@ REQUIRED = {
     "households": ("no_kk", "nik", "nama", "kode_wilayah"),
     "mentors": ("nama", "no_hp", "kode_wilayah"),
     "programs": ("no_kk", "program", "status", "periode", "tanggal_data", "sumber"),
+    "organisations": ("kode", "nama", "jenis", "kode_wilayah"),
 }
+# The kinds of organisation a referral can go to (their names: handlers/labels.py).
+ORGANISATION_KINDS = (
+    "dinsos",
+    "disperindagkop",
+    "diskop_ukm",
+    "disnakertrans",
+    "pupr",
+    "koperasi",
+    "lainnya",
+)
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 CATEGORIES = ("perempuan_kepala_keluarga", "disabilitas", "lansia")
 GENDERS = {"L": "L", "P": "P", "LAKI-LAKI": "L", "LAKI_LAKI": "L", "PEREMPUAN": "P"}
 _AMOUNT = re.compile(r"^(\d+|\d{1,3}([.,]\d{3})+)$")
@@ -122,6 +134,48 @@ def mentor(cells: dict[str, str]) -> tuple[Record, Reasons]:
         "phone": _phone(cells.get("no_hp", ""), "no_hp", why),
         "region_code": region,
         "email": email,
+    }
+    return record, why
+
+
+def organisation(cells: dict[str, str]) -> tuple[Record, Reasons]:
+    """An organisations row as table values, or the reasons (each naming the wrong value)."""
+    why: Reasons = []
+    _required(cells, REQUIRED["organisations"], why)
+    code = _text(cells, "kode", 32, "kode", why)
+    if code and not _CODE.match(code):
+        why.append(
+            (N_("kode may have only letters, digits, '.', '-' and '_': {value}"), {"value": code})
+        )
+    kind = cells.get("jenis", "").strip().lower().replace(" ", "_")
+    if kind and kind not in ORGANISATION_KINDS:
+        why.append(
+            (
+                N_("jenis {value} is not one of {kinds}"),
+                {"value": cells.get("jenis", "").strip(), "kinds": ", ".join(ORGANISATION_KINDS)},
+            )
+        )
+    raw_region = cells.get("kode_wilayah", "").strip()
+    region = region_code(raw_region) if raw_region else None
+    if raw_region and region is None:
+        why.append(
+            (
+                N_("kode_wilayah {value} is not a region code such as 64.72 or 64.72.01"),
+                {"value": raw_region},
+            )
+        )
+    raw_phone = cells.get("no_hp", "").strip()
+    phone = roster_phone(raw_phone) if raw_phone else None
+    if raw_phone and phone is None:
+        why.append(
+            (N_("no_hp {value} is not a valid Indonesian phone number"), {"value": raw_phone})
+        )
+    record = {
+        "code": code.upper() if code else None,
+        "name": _text(cells, "nama", 120, "nama", why),
+        "kind": kind or None,
+        "region_code": region,
+        "phone": phone,
     }
     return record, why
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Household, Mentor
+from storage.models import Household, Mentor, Organisation
 from storage.normalize import region_code, sixteen_digits
 from storage.roster.read import open_roster
 from storage.roster.report import N_, Problem, RosterFileError
@@ -30,6 +30,12 @@ LOOKUP_BATCH = 5000  # keys per IN (…): well under SQLite's limit of bound par
 KEYED: dict[str, tuple[Any, str, Any, Callable[[str], str | None]]] = {
     "households": (Household, "no_kk", Household.no_kk, sixteen_digits),
     "mentors": (Mentor, "no_hp", Mentor.phone, roster_phone),
+    "organisations": (
+        Organisation,
+        "kode",
+        Organisation.code,
+        lambda raw: raw.strip().upper() or None,
+    ),
 }
 
 

@@ -18,7 +18,10 @@ from bot.web.admin import (
     households,
     imports,
     mentors,
+    organisations,
+    partner,
     processing,
+    referrals,
     requests,
     simulator,
 )
@@ -38,6 +41,9 @@ ROUTERS = (
     audit.router,
     processing.router,
     coordination.router,
+    organisations.router,
+    referrals.router,
+    partner.router,
     simulator.router,
 )
 

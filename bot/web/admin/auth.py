@@ -10,14 +10,15 @@ from datetime import timedelta
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from bot.web.admin.deps import SESSION_COOKIE, CheckedSignedIn, Rt, SignedIn
+from bot.web.admin.deps import SESSION_COOKIE, Anyone, CheckedAnyone, Rt
 from bot.web.admin.web import LANG_COOKIE, client_address, is_https, locale_of, now_of, render
 from locales.i18n import LOCALES, _, use_locale
-from storage import audit, staff_sessions
+from storage import audit, partners, staff_sessions
 from storage.db import unit_of_work
 from storage.models import StaffUser
 
 router = APIRouter()
+PARTNER_HOME = "/admin/partner"
 LOGIN_COOKIE = "sinergi_login"
 
 
@@ -144,7 +145,10 @@ async def login(
             status=429 if result.reason != "bad" else 401,
             next_path=next_path,
         )
-    response = RedirectResponse(_safe_next(next_path), status_code=303)
+    target = _safe_next(next_path)
+    if result.user.role == partners.ROLE and not target.startswith(PARTNER_HOME):
+        target = PARTNER_HOME  # a partner's only pages are their organisation's referrals
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -159,7 +163,7 @@ async def login(
 
 
 @router.post("/admin/logout")
-async def logout(request: Request, rt: Rt, staff: CheckedSignedIn) -> Response:
+async def logout(request: Request, rt: Rt, staff: CheckedAnyone) -> Response:
     """The session ends here and on the server."""
     async with unit_of_work(rt.sessions) as session:
         await staff_sessions.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
@@ -176,7 +180,7 @@ async def logout(request: Request, rt: Rt, staff: CheckedSignedIn) -> Response:
 
 
 @router.get("/admin/password")
-async def password_form(request: Request, staff: SignedIn) -> Response:
+async def password_form(request: Request, staff: Anyone) -> Response:
     """A form for the old password and the new one twice."""
     return render(request, "password.html", staff=staff, error="")
 
@@ -185,7 +189,7 @@ async def password_form(request: Request, staff: SignedIn) -> Response:
 async def change_password(
     request: Request,
     rt: Rt,
-    staff: CheckedSignedIn,
+    staff: CheckedAnyone,
     old: str = Form(""),
     new: str = Form(""),
     again: str = Form(""),

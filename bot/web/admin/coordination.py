@@ -22,7 +22,7 @@ from locales.i18n import _, use_locale
 from storage import audit
 from storage import coordination as numbers
 from storage.db import unit_of_work
-from storage.graduation_rules import STAGES, Rules
+from storage.graduation_rules import STAGES
 
 router = APIRouter()
 
@@ -33,8 +33,7 @@ async def _figures(
     """The scope's areas and offices, as of the request's moment."""
     now = now_of(request)
     areas = await numbers.areas(session, staff.scope, now)
-    overdue = Rules.from_settings(rt.settings).referral_overdue_days
-    return areas, await numbers.offices(session, staff.scope, now, overdue)
+    return areas, await numbers.offices(session, staff.scope, now)
 
 
 @router.get("/admin/koordinasi")

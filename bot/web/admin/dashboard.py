@@ -11,6 +11,7 @@ from bot.web.admin.web import locale_of, now_of, render
 from handlers.labels import CATEGORY_NAMES
 from locales.i18n import _, use_locale
 from storage import dashboard as numbers
+from storage import referrals
 
 router = APIRouter()
 
@@ -32,6 +33,13 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         reports = await numbers.reports_per_month(session, staff.scope, months)
         omzet = await numbers.median_omzet(session, staff.scope, months)
         categories = await numbers.by_category(session, staff.scope, list(CATEGORY_NAMES))
+
+        # An officer's action list has the referrals they sent; a supervisor's, the whole scope's.
+        mine = staff.role == "officer"
+        overdue = await referrals.overdue_referrals(
+            session, staff.scope, now, referred_by=staff.id if mine else None, limit=20
+        )
+        per_office = await referrals.overdue_per_office(session, staff.scope, now)
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {
@@ -50,4 +58,6 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         stats=stats,
         charts=drawn,
         categories=categories,
+        overdue=overdue,
+        per_office=per_office,
     )

@@ -104,6 +104,7 @@ def _flash(request: Request) -> str:
         "resolved": _("Resolved."),
         "sent": _("Message queued for the household."),
         "nochat": _("This household has no chat to reach."),
+        "referred": _("Referral sent."),
     }
     return messages.get(done, "")
 

@@ -56,9 +56,7 @@ async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         )
         risky = await graduation.at_risk(session, staff.scope, page_number(request))
         waiting = await referrals.open_referrals(session, staff.scope, 1)
-        overdue = await referrals.overdue_referrals(
-            session, staff.scope, now_of(request), rules.referral_overdue_days
-        )
+        overdue = await referrals.overdue_referrals(session, staff.scope, now_of(request))
     return render(
         request,
         "admin/graduation.html",
@@ -71,7 +69,7 @@ async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         risky=risky,
         waiting=waiting,
         overdue=overdue,
-        overdue_days=rules.referral_overdue_days,
+        overdue_days=rules.referral_days,
         quarter=name,
         by=request.query_params.get("by", ""),
         base=f"/admin/graduation?quarter={name}&",
@@ -200,36 +198,6 @@ async def clear(request: Request, rt: Rt, staff: CheckedStaff, household_id: Id)
         await graduation.clear_risk(session, staff.scope, household.id, now=now)
         _audit(session, staff, household, "graduation.clear_risk", now)
     return _back(household_id, "cleared")
-
-
-@router.post("/admin/graduation/households/{household_id}/referrals")
-async def refer(
-    request: Request,
-    rt: Rt,
-    staff: CheckedStaff,
-    household_id: Id,
-    office: str = Form(""),
-    asked: str = Form(""),
-) -> Response:
-    """Staff hand the household to another office with what is asked; the household is told."""
-    now = now_of(request)
-    async with staff_action(rt) as session:
-        household = await households.household(session, staff.scope, household_id)
-        try:
-            row = await referrals.create(
-                session,
-                staff.scope,
-                household_id=household.id,
-                office=office,
-                asked=asked,
-                actor=staff.username,
-                now=now,
-            )
-        except referrals.ReferralError:
-            return _back(household_id, "error")
-        await notices.referral_news(session, row, now=now)
-        _audit(session, staff, household, "referral.create", now, office=row.office)
-    return _back(household_id, "referred")
 
 
 @router.post("/admin/graduation/households/{household_id}/referral")

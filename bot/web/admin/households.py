@@ -10,10 +10,11 @@ from fastapi.responses import FileResponse, Response
 from bot.web.admin import charts, spreadsheet
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
+from bot.web.admin.referrals import referral_labels
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from handlers.labels import category_of
 from locales.i18n import _, use_locale
-from storage import audit, chats, households, regions, subject_access
+from storage import audit, chats, households, referrals, regions, subject_access
 from storage.db import unit_of_work
 from storage.media import MediaStore
 from storage.models import Household
@@ -135,6 +136,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         except NotFound:
             raise HTTPException(404) from None
         inbound, outbound = await chats.timeline(session, view.identities)
+        history = await referrals.history_of(session, staff.scope, view.household.id)
         audit.record_on(
             session,
             view.household,
@@ -156,6 +158,8 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         staff=staff,
         v=view,
         chart=chart,
+        history=history,
+        **referral_labels(now),
         lines=transcript(rt, inbound, outbound)[-60:],
     )
 

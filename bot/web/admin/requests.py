@@ -36,7 +36,6 @@ OUTCOME_NAMES = {
     "forwarded": N_("Forwarded to the national register update (DTSEN)"),
     "rejected": N_("Rejected, with a reason"),
 }
-OFFICES = (N_("Disperindagkop"), N_("Disnakertrans"), N_("PUPR"), N_("Koperasi Desa Merah Putih"))
 
 
 @router.get("/admin/requests")
@@ -204,7 +203,6 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
         actions=actions,
         outcomes=outcomes,
         outcome_names=OUTCOME_NAMES,
-        offices=OFFICES,
         error=request.query_params.get("error", ""),
         done=request.query_params.get("done", ""),
     )
@@ -218,12 +216,14 @@ async def move(
     request_id: Id,
     action: str = Form(""),
     note: str = Form(""),
-    office: str = Form(""),
 ) -> Response:
-    """Move the request one step; a rejection needs a reason, a referral an office."""
+    """Move the request one step; a rejection needs a reason; a referral goes through the
+    referral form, which names an organisation and tracks the referral."""
     to_state = ACTIONS.get(action)
     if to_state is None:
         raise HTTPException(400, "unknown action")
+    if to_state == "dirujuk":
+        return see_other(f"/admin/referrals/new?request={request_id}")
     if to_state == "ditolak" and not note.strip():
         return see_other(f"/admin/requests/{request_id}?error=reason")
     from storage import requests as service_requests  # the requests engineer's state machine
@@ -241,7 +241,6 @@ async def move(
                 to_state,
                 actor=staff.username,
                 note=note.strip()[:2000] or None,
-                referred_to=office.strip() or None,
                 now=now,
                 scope=staff.scope,
             )

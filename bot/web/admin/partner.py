@@ -1,0 +1,134 @@
+"""The partner's seat: the referrals sent to their organisation, and accepting, declining, closing.
+
+Every route here takes the partner (their organisation's Seat), never a region Scope; every
+other staff page refuses a partner (bot/web/admin/deps.py). The household, its mentor and the
+timeline hear each step.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.web.admin.actions import see_other, staff_action
+from bot.web.admin.deps import CheckedPartner, CurrentPartner, Partner, Rt
+from bot.web.admin.web import Id, now_of, render
+from handlers import labels, notices
+from storage import audit, partners, referrals
+from storage.calendar import period_day
+from storage.models import Household, Organisation, Referral
+from storage.scope import NotFound
+
+router = APIRouter()
+HOME = "/admin/partner"
+
+
+@router.get(HOME)
+async def queue(request: Request, rt: Rt, partner: CurrentPartner) -> Response:
+    """The organisation's referrals: those waiting for an answer first, oldest first."""
+    async with rt.sessions() as session:
+        rows = await partners.queue(session, partner.seat)
+        organisation = await session.get(Organisation, partner.seat.organisation_id)
+    return render(
+        request,
+        "admin/partner.html",
+        staff=partner,
+        rows=rows,
+        organisation=organisation,
+        today=period_day(now_of(request)),
+        states=labels.REFERRAL_STATE_NAMES,
+        outcomes=labels.OUTCOME_NAMES,
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.get(HOME + "/referrals/{referral_id}")
+async def detail(request: Request, rt: Rt, partner: CurrentPartner, referral_id: Id) -> Response:
+    """One referral of the organisation with the forms to accept, decline or close it."""
+    async with rt.sessions() as session:
+        try:
+            row = await partners.handoff(session, partner.seat, referral_id)
+        except NotFound:
+            raise HTTPException(404) from None
+    return render(
+        request,
+        "admin/partner_referral.html",
+        staff=partner,
+        r=row,
+        moves=referrals.MOVES.get(row.state, set()),
+        states=labels.REFERRAL_STATE_NAMES,
+        outcomes=labels.OUTCOME_NAMES,
+        error=request.query_params.get("error", ""),
+    )
+
+
+def _day(raw: str) -> date | None:
+    """A date typed in the form (YYYY-MM-DD), or None."""
+    try:
+        return date.fromisoformat(raw.strip()) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+@router.post(HOME + "/referrals/{referral_id}/{action}")
+async def answer(
+    request: Request,
+    rt: Rt,
+    partner: CheckedPartner,
+    referral_id: Id,
+    action: str,
+    plan: str = Form(""),
+    plan_date: str = Form(""),
+    reason: str = Form(""),
+    outcome: str = Form(""),
+    note: str = Form(""),
+) -> Response:
+    """Accept (a date or a plan), decline (a reason) or close (an outcome); everyone is told."""
+    if action not in ("accept", "decline", "close"):
+        raise HTTPException(404)
+    now = now_of(request)
+    async with staff_action(rt) as session:
+        try:
+            if action == "accept":
+                row = await partners.accept(
+                    session,
+                    partner.seat,
+                    referral_id,
+                    plan=plan,
+                    plan_date=_day(plan_date),
+                    now=now,
+                )
+            elif action == "decline":
+                row = await partners.decline(
+                    session, partner.seat, referral_id, reason=reason, now=now
+                )
+            else:
+                row = await partners.close(
+                    session, partner.seat, referral_id, outcome=outcome, note=note, now=now
+                )
+        except referrals.ReferralError:
+            return see_other(f"{HOME}/referrals/{referral_id}?error={action}")
+        await _told(session, partner, row, action, now=now)
+    rt.outbox_wake.set()
+    return see_other(f"{HOME}?done={action}")
+
+
+async def _told(
+    session: AsyncSession, partner: Partner, row: Referral, action: str, *, now: datetime
+) -> None:
+    """The household and its mentor hear the step; the household's audit trail records it."""
+    await notices.referral_news(session, row, now=now)
+    household = await session.get(Household, row.household_id)
+    if household is not None:
+        audit.record_on(
+            session,
+            household,
+            actor=partner.username,
+            action=f"referral.{action}",
+            now=now,
+            referral=row.id,
+            organisation=row.organisation_id,
+        )

@@ -1,0 +1,21 @@
+"""Nobody drops a referral: the partner is reminded once when it is overdue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Renderer
+from handlers.notices import DELIVERY_HOURS, referral_overdue_reply
+from storage import referrals
+
+OVERDUE = "referral.overdue"
+
+
+async def remind_overdue(session: AsyncSession, now: datetime) -> int:
+    """One reminder per overdue referral to its organisation's chats; how many referrals."""
+    return await referrals.remind_overdue(session, now, render=OVERDUE, hours=DELIVERY_HOURS)
+
+
+RENDERERS: dict[str, Renderer] = {OVERDUE: referral_overdue_reply}
