@@ -18,6 +18,7 @@ install: $(STAMP)  ## the virtual environment and Sinergi in it (.venv/bin/siner
 
 demo: install  ## migrate, seed the demo region, serve on http://127.0.0.1:8000
 	$(BIN)/sinergi migrate
+	$(BIN)/sinergi regions load
 	$(BIN)/sinergi demo
 	$(BIN)/sinergi serve --host 127.0.0.1 --port 8000
 

@@ -15,13 +15,15 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 
+from storage import wilayah
 from storage.crypto import NikVault, mask_nik
 from storage.models import Household, Mentor, ProgramEnrollment, Region
 from storage.roster.rules import HOUSEHOLD_COLUMNS
@@ -115,17 +117,26 @@ class Desa:
 
 
 def desas(households: int) -> list[Desa]:
-    """About one desa per 250 households (at least 12), spread over the kabupaten and kecamatan."""
-    count = max(12, households // 250)
-    out = []
-    for d in range(count):
-        kab_code, kab_name, kecs = KABUPATEN[d % len(KABUPATEN)]
-        kec_index = (d // len(KABUPATEN)) % len(kecs)
-        serial = d // (len(KABUPATEN) * len(kecs))
-        prefix = "1" if serial < 5 else "2"  # kelurahan 1xxx, desa 2xxx
-        code = f"{kab_code}{kec_index + 1:02d}{prefix}{serial + 1:03d}"
-        out.append(Desa(code, f"Desa {serial + 1} {kecs[kec_index]}", kecs[kec_index], kab_name))
-    return out
+    """About one desa per 250 households (at least 12): real desa of the official list, the four
+    kabupaten above taken in turn first, then the rest of the province, then the country."""
+    return _real_desas()[: max(12, households // 250)]
+
+
+@cache
+def _real_desas() -> list[Desa]:
+    """Every desa of the official list (storage/wilayah), in the order `desas` hands them out."""
+    names = {place.code: place.name for place in wilayah.read() if place.level < 4}
+    every = [
+        Desa(p.code, p.name, names.get(p.code[:6], p.code[:6]), names.get(p.code[:4], p.code[:4]))
+        for p in wilayah.read()
+        if p.level == 4
+    ]
+    ours = [[d for d in every if d.code.startswith(code)] for code, _name, _kecs in KABUPATEN]
+    turns = [d for round_ in zip_longest(*ours) for d in round_ if d is not None]
+    taken = {d.code for d in turns}
+    province = [d for d in every if d.code.startswith(PROVINCE[0]) and d.code not in taken]
+    taken |= {d.code for d in province}
+    return turns + province + [d for d in every if d.code not in taken]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from bot.commands import chat, demo, doctor, request, roster, scheduler, serve, staff, tick
+from bot.commands import (
+    chat,
+    demo,
+    doctor,
+    regions,
+    request,
+    roster,
+    scheduler,
+    serve,
+    staff,
+    tick,
+)
 
 app = typer.Typer(
     help="Sinergi: chat line between households, mentors and Dinsos.", no_args_is_help=True
@@ -19,6 +30,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(roster.app, name="import")
 app.add_typer(request.app, name="request")
 app.add_typer(staff.app, name="staff")
+app.add_typer(regions.app, name="regions")
 
 
 def main() -> None:

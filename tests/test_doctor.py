@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from typer.testing import CliRunner
 
 from bot.channels.base import ChannelClient
@@ -19,7 +20,8 @@ from bot.cli import app
 from bot.commands.doctor import Check, Limits, diagnose, exit_status
 from bot.config import Settings
 from bot.runtime import whatsapp_client
-from storage.db import make_engine
+from storage import wilayah
+from storage.db import make_engine, unit_of_work
 from storage.migrate import upgrade
 from tests.fakes.server import serving
 from tests.fakes.telegram import FakeBotApi
@@ -93,9 +95,15 @@ def healthy(tmp_path: Path, **changes: Any) -> Settings:
     return Settings(**values)
 
 
-async def migrate(cfg: Settings) -> None:
+async def migrate(cfg: Settings, *, regions: bool = True) -> None:
+    """The schema, and (unless told) a few desa of the official list, as `sinergi regions load` does."""
     engine = make_engine(cfg.database_url)
     await upgrade(engine)
+    if regions:
+        listing = Path(cfg.database_url.rsplit("/", 1)[-1]).with_suffix(".regions.csv")
+        listing.write_text("kode,nama\n64.72.01,Palaran\n64.72.01.1001,Rawa Makmur\n")
+        async with unit_of_work(async_sessionmaker(engine)) as session:
+            await wilayah.load(session, listing)
     await engine.dispose()
 
 
@@ -210,6 +218,19 @@ async def test_a_webhook_whose_last_delivery_failed_says_telegrams_error(world: 
     assert "Wrong response from the webhook: 401 Unauthorized" in check.message
     assert "SINERGI_TELEGRAM_SECRET" in check.fix  # a 401 is our secret refusing Telegram
     assert exit_status(checks) == 1
+
+
+async def test_without_the_region_list_the_doctor_warns_with_the_load_command(
+    tmp_path: Path,
+) -> None:
+    cfg = healthy(tmp_path)
+    await migrate(cfg, regions=False)
+    bot, meta = FakeBotApi(), MetaWithAccount(cfg.whatsapp_phone_id or "", "TEST-WA-TOKEN")
+    registered(bot)
+    meta.approve_all(cfg)
+    check = by_name(await doctor(cfg, bot, meta))["regions"]
+    assert check.status == "WARN" and check.fix == "run `sinergi regions load`."
+    assert "pages show codes instead of names" in check.message
 
 
 async def test_an_unmigrated_database_fails_with_migrate_as_the_fix(tmp_path: Path) -> None:

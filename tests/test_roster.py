@@ -479,7 +479,7 @@ async def test_mentor_by_pendamping_hp_else_longest_region_prefix(db: Sessions) 
         household(1),
         household(2, kode_wilayah="6472011002"),
         household(3, pendamping_hp="+6281200000003"),
-        household(4, kode_wilayah="6473011001"),
+        household(4, kode_wilayah="6474011001"),
     ]
     await load(db, "households", csv_bytes(HH, table))
     ids = {m.name: m.id for m in await rows(db, Mentor)}
@@ -494,13 +494,13 @@ async def test_mentors_imported_later_are_given_their_households(db: Sessions) -
     table = [
         household(1),
         household(2, pendamping_hp="0812-0000-0009"),
-        household(3, kode_wilayah="6473011001"),
+        household(3, kode_wilayah="6474011001"),
     ]
     await load(db, "households", csv_bytes(HH, table))
     assert {h.mentor_id for h in await rows(db, Household)} == {None}
     mentors = [
         {"nama": "Rina", "no_hp": "081200000001", "kode_wilayah": "6472"},
-        {"nama": "Wulan", "no_hp": "081200000009", "kode_wilayah": "6475"},
+        {"nama": "Wulan", "no_hp": "081200000009", "kode_wilayah": "6371"},
     ]
     await load(db, "mentors", csv_bytes(MT, mentors))
     ids = {m.name: m.id for m in await rows(db, Mentor)}

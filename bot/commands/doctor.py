@@ -92,6 +92,9 @@ async def check_database(cfg: Settings) -> list[Check]:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             current = await conn.run_sync(_revision)
+            desa = 0
+            if current == head:
+                desa = await conn.scalar(text("SELECT count(*) FROM regions WHERE level = 4")) or 0
     except Exception as exc:  # noqa: BLE001 - any failure to connect is the finding itself
         return [
             fail(
@@ -121,7 +124,22 @@ async def check_database(cfg: Settings) -> list[Check]:
                 "run `sinergi migrate` (after a backup).",
             ),
         ]
-    return [ok("database", "reachable."), ok("migrations", f"schema at the newest ({head}).")]
+    return [
+        ok("database", "reachable."),
+        ok("migrations", f"schema at the newest ({head})."),
+        _regions(int(desa)),
+    ]
+
+
+def _regions(desa: int) -> Check:
+    """The official region list is in the database, so pages show names beside the codes."""
+    if desa > 0:
+        return ok("regions", f"{desa} desa/kelurahan of the official list loaded.")
+    return warn(
+        "regions",
+        f"only {desa} desa/kelurahan names in the database: pages show codes instead of names.",
+        "run `sinergi regions load`.",
+    )
 
 
 def _missing_sqlite_file(url: str) -> Path | None:

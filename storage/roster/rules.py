@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from storage import wilayah
 from storage.crypto import NikVault, mask_nik
 from storage.normalize import parse_date, phone_e164, region_code, sixteen_digits, valid_nik
 from storage.roster.report import N_
@@ -126,6 +127,8 @@ def mentor(cells: dict[str, str]) -> tuple[Record, Reasons]:
     region = region_code(code)
     if code and region is None:
         why.append((N_("kode_wilayah must be a region code such as 64.72.01 or 64.72.01.1001"), {}))
+    elif region is not None:
+        region = _official(region, code, why)
     email = _text(cells, "email", 200, "email", why)
     if email and not _EMAIL.match(email):
         why.append((N_("email is not a valid address"), {}))
@@ -164,6 +167,8 @@ def organisation(cells: dict[str, str]) -> tuple[Record, Reasons]:
                 {"value": raw_region},
             )
         )
+    elif region is not None:
+        region = _official(region, raw_region, why)
     raw_phone = cells.get("no_hp", "").strip()
     phone = roster_phone(raw_phone) if raw_phone else None
     if raw_phone and phone is None:
@@ -259,7 +264,17 @@ def _desa_code(raw: str, why: Reasons) -> str | None:
     if value is None or len(value) != 10:
         why.append((N_("kode_wilayah must be a 10-digit desa code such as 64.72.01.1001"), {}))
         return None
-    return value
+    return _official(value, raw, why)
+
+
+def _official(value: str, raw: str, why: Reasons) -> str | None:
+    """The code when the Kemendagri list knows it, else a reason that shows the value."""
+    if wilayah.exists(value):
+        return value
+    why.append(
+        (N_("kode_wilayah {value} is not in the Kemendagri list of regions"), {"value": raw[:20]})
+    )
+    return None
 
 
 def _desil(raw: str, why: Reasons) -> int | None:
