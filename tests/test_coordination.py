@@ -143,9 +143,11 @@ async def test_no_page_or_export_shows_a_coordinator_a_person(world: World) -> N
             assert response.status_code in (200, 400), (method, path, response.status_code)
         elif path == "/admin/koordinasi/target":  # admins only
             assert response.status_code == 403, (method, path, response.status_code)
-        elif method == "GET":
+        elif method == "GET" and not path.startswith("/admin/partner"):
             assert response.status_code == 303, (path, response.status_code)
             assert response.headers["location"] == "/admin/koordinasi", path
+        elif method == "GET":  # a partner's seat: refused to anyone else
+            assert response.status_code == 403, (path, response.status_code)
         else:
             assert response.status_code == 403, (method, path, response.status_code)
         checked += 1
