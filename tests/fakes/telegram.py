@@ -33,6 +33,8 @@ class FakeBotApi:
     _told_until: datetime | None = None
     # Messages Telegram accepted (what the people got), with the fake time they went.
     delivered: list[tuple[datetime | None, dict[str, Any]]] = field(default_factory=list)
+    # The message_id Telegram gave each of them, in the same order.
+    delivered_ids: list[int] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
@@ -87,6 +89,7 @@ class FakeBotApi:
         if method == "sendMessage":
             self.delivered.append((self.clock() if self.clock else None, params))
             self.next_message_id += 1
+            self.delivered_ids.append(self.next_message_id)
             return {
                 "message_id": self.next_message_id,
                 "date": 1763900000,
