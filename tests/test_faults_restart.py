@@ -53,7 +53,7 @@ CHATS = 50
 TEXTS = ("/start", "BANTUAN", "SETUJU", "MENU", "STATUS")
 FIRST_USER = 6_100_000
 KILLS = ("intake", "inbox", "sending", "sending", "intake")
-DEADLINE = 120.0  # a generous bound for a slow CI machine; it takes about a third of it
+DEADLINE = 240.0  # only a stuck run gets near it: unloaded, the test takes well under a minute
 
 
 @pytest.fixture(params=BACKENDS)
@@ -273,6 +273,7 @@ async def test_a_burst_with_serve_killed_and_restarted_loses_nothing_and_doubles
     while updates.waiting:
         await updates.post()
     await wait_for(tables.idle, deadline, "every update answered and every reply sent", procs)
+    log.info("%.1f s: drained", time.monotonic() - began)
 
     assert tables.inbox_states() == {"done": CHATS * len(TEXTS)}, procs.output()
     rows = tables.outbox()
