@@ -85,6 +85,16 @@ class Job:
 
 
 @dataclass
+class _Outcome:
+    """What the platform said of one (maybe merged) message, until it is committed."""
+
+    chunk: list[Job]
+    result: SendResult
+    now: datetime
+    done: asyncio.Future[None]
+
+
+@dataclass
 class OutboxSender:
     """Delivers the outbox through the channel clients that are switched on."""
 
@@ -107,6 +117,13 @@ class OutboxSender:
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
+    # Outcomes the platform gave that are not committed yet; they share the next commit.
+    _outcomes: list[_Outcome] = field(default_factory=list)
+    _unrecorded: int = 0
+    _all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self._all_recorded.set()
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
@@ -191,6 +208,9 @@ class OutboxSender:
 
     async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
+        # A message the platform accepted but we have not recorded goes again after a crash:
+        # no send starts while one waits to be recorded, so a crash doubles only those in flight.
+        await self._all_recorded.wait()
         reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
         first = chunk[0]
         until = self._paused.get(first.channel)
@@ -255,12 +275,46 @@ class OutboxSender:
             await outbox.defer(session, row_ids, until=until)
 
     async def _record(self, chunk: list[Job], result: SendResult, now: datetime) -> None:
-        """Mark each row sent, held, due again later, dead, or its person unreachable."""
-        async with self._db, unit_of_work(self.sessions) as session:
-            for job in chunk:
-                row = await session.get(OutboxMessage, job.row_id)
-                if row is not None and row.state == "sending":
-                    await self._record_row(session, row, result, now)
+        """Mark each row sent, held, due again later, dead, or its person unreachable.
+
+        Recorded as soon as the platform answers: the outcomes that come back while a commit
+        runs share the next one (one short transaction each time), so none waits for the
+        others' commits one by one while the database is busy.
+        """
+        outcome = _Outcome(chunk, result, now, asyncio.get_running_loop().create_future())
+        self._outcomes.append(outcome)
+        self._unrecorded += 1
+        self._all_recorded.clear()
+        try:
+            async with self._db:
+                if not outcome.done.done():  # not committed by an earlier waiter: commit all
+                    await self._commit_outcomes()
+            await outcome.done  # raises if that commit failed
+        finally:
+            self._unrecorded -= 1
+            if not self._unrecorded:
+                self._all_recorded.set()
+
+    async def _commit_outcomes(self) -> None:
+        """One transaction for every outcome waiting; each waiter learns how it went."""
+        batch, self._outcomes = self._outcomes, []
+        try:
+            async with unit_of_work(self.sessions) as session:
+                for outcome in batch:
+                    for job in outcome.chunk:
+                        row = await session.get(OutboxMessage, job.row_id)
+                        if row is not None and row.state == "sending":
+                            await self._record_row(session, row, outcome.result, outcome.now)
+        except Exception as exc:  # the rows stay `sending`: their lease runs out, they go again
+            for outcome in batch:
+                outcome.done.set_exception(exc)
+            return
+        except BaseException:
+            for outcome in batch:
+                outcome.done.cancel()
+            raise
+        for outcome in batch:
+            outcome.done.set_result(None)
 
     async def _record_row(
         self, session: Any, row: OutboxMessage, result: SendResult, now: datetime

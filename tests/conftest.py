@@ -55,6 +55,22 @@ def pg_database() -> Iterator[str | None]:
         admin.dispose()
 
 
+@pytest.fixture
+def blank_postgres() -> Iterator[str]:
+    """A private PostgreSQL database without tables (the processes under test migrate it)."""
+    assert PG_URL
+    admin = sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"sinergi_blank_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _truncate(url: str) -> None:
     """Empty every table between tests (much faster than dropping them)."""
     engine = sa.create_engine(_sync_url(url))

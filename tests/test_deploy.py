@@ -8,26 +8,17 @@ API (served over HTTP on 127.0.0.1) exactly once.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 import typer
 from cryptography.fernet import Fernet
-from sqlalchemy.engine import make_url
 
 from bot.cli import app
 from bot.metrics import Metrics
@@ -35,99 +26,29 @@ from storage.crypto import NikVault
 from storage.db import make_engine, make_sessions, unit_of_work
 from storage.models import Escalation
 from tests import ladder_factories as lf
-from tests.conftest import PAYLOADS, PG_URL, _sync_url
+from tests.conftest import PG_URL
 from tests.fakes.server import serving
 from tests.fakes.telegram import FakeBotApi
 from tests.harness import Harness
+from tests.processes import (
+    ROOT,
+    SECRET,
+    TG_HEADERS,
+    Processes,
+    free_port,
+    sinergi_env,
+    telegram_text,
+    wait_for,
+    wait_healthy,
+)
 
 on_postgres = pytest.mark.skipif(not PG_URL, reason="needs SINERGI_TEST_POSTGRES_URL")
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "deploy-test-secret-key-0123456789abcdef"
-TG_SECRET = "deploy-test-telegram-secret-0123456789"
 PEOPLE = 12  # new chats writing /start, each update posted to both web processes
 FAMILIES = 8  # households whose monthly check-in is due now
 FIRST_USER = 7_000_000
 FIRST_FAMILY = 8_000_000
 DEADLINE = 60.0
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    """A private, empty PostgreSQL database (the processes migrate it, as an operator does)."""
-    assert PG_URL
-    admin = sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT")
-    name = f"sinergi_deploy_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Processes:
-    """`sinergi` subprocesses with one environment, their output kept for a failing test."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.running = env, logs, list[tuple[str, subprocess.Popen[bytes]]]()
-
-    def run(self, *args: str) -> None:
-        """Run a command to its end (`sinergi migrate`)."""
-        subprocess.run([sys.executable, "-m", "bot", *args], env=self.env, check=True, timeout=60)
-
-    def start(self, name: str, *args: str) -> None:
-        """Start a long-running command (`serve`, `scheduler`)."""
-        out = (self.logs / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args], env=self.env, stdout=out, stderr=out
-        )
-        self.running.append((name, proc))
-
-    def stop(self) -> None:
-        """Interrupt each one as systemd does (SIGTERM), then make sure it is gone."""
-        for _name, proc in self.running:
-            proc.terminate()
-        for _name, proc in self.running:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def output(self) -> str:
-        return "\n".join(
-            f"--- {name}\n{(self.logs / f'{name}.log').read_text(errors='replace')[-3000:]}"
-            for name, _ in self.running
-        )
-
-
-async def wait_for(predicate: Any, deadline: float, what: str, procs: Processes) -> None:
-    """Poll until `predicate()` holds, or fail with the processes' output."""
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}\n{procs.output()}")
-        await asyncio.sleep(0.2)
-
-
-def start_update(user_id: int, update_id: int, now: datetime) -> bytes:
-    """`/start` from a new Telegram user, shaped like the real capture."""
-    update = json.loads((PAYLOADS / "telegram_message_text_start_command.json").read_text())
-    update["update_id"] = update_id
-    message = update["message"]
-    message["from"]["id"] = message["chat"]["id"] = user_id
-    message["message_id"] = update_id
-    message["date"] = int(now.timestamp())
-    return json.dumps(update).encode()
 
 
 async def seed_due_families(url: str, data_key: str, now: datetime) -> None:
@@ -153,36 +74,24 @@ async def seed_due_families(url: str, data_key: str, now: datetime) -> None:
 @pytest.mark.postgres
 @on_postgres
 async def test_two_web_processes_and_one_clock_answer_and_check_in_exactly_once(
-    database: str, tmp_path: Path
+    blank_postgres: str, tmp_path: Path
 ) -> None:
     bot = FakeBotApi()
     data_key = Fernet.generate_key().decode()
     now = datetime.now(UTC)
     with serving(bot.handler) as telegram_url:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SINERGI_DATABASE_URL": database,
-            "SINERGI_DATA_DIR": str(tmp_path),
-            "SINERGI_SECRET_KEY": SECRET,
-            "SINERGI_DATA_KEY": data_key,
-            "SINERGI_TELEGRAM_TOKEN": "123456:DEPLOY",
-            "SINERGI_TELEGRAM_SECRET": TG_SECRET,
-            "SINERGI_TELEGRAM_API_URL": telegram_url,
-            # Whenever the suite runs, the check-ins are inside delivery hours.
-            "SINERGI_DELIVERY_START": "00:00",
-            "SINERGI_DELIVERY_END": "23:59",
-        }
-        env.pop("SINERGI_PUBLIC_URL", None)
+        env = sinergi_env(blank_postgres, tmp_path, telegram_url, data_key)
+        # Whenever the suite runs, the check-ins are inside delivery hours.
+        env |= {"SINERGI_DELIVERY_START": "00:00", "SINERGI_DELIVERY_END": "23:59"}
         procs = Processes(env, tmp_path)
         procs.run("migrate")
-        await seed_due_families(database, data_key, now)
+        await seed_due_families(blank_postgres, data_key, now)
         ports = [free_port(), free_port()]
         deadline = time.monotonic() + DEADLINE
         try:
             for i, port in enumerate(ports):
                 procs.start(f"web{i}", "serve", "--no-scheduler", "--port", str(port))
-            await _wait_healthy(ports, deadline, procs)
+            await wait_healthy(ports, deadline, procs)
             await _post_to_both(ports, now)
             procs.start("clock", "scheduler")
             expected = {FIRST_USER + i for i in range(PEOPLE)} | {
@@ -206,30 +115,14 @@ async def test_two_web_processes_and_one_clock_answer_and_check_in_exactly_once(
     assert all("Keluarga" in p["text"] for p in checkins), checkins[0]["text"]
 
 
-async def _wait_healthy(ports: list[int], deadline: float, procs: Processes) -> None:
-    """Both web processes answer /healthz."""
-    async with httpx.AsyncClient(timeout=2) as client:
-        for port in ports:
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"serve on {port} did not start\n{procs.output()}")
-                await asyncio.sleep(0.2)
-
-
 async def _post_to_both(ports: list[int], now: datetime) -> None:
     """Telegram redelivers: every update reaches both web processes, both answer 200."""
-    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
     async with httpx.AsyncClient(timeout=10) as client:
         for i in range(PEOPLE):
-            body = start_update(FIRST_USER + i, 900_000 + i, now)
+            body = telegram_text(FIRST_USER + i, 900_000 + i, now)
             for port in ports:
                 response = await client.post(
-                    f"http://127.0.0.1:{port}/webhook/telegram", content=body, headers=headers
+                    f"http://127.0.0.1:{port}/webhook/telegram", content=body, headers=TG_HEADERS
                 )
                 assert response.status_code == 200
 

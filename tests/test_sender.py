@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta, timezone
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.channels.base import SendResult
 from bot.messages import Attachment, Choice, Reply
 from bot.metrics import Metrics
 from bot.sender import Job, OutboxSender, Pacer, merge_burst
@@ -170,6 +174,48 @@ async def test_a_message_claimed_by_a_sender_that_died_goes_out_once_after_the_l
     await harness.work()
     assert _texts(harness).count("Jadwal kunjungan pendamping: Senin.") == 1
     assert (await _row(harness, row_id)).state == "sent"
+
+
+async def test_no_send_starts_while_a_message_the_platform_accepted_waits_to_be_recorded(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash then doubles only the sends in flight, not all those made while the database was busy."""
+    people = [TelegramDriver(harness, user_id=600 + i) for i in range(4)]
+    for person in people:
+        await person.text("/start")
+    async with await harness.session() as s:
+        for identity in await s.scalars(
+            select(ChatIdentity).where(ChatIdentity.channel == "telegram")
+        ):
+            outbox.enqueue(
+                s, identity, Reply(f"Kabar {identity.external_id}").to_payload(), now=harness.now
+            )
+    sender, client = harness.rt.sender, harness.rt.clients["telegram"]
+    monkeypatch.setattr(sender, "pacer", Pacer(rates={"telegram": 50.0}))  # 20 ms apart
+    record_row = sender._record_row
+
+    async def busy_record(*args: Any) -> None:  # a busy database: 200 ms to record an outcome
+        await asyncio.sleep(0.2)
+        await record_row(*args)
+
+    accepted: list[str] = []
+    unrecorded_at_send: list[int] = []
+    send = client.send
+
+    async def watched(recipient: str, reply: Reply) -> SendResult:
+        before = set(accepted)  # what the platform had accepted when this send started
+        async with harness.rt.sessions() as s:  # a plain read: it never waits for the writer
+            rows = await s.scalars(select(OutboxMessage).where(OutboxMessage.state != "sent"))
+            unrecorded_at_send.append(sum(row.payload.get("text") in before for row in rows))
+        result = await send(recipient, reply)
+        accepted.append(reply.text)
+        return result
+
+    monkeypatch.setattr(sender, "_record_row", busy_record)
+    monkeypatch.setattr(client, "send", watched)
+    await sender.deliver(harness.now)
+    assert sorted(accepted) == sorted(f"Kabar {p.user_id}" for p in people)
+    assert unrecorded_at_send == [0, 0, 0, 0]
 
 
 async def test_a_message_the_platform_accepted_is_never_sent_again(harness: Harness) -> None:

@@ -40,6 +40,9 @@ class FakeBotApi:
     _told_until: datetime | None = None
     # Messages Telegram accepted (what the people got), with the fake time they went.
     delivered: list[tuple[datetime | None, dict[str, Any]]] = field(default_factory=list)
+    # For each of them, in the same order: the message_id Telegram gave it, and the bot token
+    # it came with (a test can give each process its own token, to tell who sent what).
+    accepted: list[tuple[int, str]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         """One Bot API call: `/bot<token>/<method>` with form- or JSON-encoded parameters."""
@@ -50,13 +53,14 @@ class FakeBotApi:
             return httpx.Response(200, content=held or b"\xff\xd8\xff fake jpeg " + name.encode())
         method = request.url.path.rsplit("/", 1)[-1]
         params = _params(request)
+        token = request.url.path.rsplit("/", 2)[-2].removeprefix("bot")
         self.calls.append((method, params))
         if method == "sendMessage" and (timed := self._timed_failure()) is not None:
             return timed
         if self.failures:
             status, body = self.failures.pop(0)
             return httpx.Response(status, json=body)
-        return httpx.Response(200, json={"ok": True, "result": self._result(method, params)})
+        return httpx.Response(200, json={"ok": True, "result": self._result(method, params, token)})
 
     def _timed_failure(self) -> httpx.Response | None:
         """An outage (5xx) or Telegram's flood control (429 + retry_after) at this fake time."""
@@ -90,11 +94,12 @@ class FakeBotApi:
         """Until `until`, sendMessage gets 429 and a retry_after; a call inside it is counted."""
         self.flood_until, self.flood_seconds = until, retry_after
 
-    def _result(self, method: str, params: dict[str, Any]) -> Any:
+    def _result(self, method: str, params: dict[str, Any], token: str = "") -> Any:
         """The `result` Telegram returns for the methods Sinergi calls."""
         if method == "sendMessage":
             self.delivered.append((self.clock() if self.clock else None, params))
             self.next_message_id += 1
+            self.accepted.append((self.next_message_id, token))
             return {
                 "message_id": self.next_message_id,
                 "date": 1763900000,
