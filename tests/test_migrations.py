@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from storage.models.search import include_name
 from tests.conftest import PG_URL, _sync_url
 
 
@@ -45,7 +46,10 @@ async def test_upgrade_head_matches_models(backend: str, tmp_path: object) -> No
         await upgrade(engine)  # a second run is a no-op
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"include_name": include_name}),
+                    Base.metadata,
+                )
             )
         assert diff == [], f"models and migrations differ: {diff}"
     finally:

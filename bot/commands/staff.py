@@ -10,7 +10,7 @@ from bot.commands.common import migrated_runtime, run, settings
 from bot.workers import utcnow
 from storage.db import unit_of_work
 from storage.normalize import region_code
-from storage.scope import Scope, ScopeError
+from storage.scope import ScopeError, check_account
 from storage.staff import StaffError, add_staff
 
 app = typer.Typer(help="Staff accounts of the admin view.", no_args_is_help=True)
@@ -28,13 +28,18 @@ def add(
     username: str = typer.Argument(..., help="login name"),
     role: str = typer.Option(..., "--role", help="admin, supervisor or officer"),
     region: str = typer.Option(
-        "", "--region", help="region code prefix: '' or 2 digits for admin, 4 or 6 otherwise"
+        "",
+        "--region",
+        help="region code: provinsi 64, kabupaten/kota 64.72, kecamatan 64.72.01 or desa "
+        "64.72.01.1001 ('' = every region, admins only; admins cover a provinsi at most)",
     ),
 ) -> None:
     """Create an active staff account scoped to a region."""
     code = "" if region.strip() == "" else region_code(region)
     try:
-        Scope(prefix=code or "", role=role, staff_id=0, username=username)
+        if code is None:
+            raise ScopeError(f"{region!r} is not a region code")
+        check_account(role, code)
     except ScopeError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from None

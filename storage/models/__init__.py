@@ -26,6 +26,7 @@ from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import Proposal, RequestEvent, ServiceRequest
+from storage.models import search  # noqa: F401  (the name index's DDL, after `households`)
 
 __all__ = [
     "AuditEvent",
