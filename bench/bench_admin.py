@@ -147,7 +147,9 @@ async def _measure(backend: str, url: str, prefix: str) -> list[dict[str, Any]]:
             "household search by name",
             "/admin/households?q=Siti",
             households.household_query(
-                scope, households.HouseholdFilter(q="Siti"), "postgresql" if backend == "postgres" else "sqlite"
+                scope,
+                households.HouseholdFilter(q="Siti"),
+                "postgresql" if backend == "postgres" else "sqlite",
             ).limit(PAGE_SIZE),
         ),
     ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, column, func, literal, or_, select, table, union
+from sqlalchemy import Select, column, func, literal, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (

@@ -361,6 +361,13 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         ]
         theirs = await escalations.queue(s, surabaya, staff_id=officer.id, now=later)
         assert [hh.name for _e, hh, _who in theirs.rows] == ["Wati Surabaya"]
+        # The ladder writes the household's desa code: the kecamatan and desa see them too.
+        assert {e.region_code for e, _hh, _who in mine} == {"6472011001"}
+        for finer in ("647201", "6472011001"):
+            rows = await escalations.queue(
+                s, Scope(finer, "officer", 1, "x"), staff_id=officer.id, now=later
+            )
+            assert len(rows.rows) == 3
         assert [e.reason for e, _hh, _who in mine].count("unreachable") == 1
         with pytest.raises(ScopeError):
             await escalations.queue(s, None, staff_id=officer.id, now=later)  # type: ignore[arg-type]

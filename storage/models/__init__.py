@@ -1,5 +1,6 @@
 """Every table, imported here so that `Base.metadata` knows them all (Alembic reads it)."""
 
+from storage.models import search  # noqa: F401  (the name index's DDL, after `households`)
 from storage.models.admin import LoginFailure, StaffSession
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime
@@ -26,7 +27,6 @@ from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import Proposal, RequestEvent, ServiceRequest
-from storage.models import search  # noqa: F401  (the name index's DDL, after `households`)
 
 __all__ = [
     "AuditEvent",

@@ -19,26 +19,31 @@ TRGM_INDEX = "ix_households_name_trgm"
 MIN_TERM = 3  # a trigram index finds nothing shorter than one trigram
 
 SQLITE = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS households_fts USING fts5("
     "name, content='households', content_rowid='id', tokenize='trigram')",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON households BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, name) VALUES (new.id, new.name); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON households BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name) VALUES ('delete', old.id, old.name); END",
-    f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF name ON households BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, name) VALUES ('delete', old.id, old.name); "
-    f"INSERT INTO {FTS_TABLE}(rowid, name) VALUES (new.id, new.name); END",
+    "CREATE TRIGGER IF NOT EXISTS households_fts_ai AFTER INSERT ON households BEGIN "
+    "INSERT INTO households_fts(rowid, name) VALUES (new.id, new.name); END",
+    "CREATE TRIGGER IF NOT EXISTS households_fts_ad AFTER DELETE ON households BEGIN "
+    "INSERT INTO households_fts(households_fts, rowid, name) "
+    "VALUES ('delete', old.id, old.name); END",
+    "CREATE TRIGGER IF NOT EXISTS households_fts_au AFTER UPDATE OF name ON households BEGIN "
+    "INSERT INTO households_fts(households_fts, rowid, name) "
+    "VALUES ('delete', old.id, old.name); "
+    "INSERT INTO households_fts(rowid, name) VALUES (new.id, new.name); END",
 ]
 SQLITE_DROP = [
-    *(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{t}" for t in ("ai", "ad", "au")),
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    "DROP TRIGGER IF EXISTS households_fts_ai",
+    "DROP TRIGGER IF EXISTS households_fts_ad",
+    "DROP TRIGGER IF EXISTS households_fts_au",
+    "DROP TABLE IF EXISTS households_fts",
 ]
-SQLITE_REBUILD = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"
+SQLITE_REBUILD = "INSERT INTO households_fts(households_fts) VALUES ('rebuild')"
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON households USING gin (name gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_households_name_trgm ON households "
+    "USING gin (name gin_trgm_ops)",
 ]
-POSTGRES_DROP = [f"DROP INDEX IF EXISTS {TRGM_INDEX}"]
+POSTGRES_DROP = ["DROP INDEX IF EXISTS ix_households_name_trgm"]
 
 
 def statements(dialect: str) -> list[str]:

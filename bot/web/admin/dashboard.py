@@ -10,6 +10,7 @@ from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
 from locales.i18n import _, use_locale
 from storage import dashboard as numbers
+from storage import regions
 
 router = APIRouter()
 
@@ -21,15 +22,23 @@ async def slash(staff: CurrentStaff) -> Response:
 
 
 @router.get("/admin")
-async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
-    """Cards (households, chats, silent, escalations by SLA, requests, reports) and three charts."""
+async def dashboard(request: Request, rt: Rt, staff: CurrentStaff, region: str = "") -> Response:
+    """Cards, the regions one level down (each a link to its own dashboard) and three charts.
+
+    `?region=CODE` narrows everything to a region inside the staff's scope; a code outside or
+    above it shows the whole scope (there is nothing above it to reach).
+    """
     now = now_of(request)
     months = numbers.last_months(now)
+    view = staff.scope.zoom(region)
     async with rt.sessions() as session:
-        stats = await numbers.counts(session, staff.scope, now)
-        silent = await numbers.silent_by_kecamatan(session, staff.scope)
-        reports = await numbers.reports_per_month(session, staff.scope, months)
-        omzet = await numbers.median_omzet(session, staff.scope, months)
+        stats = await numbers.counts(session, view, now)
+        below = await numbers.by_region(session, view)
+        silent = await numbers.silent_by_kecamatan(session, view)
+        reports = await numbers.reports_per_month(session, view, months)
+        omzet = await numbers.median_omzet(session, view, months)
+        trail = [c for c in regions.parents(view.prefix) if len(c) >= len(staff.scope.prefix)]
+        names = await regions.names(session, trail + [r.code for r in below])
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {
@@ -41,4 +50,14 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
                 [(m[2:], v) for m, v in omzet], _("Median omzet per month"), empty, money=True
             ),
         }
-    return render(request, "admin/dashboard.html", staff=staff, stats=stats, charts=drawn)
+    return render(
+        request,
+        "admin/dashboard.html",
+        staff=staff,
+        stats=stats,
+        charts=drawn,
+        region=view.prefix,
+        trail=trail,
+        below=below,
+        names=names,
+    )
