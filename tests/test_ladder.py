@@ -300,7 +300,9 @@ async def test_a_mentor_hands_a_family_to_dinsos_with_a_note(harness: Harness) -
     assert "paling lambat 30 November 2026" in said[-1]
     async with await h.session() as s:
         row = await s.scalar(select(Escalation))
-        assert row is not None and row.reason == "mentor_handoff" and row.region_code == "6472011001"
+        assert (
+            row is not None and row.reason == "mentor_handoff" and row.region_code == "6472011001"
+        )
         notes = list(await s.scalars(select(EscalationNote.text)))
     assert notes == ["Usaha tutup, butuh modal kerja"]
 
