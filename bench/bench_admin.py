@@ -146,9 +146,11 @@ async def _measure(backend: str, url: str, prefix: str) -> list[dict[str, Any]]:
         (
             "household search by name",
             "/admin/households?q=Siti",
-            households.household_query(scope, households.HouseholdFilter(q="Siti")).limit(
-                PAGE_SIZE
-            ),
+            households.household_query(
+                scope,
+                households.HouseholdFilter(q="Siti"),
+                "postgresql" if backend == "postgres" else "sqlite",
+            ).limit(PAGE_SIZE),
         ),
     ]
     results = []

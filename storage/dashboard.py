@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from storage.models import (
     ServiceRequest,
 )
 from storage.priority import in_category
+from storage.regions import next_level
 from storage.scope import Scope, scoped
 
 
@@ -190,4 +192,47 @@ async def by_category(
     return [
         (code, int(row[2 * i] or 0), int(row[2 * i + 1] or 0), escalated[code])
         for i, code in enumerate(categories)
+    ]
+
+
+@dataclass(frozen=True)
+class RegionRow:
+    """One region one level below the scope, with what the drill-down table shows of it."""
+
+    code: str
+    households: int
+    silent: int
+    open_escalations: int
+
+
+async def by_region(session: AsyncSession, scope: Scope) -> list[RegionRow]:
+    """The scope's regions one level down (kabupaten of a provinsi, …, desa of a kecamatan)."""
+    width = next_level(scope.prefix)
+    if width is None:
+        return []
+    area = func.substr(Household.region_code, 1, width)
+    silent = func.sum(case((LadderState.rung.in_(SILENT_RUNGS), 1), else_=0))
+    rows = await session.execute(
+        scoped(
+            select(area, func.count(Household.id), silent)
+            .outerjoin(LadderState, LadderState.household_id == Household.id)
+            .group_by(area)
+            .order_by(area),
+            scope,
+        )
+    )
+    esc_area = func.substr(Escalation.region_code, 1, width)
+    open_rows = await session.execute(
+        scoped(
+            select(esc_area, func.count())
+            .where(Escalation.state.in_(OPEN_STATES))
+            .group_by(esc_area),
+            scope,
+            Escalation.region_code,
+        )
+    )
+    escalated: dict[str, int] = {str(code): int(n) for code, n in open_rows}
+    return [
+        RegionRow(str(code), int(n), int(s or 0), int(escalated.get(code, 0)))
+        for code, n, s in rows
     ]

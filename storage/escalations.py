@@ -333,7 +333,7 @@ async def hand_up(
     if row is None:
         row = Escalation(
             household_id=household.id,
-            region_code=household.region_code[:4],
+            region_code=household.region_code,  # the desa: every level above sees it
             reason="mentor_handoff",
             level=1,
             state="open",

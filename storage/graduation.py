@@ -164,8 +164,8 @@ class FunnelRow:
 
 
 def area_digits(scope: Scope) -> int:
-    """Kabupaten rows for a province or the country, kecamatan rows for a kabupaten or below."""
-    return 4 if len(scope.prefix) < 4 else 6
+    """Kabupaten rows for a province or the country, kecamatan rows for a kabupaten, desa below."""
+    return 4 if len(scope.prefix) < 4 else 6 if len(scope.prefix) < 6 else 10
 
 
 async def funnel(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, column, func, literal, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,6 +23,7 @@ from storage.models import (
     ProgressReport,
     ServiceRequest,
 )
+from storage.models.search import FTS_TABLE, MIN_TERM
 from storage.paging import Page, paged
 from storage.priority import in_category
 from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
@@ -96,17 +97,44 @@ class HouseholdFilter:
     category: str = ""  # "", a roster kategori or "desil1" (storage/priority.py)
 
 
-def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
+def name_match(term: str, dialect: str) -> Select:
+    """Ids of households whose name contains `term`, found through the name index.
+
+    SQLite asks its FTS5 trigram table; PostgreSQL's ILIKE is served by the pg_trgm index.
+    A term shorter than a trigram has no such index: it matches names that start with it,
+    which keeps the answer short (the scan it costs is bounded by the staff's region).
+    """
+    if len(term) < MIN_TERM:
+        return select(Household.id).where(Household.name.ilike(f"{_literal(term)}%", escape="\\"))
+    if dialect == "sqlite":
+        phrase = '"' + term.replace('"', '""') + '"'  # one FTS5 string: no query syntax
+        match = column(FTS_TABLE).op("MATCH")(literal(phrase))
+        return select(column("rowid")).select_from(table(FTS_TABLE)).where(match)
+    return select(Household.id).where(Household.name.ilike(f"%{_literal(term)}%", escape="\\"))
+
+
+def _literal(term: str) -> str:
+    """The term with LIKE's wildcards taken as themselves."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matching_ids(term: str, dialect: str) -> Any:
+    """Ids of households whose No. KK or phone is `term`, or whose name contains it."""
+    return union(
+        select(Household.id).where(Household.no_kk == term),
+        select(Household.id).where(Household.phone == term),
+        name_match(term, dialect),
+    )
+
+
+def household_query(scope: Scope, flt: HouseholdFilter, dialect: str) -> Select:
     """Households of the scope matching the filters, by name."""
     query = scoped(select(Household), scope)
     place = flt.desa or flt.kecamatan
     if place:
         query = query.where(prefix_filter(Household.region_code, narrow(scope, place)))
-    if flt.q:
-        term = flt.q.strip()[:60]
-        query = query.where(
-            or_(Household.no_kk == term, Household.name.ilike(f"%{term}%"), Household.phone == term)
-        )
+    if flt.q.strip():
+        query = query.where(Household.id.in_(matching_ids(flt.q.strip()[:60], dialect)))
     if flt.category:
         query = query.where(in_category(flt.category))
     if flt.silent:
@@ -116,9 +144,14 @@ def household_query(scope: Scope, flt: HouseholdFilter) -> Select:
     return query.order_by(Household.name, Household.id)
 
 
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the database the session talks to."""
+    return session.get_bind().dialect.name
+
+
 async def listing(session: AsyncSession, scope: Scope, flt: HouseholdFilter, page: int = 1) -> Page:
     """One page of households of the scope."""
-    return await paged(session, household_query(scope, flt), page)
+    return await paged(session, household_query(scope, flt, dialect_of(session)), page)
 
 
 async def household(session: AsyncSession, scope: Scope, household_id: int) -> Household:

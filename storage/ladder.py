@@ -377,12 +377,15 @@ class SlaDue:
 async def open_escalations(
     session: AsyncSession, run: int, *, now: datetime, sla_due: SlaDue
 ) -> int:
-    """One escalation per claimed household for its kabupaten's Dinsos (none if one is open)."""
+    """One escalation per claimed household, under its desa code (none if one is open).
+
+    The full code is kept so that every level of staff above the desa sees it.
+    """
     es = Escalation
     source = (
         select(
             LS.household_id,
-            func.substr(HH.region_code, 1, 4),
+            HH.region_code,
             func.coalesce(LS.reason, "silent"),
             literal(1),
             literal("open"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import and_, true
@@ -16,6 +16,8 @@ ADMIN_ROLES = ("admin",)
 LOCAL_ROLES = ("supervisor", "officer")
 # Coordinators (BP Taskin, Kemenkop, Bappeda, a provincial team) read aggregates only, never a person.
 COORDINATOR_ROLES = ("coordinator",)
+# Code lengths of a provinsi, kabupaten/kota, kecamatan and desa/kelurahan (64, 6472, 647201, 6472011001).
+LEVELS = (2, 4, 6, 10)
 # ':' sorts right after '9', so `code >= p AND code < p + ':'` is "starts with p" that an index serves.
 _AFTER_DIGITS = ":"
 
@@ -40,21 +42,21 @@ class Scope:
     def __post_init__(self) -> None:
         if not isinstance(self.prefix, str) or (self.prefix and not self.prefix.isdigit()):
             raise ScopeError("region prefix must be digits")
-        if self.role in ADMIN_ROLES:
-            if len(self.prefix) not in (0, 2):
-                raise ScopeError("an admin covers a province or the whole country")
-        elif self.role in LOCAL_ROLES:
-            if len(self.prefix) not in (4, 6):
-                raise ScopeError("supervisors and officers cover a kabupaten/kota or a kecamatan")
-        elif self.role in COORDINATOR_ROLES:
-            if len(self.prefix) not in (0, 2, 4):
-                raise ScopeError("a coordinator covers the country, a province or a kabupaten/kota")
-        else:
+        if self.role not in ADMIN_ROLES + LOCAL_ROLES + COORDINATOR_ROLES:
             raise ScopeError("unknown role")
+        if self.prefix == "" and self.role not in ADMIN_ROLES + COORDINATOR_ROLES:
+            raise ScopeError("only an admin or a coordinator covers the whole country")
+        if self.prefix and len(self.prefix) not in LEVELS:
+            raise ScopeError("a region is a provinsi, kabupaten/kota, kecamatan or desa code")
 
     def covers(self, region_code: str | None) -> bool:
         """Whether a record of `region_code` is inside this scope."""
         return region_code is not None and region_code.startswith(self.prefix)
+
+    def zoom(self, code: str | None) -> Scope:
+        """The same person looking at one region inside their scope (their whole scope otherwise)."""
+        inner = narrow(self, code)
+        return self if len(inner) not in LEVELS else replace(self, prefix=inner)
 
     @property
     def is_admin(self) -> bool:
@@ -65,6 +67,20 @@ class Scope:
     def sees_people(self) -> bool:
         """Whether this staff member may see one household (coordinators see only counts)."""
         return self.role not in COORDINATOR_ROLES
+
+
+def check_account(role: str, prefix: str) -> Scope:
+    """The scope an account of `role` over `prefix` would have; ScopeError when the pair cannot be.
+
+    Admins cover the country or a provinsi; supervisors and officers any one of the four levels;
+    coordinators the country, a provinsi or a kabupaten/kota.
+    """
+    scope = Scope(prefix=prefix, role=role, staff_id=0, username="")
+    if scope.is_admin and len(prefix) not in (0, 2):
+        raise ScopeError("an admin covers a province or the whole country")
+    if not scope.sees_people and len(prefix) not in (0, 2, 4):
+        raise ScopeError("a coordinator covers the country, a province or a kabupaten/kota")
+    return scope
 
 
 def region_filter(column: Any, scope: Scope) -> ColumnElement[bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
-from storage import outbox
+from storage import escalations, outbox
 from storage.media import MediaStore
 from storage.models import (
     AuditEvent,
@@ -22,10 +23,12 @@ from storage.models import (
     LadderState,
     ProgressReport,
     Proposal,
+    Referral,
     Region,
     ServiceRequest,
+    StaffUser,
 )
-from storage.staff import add_staff
+from storage.staff import add_staff, hash_password
 from tests import factories
 from tests.conftest import T0
 from tests.harness import Harness
@@ -48,6 +51,8 @@ class Region_:
     names: list[str] = field(default_factory=list)
     proposal: int = 0
     voice_note: int = 0
+    referral: int = 0
+    no_kk: str = ""
 
 
 @dataclass
@@ -125,7 +130,7 @@ async def _region(
     staff: str,
     reference: str,
 ) -> Region_:
-    """One region's records."""
+    """One kabupaten's records (in its desa 01.1001) and its officer."""
     desa = code + "011001"
     session.add_all(
         [
@@ -134,6 +139,44 @@ async def _region(
             Region(code=desa, name=f"Desa {name}", level=4),
         ]
     )
+    records = await _records(
+        session,
+        h,
+        desa=desa,
+        kecamatan=kecamatan,
+        name=name,
+        kk=kk,
+        nik=nik,
+        phone=phone,
+        mentor_phone=mentor_phone,
+        reference=reference,
+    )
+    user = await add_staff(
+        session, username=staff, password=PASSWORD, role="officer", region_code=code, now=T0
+    )
+    records.code, records.staff = code, user.id
+    return records
+
+
+async def _records(
+    session: AsyncSession,
+    h: Harness,
+    *,
+    desa: str,
+    kecamatan: str,
+    name: str,
+    kk: str,
+    nik: str,
+    phone: str,
+    mentor_phone: str,
+    reference: str,
+    handed_up: bool = False,
+) -> Region_:
+    """A desa's household with its mentor, escalation, request, report and ladder, and a proposal.
+
+    `handed_up`: the escalation is the mentor's handoff through storage (its region code is
+    what storage writes), not a row written here.
+    """
     mentor = await factories.mentor(
         session, name=f"Mentor {name}", phone=mentor_phone, region_code=desa
     )
@@ -148,15 +191,25 @@ async def _region(
         mentor_id=mentor.id,
     )
     hh.kecamatan = kecamatan
-    esc = Escalation(
-        household_id=hh.id,
-        region_code=desa,
-        reason="silent",
-        level=1,
-        state="open",
-        sla_due=date(2026, 11, 30),
-        created_at=T0,
-    )
+    if handed_up:
+        esc = await escalations.hand_up(
+            session,
+            household=hh,
+            mentor_id=mentor.id,
+            note="tidak bisa dihubungi",
+            now=T0,
+            sla_due=date(2026, 11, 30),
+        )
+    else:
+        esc = Escalation(
+            household_id=hh.id,
+            region_code=desa,
+            reason="silent",
+            level=1,
+            state="open",
+            sla_due=date(2026, 11, 30),
+            created_at=T0,
+        )
     req = ServiceRequest(
         reference=reference,
         household_id=hh.id,
@@ -190,14 +243,11 @@ async def _region(
             ),
         ]
     )
-    user = await add_staff(
-        session, username=staff, password=PASSWORD, role="officer", region_code=code, now=T0
-    )
-    proposer = ChatIdentity(channel="local", external_id=f"usul-{code}", created_at=T0)
+    proposer = ChatIdentity(channel="local", external_id=f"usul-{desa}", created_at=T0)
     session.add(proposer)
     await session.flush()
     proposal = Proposal(
-        reference=f"US-2611-{code}",
+        reference=f"US-2611-{desa}",
         identity_id=proposer.id,
         name=f"Usulan {name}",
         region_code=desa,
@@ -220,16 +270,17 @@ async def _region(
     await session.flush()
     names = [name, f"Mentor {name}", reference, f"Usulan {name}"]
     return Region_(
-        code,
+        desa,
         hh.id,
         mentor.id,
         esc.id,
         req.id,
         rep.id,
-        user.id,
+        0,
         names,
         proposal=proposal.id,
         voice_note=voice.id,
+        no_kk=kk,
     )
 
 
@@ -322,3 +373,143 @@ def fill(path: str, region: Any) -> str:
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+
+
+# Four levels ------------------------------------------------------------------------------------
+
+# Two provinsi × two kabupaten/kota × two kecamatan × two desa: one household in each desa.
+PROVINSI = {"64": "Kalimantan Timur", "63": "Kalimantan Selatan"}
+KABUPATEN = {
+    "6472": "Kota Samarinda",
+    "6471": "Kota Balikpapan",
+    "6371": "Kota Banjarmasin",
+    "6372": "Kota Banjarbaru",
+}
+WORDS = [
+    "Anggrek",
+    "Bakung",
+    "Cempaka",
+    "Dahlia",
+    "Edelweis",
+    "Flamboyan",
+    "Gardenia",
+    "Kamboja",
+    "Kenanga",
+    "Lavender",
+    "Melati",
+    "Nusa Indah",
+    "Seruni",
+    "Tulip",
+    "Teratai",
+    "Wijaya Kusuma",
+]
+LEAVES = [k + kec + desa for k in KABUPATEN for kec in ("01", "02") for desa in ("1001", "1002")]
+# The officer of each level sits above the first desa: 64 ⊃ 6472 ⊃ 647201 ⊃ 6472011001.
+LEVEL_CODES = {"provinsi": "64", "kabupaten": "6472", "kecamatan": "647201", "desa": "6472011001"}
+BESIDE = ["6472011002", "6472021001", "6471011001", "6371011001"]
+LEVELS_OF = {2: 1, 4: 2, 6: 3, 10: 4}  # Region.level of a code's length
+
+
+@dataclass
+class Levels:
+    """The sixteen desa's records by code, an officer per level (named by the level) and `kaltim`."""
+
+    world: World
+    leaves: dict[str, Region_]
+    region_names: dict[str, str]
+
+    def inside(self, code: str) -> list[Region_]:
+        """The records under `code`."""
+        return [r for c, r in self.leaves.items() if c.startswith(code)]
+
+    def outside(self, code: str) -> list[Region_]:
+        """The records beside `code` (not under it)."""
+        return [r for c, r in self.leaves.items() if not c.startswith(code)]
+
+    def beside(self, code: str) -> list[Region_]:
+        """One desa just outside `code` at each level: its sibling desa, kecamatan, kota, provinsi."""
+        return [self.leaves[c] for c in BESIDE if not c.startswith(code)]
+
+
+def _region_names() -> dict[str, str]:
+    """A name for every code of the four levels (none contains another's name)."""
+    names = dict(PROVINSI) | dict(KABUPATEN)
+    for i, leaf in enumerate(LEAVES):
+        names[leaf[:6]] = f"Kecamatan {KABUPATEN[leaf[:4]].split()[-1]} {leaf[4:6]}"
+        names[leaf] = f"Kelurahan {WORDS[i]}"
+    return names
+
+
+async def _leaf(session: AsyncSession, h: Harness, i: int, desa: str) -> Region_:
+    """The records of the i-th desa, escalated by its mentor, with a photo and a referral."""
+    records = await _records(
+        session,
+        h,
+        desa=desa,
+        kecamatan=f"Kecamatan {desa[4:6]}",
+        name=f"Warga {WORDS[i]}",
+        kk=f"{desa[:6]}01010000{i:02d}",
+        nik=f"{desa[:6]}650381{i:04d}",
+        phone=f"+62813100000{i:02d}",
+        mentor_phone=f"+62812100000{i:02d}",
+        reference=f"PL-2611-{1001 + i}",
+        handed_up=True,
+    )
+    report = await session.get(ProgressReport, records.report)
+    assert report is not None
+    report.photo_path = MediaStore(h.rt.settings.media_path).save(
+        b"\xff\xd8\xff jpeg", mime_type="image/jpeg"
+    )
+    referral = Referral(
+        household_id=records.household,
+        region_code=desa,
+        office="pupr",
+        asked="bedah rumah",
+        state="dikirim",
+        created_by="kaltim",
+        sent_at=T0,
+        updated_at=T0,
+    )
+    session.add(referral)
+    user = _account(session, f"petugas-{desa}", "officer", desa)
+    await session.flush()
+    records.staff, records.referral = user.id, referral.id
+    records.names.append(f"petugas-{desa}")
+    return records
+
+
+@functools.cache
+def _password_hash() -> str:
+    """One Argon2id hash of PASSWORD for every account of the world (each costs a second)."""
+    return hash_password(PASSWORD)
+
+
+def _account(session: AsyncSession, username: str, role: str, region_code: str) -> StaffUser:
+    """An active staff account signing in with PASSWORD."""
+    user = StaffUser(
+        username=username,
+        password_hash=_password_hash(),
+        role=role,
+        region_code=region_code,
+        active=True,
+        failed_logins=0,
+        created_at=T0,
+    )
+    session.add(user)
+    return user
+
+
+@pytest.fixture(name="levels")
+async def levels_fixture(harness: Harness) -> Levels:
+    """Sixteen desa under two provinsi, an officer at each level of the first desa, an admin of 64."""
+    app = harness.client._transport.app  # type: ignore[attr-defined]
+    app.state.clock = lambda: harness.now
+    names = _region_names()
+    async with await harness.session() as session:
+        session.add_all([Region(code=c, name=n, level=LEVELS_OF[len(c)]) for c, n in names.items()])
+        leaves = {desa: await _leaf(session, harness, i, desa) for i, desa in enumerate(LEAVES)}
+        for level, code in LEVEL_CODES.items():
+            _account(session, level, "officer", code)
+        _account(session, "kaltim", "admin", "64")
+    empty = Region_("", 0, 0, 0, 0, 0, 0)
+    return Levels(World(harness, app, empty, empty), leaves, names)

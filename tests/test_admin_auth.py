@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.scope import Scope, ScopeError, scoped
+from storage.scope import Scope, ScopeError, check_account, scoped
 from tests.admin_world import PASSWORD, World, csrf_of, login, world_fixture  # noqa: F401
 
 
@@ -126,7 +126,9 @@ def test_scope_fails_closed() -> None:
     with pytest.raises(ScopeError):
         Scope(prefix="", role="officer", staff_id=1, username="x")
     with pytest.raises(ScopeError):
-        Scope(prefix="64", role="supervisor", staff_id=1, username="x")
+        Scope(prefix="64720", role="supervisor", staff_id=1, username="x")
+    with pytest.raises(ScopeError):
+        check_account("admin", "6472")
     with pytest.raises(ScopeError):
         Scope(prefix="6472", role="root", staff_id=1, username="x")
     with pytest.raises(ScopeError):

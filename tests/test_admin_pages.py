@@ -244,7 +244,7 @@ async def test_dashboard_counts_and_english_switch(world: World) -> None:
 
 
 def test_staff_add_command(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """`sinergi staff add` reads the password from stdin and refuses a role too wide for its region."""
+    """`sinergi staff add` takes a region at any of the four levels, and refuses what is none."""
     from typer.testing import CliRunner
 
     from bot.cli import app
@@ -252,24 +252,21 @@ def test_staff_add_command(tmp_path, monkeypatch) -> None:  # type: ignore[no-un
     monkeypatch.setenv("SINERGI_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/s.db")
     monkeypatch.setenv("SINERGI_DATA_DIR", str(tmp_path))
     runner = CliRunner()
-    ok = runner.invoke(
-        app,
-        ["staff", "add", "rina", "--role", "officer", "--region", "64.72"],
-        input="panjang-sekali-1\n",
-    )
-    assert ok.exit_code == 0, ok.output
-    wide = runner.invoke(
-        app,
-        ["staff", "add", "budi", "--role", "officer", "--region", "64"],
-        input="panjang-sekali-1\n",
-    )
-    assert wide.exit_code == 2
-    taken = runner.invoke(
-        app,
-        ["staff", "add", "rina", "--role", "officer", "--region", "6472"],
-        input="panjang-sekali-1\n",
-    )
-    assert taken.exit_code == 2
+
+    def add(username: str, role: str, region: str) -> int:
+        done = runner.invoke(
+            app,
+            ["staff", "add", username, "--role", role, "--region", region],
+            input="panjang-sekali-1\n",
+        )
+        return done.exit_code
+
+    for i, code in enumerate(["64", "64.72", "64.72.01", "64.72.01.1001"]):
+        assert add(f"petugas{i}", "officer", code) == 0, code
+    assert add("desa", "officer", "647") == 2  # no level has three digits
+    assert add("negara", "officer", "") == 2  # only an admin covers the whole country
+    assert add("kota", "admin", "64.72") == 2  # an admin covers a provinsi at most
+    assert add("petugas0", "officer", "6472") == 2  # taken
 
 
 async def test_a_report_photo_is_served_to_its_region_only(world: World) -> None:

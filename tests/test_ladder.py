@@ -156,11 +156,12 @@ async def test_sixty_days_of_a_small_region(harness: Harness) -> None:
                 select(Escalation).order_by(Escalation.created_at, Escalation.household_id)
             )
         )
+    # Each under its household's desa code, so every level of staff above the desa sees it.
     assert [(e.reason, e.created_at.date(), e.region_code) for e in rows] == [
-        ("unreachable", date(2026, 11, 30), "6472"),
-        ("silent", date(2026, 12, 7), "6472"),
-        ("silent", date(2026, 12, 7), "3578"),
-        ("silent", date(2027, 1, 9), "6472"),
+        ("unreachable", date(2026, 11, 30), "6472011001"),
+        ("silent", date(2026, 12, 7), "6472011001"),
+        ("silent", date(2026, 12, 7), "3578011001"),
+        ("silent", date(2027, 1, 9), "6472011001"),
     ]
     dewi = rows[1]
     # Five working days after Monday 7 December is Monday the 14th; on the 15th it was
@@ -299,7 +300,9 @@ async def test_a_mentor_hands_a_family_to_dinsos_with_a_note(harness: Harness) -
     assert "paling lambat 30 November 2026" in said[-1]
     async with await h.session() as s:
         row = await s.scalar(select(Escalation))
-        assert row is not None and row.reason == "mentor_handoff" and row.region_code == "6472"
+        assert (
+            row is not None and row.reason == "mentor_handoff" and row.region_code == "6472011001"
+        )
         notes = list(await s.scalars(select(EscalationNote.text)))
     assert notes == ["Usaha tutup, butuh modal kerja"]
 
@@ -361,6 +364,13 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         ]
         theirs = await escalations.queue(s, surabaya, staff_id=officer.id, now=later)
         assert [hh.name for _e, hh, _who in theirs.rows] == ["Wati Surabaya"]
+        # The ladder writes the household's desa code: the kecamatan and desa see them too.
+        assert {e.region_code for e, _hh, _who in mine} == {"6472011001"}
+        for finer in ("647201", "6472011001"):
+            rows = await escalations.queue(
+                s, Scope(finer, "officer", 1, "x"), staff_id=officer.id, now=later
+            )
+            assert len(rows.rows) == 3
         assert [e.reason for e, _hh, _who in mine].count("unreachable") == 1
         with pytest.raises(ScopeError):
             await escalations.queue(s, None, staff_id=officer.id, now=later)  # type: ignore[arg-type]

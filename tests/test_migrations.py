@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import Base
+from storage.models.search import include_name
 from tests.conftest import PG_URL, _sync_url
 
 
@@ -45,7 +46,10 @@ async def test_upgrade_head_matches_models(backend: str, tmp_path: object) -> No
         await upgrade(engine)  # a second run is a no-op
         async with engine.connect() as conn:
             diff = await conn.run_sync(
-                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+                lambda c: compare_metadata(
+                    MigrationContext.configure(c, opts={"include_name": include_name}),
+                    Base.metadata,
+                )
             )
         assert diff == [], f"models and migrations differ: {diff}"
     finally:
@@ -54,3 +58,67 @@ async def test_upgrade_head_matches_models(backend: str, tmp_path: object) -> No
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def _to(connection: object, revision: str) -> None:
+    """Alembic's upgrade to `revision` on a lent connection."""
+    from alembic import command
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config("")
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def test_0008_moves_old_escalations_to_the_desa_and_indexes_old_names(
+    tmp_path: object,
+) -> None:
+    """An escalation written under 4 digits gets its household's desa code; names written before
+    the index exist are found through it (SQLite: the FTS table is rebuilt from the rows)."""
+    from datetime import UTC, datetime
+
+    from storage.households import HouseholdFilter, household_query
+    from storage.models import Escalation, Household
+    from storage.scope import Scope
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_to, "0007_orgs")
+            household = await conn.execute(
+                sa.insert(Household).values(
+                    no_kk="6472010101000001",
+                    nik_hash="h",
+                    nik_encrypted="-",
+                    nik_masked="-",
+                    name="Siti Aminah",
+                    region_code="6472011001",
+                    categories="",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            await conn.execute(
+                sa.insert(Escalation).values(
+                    household_id=household.inserted_primary_key[0],
+                    region_code="6472",
+                    reason="silent",
+                    level=1,
+                    state="open",
+                    sla_due=now.date(),
+                    at_risk=False,
+                    created_at=now,
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.select(Escalation.region_code)) == "6472011001"
+            kecamatan = Scope("647201", "officer", 1, "x")
+            found = await conn.execute(
+                household_query(kecamatan, HouseholdFilter(q="minah"), "sqlite")
+            )
+            assert [row.name for row in found] == ["Siti Aminah"]
+    finally:
+        await engine.dispose()

@@ -11,7 +11,7 @@ from bot.workers import utcnow
 from storage import partners
 from storage.db import unit_of_work
 from storage.normalize import region_code
-from storage.scope import Scope, ScopeError
+from storage.scope import ScopeError, check_account
 from storage.staff import StaffError, add_staff
 
 app = typer.Typer(help="Staff accounts of the admin view.", no_args_is_help=True)
@@ -31,7 +31,9 @@ def add(
     region: str = typer.Option(
         "",
         "--region",
-        help="region code prefix: '' or 2 digits for admin, 4 or 6 for supervisor and officer, '', 2 or 4 for coordinator",
+        help="region code: provinsi 64, kabupaten/kota 64.72, kecamatan 64.72.01 or desa "
+        "64.72.01.1001 ('' = every region, admins and coordinators only; admins cover a "
+        "provinsi at most, coordinators a kabupaten/kota at most)",
     ),
     org: str = typer.Option(
         "", "--org", help="with --role partner: the organisation's kode (its region is theirs)"
@@ -43,8 +45,10 @@ def add(
         typer.echo("refused: --org goes with --role partner, instead of --region", err=True)
         raise typer.Exit(2)
     try:
+        if code is None:
+            raise ScopeError(f"{region!r} is not a region code")
         if role != partners.ROLE:
-            Scope(prefix=code or "", role=role, staff_id=0, username=username)
+            check_account(role, code)
     except ScopeError as exc:
         typer.echo(f"refused: {exc}", err=True)
         raise typer.Exit(2) from None

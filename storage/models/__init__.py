@@ -1,5 +1,6 @@
 """Every table, imported here so that `Base.metadata` knows them all (Alembic reads it)."""
 
+from storage.models import search  # noqa: F401  (the name index's DDL, after `households`)
 from storage.models.admin import LoginFailure, StaffSession
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime

@@ -13,7 +13,7 @@ from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from locales.i18n import _, use_locale
 from storage import audit
 from storage import staff as staff_store
-from storage.scope import Scope, ScopeError
+from storage.scope import ScopeError, check_account
 from storage.staff import ROLES, StaffError
 
 router = APIRouter()
@@ -65,7 +65,7 @@ async def add(
     _require_admin(staff)
     region = region.replace(".", "").strip()
     try:
-        Scope(prefix=region, role=role, staff_id=0, username=username)
+        check_account(role, region)
         if not staff.scope.covers(region) or (
             role == "admin" and len(region) < len(staff.scope.prefix)
         ):

@@ -11,7 +11,7 @@ from bot.web.admin.web import locale_of, now_of, render
 from handlers.labels import CATEGORY_NAMES
 from locales.i18n import _, use_locale
 from storage import dashboard as numbers
-from storage import referrals
+from storage import referrals, regions
 
 router = APIRouter()
 
@@ -23,23 +23,30 @@ async def slash(staff: CurrentStaff) -> Response:
 
 
 @router.get("/admin")
-async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
-    """Cards (households, chats, silent, escalations by SLA, requests, reports) and three charts."""
+async def dashboard(request: Request, rt: Rt, staff: CurrentStaff, region: str = "") -> Response:
+    """Cards, the regions one level down (each a link to its own dashboard) and three charts.
+
+    `?region=CODE` narrows everything to a region inside the staff's scope; a code outside or
+    above it shows the whole scope (there is nothing above it to reach).
+    """
     now = now_of(request)
     months = numbers.last_months(now)
+    view = staff.scope.zoom(region)
     async with rt.sessions() as session:
-        stats = await numbers.counts(session, staff.scope, now)
-        silent = await numbers.silent_by_kecamatan(session, staff.scope)
-        reports = await numbers.reports_per_month(session, staff.scope, months)
-        omzet = await numbers.median_omzet(session, staff.scope, months)
-        categories = await numbers.by_category(session, staff.scope, list(CATEGORY_NAMES))
-
+        stats = await numbers.counts(session, view, now)
+        below = await numbers.by_region(session, view)
+        silent = await numbers.silent_by_kecamatan(session, view)
+        reports = await numbers.reports_per_month(session, view, months)
+        omzet = await numbers.median_omzet(session, view, months)
+        trail = [c for c in regions.parents(view.prefix) if len(c) >= len(staff.scope.prefix)]
+        names = await regions.names(session, trail + [r.code for r in below])
+        categories = await numbers.by_category(session, view, list(CATEGORY_NAMES))
         # An officer's action list has the referrals they sent; a supervisor's, the whole scope's.
         mine = staff.role == "officer"
         overdue = await referrals.overdue_referrals(
-            session, staff.scope, now, referred_by=staff.id if mine else None, limit=20
+            session, view, now, referred_by=staff.id if mine else None, limit=20
         )
-        per_office = await referrals.overdue_per_office(session, staff.scope, now)
+        per_office = await referrals.overdue_per_office(session, view, now)
     with use_locale(locale_of(request)):
         empty = _("No data yet")
         drawn = {
@@ -60,4 +67,8 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         categories=categories,
         overdue=overdue,
         per_office=per_office,
+        region=view.prefix,
+        trail=trail,
+        below=below,
+        names=names,
     )

@@ -86,7 +86,9 @@ async def export(request: Request, rt: Rt, staff: CurrentStaff, format: str = "c
     rows: list[list[object]] = []
     async with unit_of_work(rt.sessions) as session:
         found = await session.stream_scalars(
-            households.household_query(staff.scope, flt).limit(EXPORT_LIMIT)
+            households.household_query(staff.scope, flt, households.dialect_of(session)).limit(
+                EXPORT_LIMIT
+            )
         )
         async for hh in found:
             rows.append(_row(hh) + ([rt.vault.decrypt(hh.nik_encrypted)] if with_nik else []))
