@@ -16,9 +16,8 @@ from bot.messages import Choice, Reply
 from handlers import labels
 from handlers.notify import tell_chats, tell_household, tell_mentor
 from locales.i18n import _, long_date
-from storage import outbox
+from storage import calendar, outbox
 from storage.crypto import mask_name
-from storage.graduation import office_day
 from storage.models import (
     ChatIdentity,
     Household,
@@ -220,7 +219,7 @@ def referral_line(row: Referral) -> str:
         office=office,
         asked=row.asked[:120],
         state=state,
-        date=long_date(office_day(row.updated_at)),
+        date=long_date(calendar.local_day(row.updated_at, row.region_code)),
     )
 
 
