@@ -14,6 +14,7 @@ from bot.commands.tick import run_tick
 from storage import calendar, escalations
 from storage.models import Escalation, EscalationNote, LadderAction, LadderState, StaffUser
 from storage.scope import NotFound, Scope, ScopeError
+from tests import factories
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
@@ -403,3 +404,26 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         ladder_row = await s.get(LadderState, first.household_id)
         assert ladder_row is not None and ladder_row.rung == "waiting"
         assert ladder_row.cycle_start == date(2026, 12, 9)
+
+
+async def test_who_is_silent_lists_the_quiet_and_the_never_connected(harness: Harness) -> None:
+    """A family that went quiet and one whose chat never reached Sinergi: both, told apart."""
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        await lf.silent_families(s, h.rt.vault, mentor_id=m.id, count=1, first=100, spread=1)
+        await factories.household(
+            s,
+            h.rt.vault,
+            nik="6472016503819999",
+            no_kk="6472010101009999",
+            name="Nur Belum Chat",
+            phone="+6281300009999",
+            mentor_id=m.id,
+        )
+    h.now = T0.replace(hour=13)
+    said = await press(h, MENTOR, "silent")
+    assert "Keluarga yang belum lapor: 2 (halaman 1 dari 1)" in said[-1]
+    assert "Diam: 1. Belum pernah terhubung ke Sinergi: 1." in said[-1]
+    assert "• Keluarga 000 (Rawa Makmur): 10 hari tanpa kabar" in said[-1]
+    assert "• Nur Belum Chat (Rawa Makmur): belum terhubung" in said[-1]
