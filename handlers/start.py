@@ -381,6 +381,7 @@ async def _link_mentor(turn: Turn, mentor_id: int, name: str) -> None:
     """A mentor's chat is recognised by phone and gets the mentor menu."""
     turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
     turn.identity.link_method = "phone"
+    await notices.kept_for_new_mentor(turn.session, turn.identity, now=turn.now)
     await menu.show(
         turn,
         _(
