@@ -301,3 +301,14 @@ async def test_a_report_photo_is_served_to_its_region_only(world: World) -> None
     assert got.status_code == 200 and got.content == b"\xff\xd8\xff jpeg"
     other = await world.client("balikpapan")
     assert (await other.get(path)).status_code == 404
+
+
+async def test_the_mentor_page_shows_the_real_last_contact(world: World) -> None:
+    """A family that chatted today shows today, not "–" (the ladder only notes contact on a reset)."""
+    async with await world.h.session() as session:
+        await linked_chat(session, world.samarinda.household, CHAT)  # wrote at T0, 10:00 WITA
+        await session.commit()
+    officer = await world.client("samarinda")
+    page = await officer.get(f"/admin/mentors/{world.samarinda.mentor}")
+    row = page.text[page.text.index("Siti Aminah Rahayu</a>") :].split("</tr>")[0]
+    assert "23 November 2026 10.00" in row and "–" not in row.split("Rawa Makmur")[-1]
