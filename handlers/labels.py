@@ -322,6 +322,58 @@ AUDIT_ACTIONS = {
     "referral.move": N_("Referral updated"),
 }
 
+LINK_METHODS = {
+    "nik": N_("by NIK and No. KK"),
+    "contact": N_("by the phone's own number"),
+    "code": N_("by the mentor's code"),
+    "phone": N_("by the mentor's phone"),
+}
+
+# The details an audit event keeps, by key; a value is named through the table given.
+AUDIT_DETAILS = {
+    "reference": (N_("reference"), ""),
+    "username": (N_("username"), ""),
+    "role": (N_("role"), "role"),
+    "kind": (N_("what"), "roster"),
+    "created": (N_("new"), ""),
+    "updated": (N_("updated"), ""),
+    "rejected": (N_("refused"), ""),
+    "rows": (N_("rows"), ""),
+    "format": (N_("format"), ""),
+    "with_nik": (N_("with NIK"), ""),
+    "filters": (N_("filters"), ""),
+    "what": (N_("what"), ""),
+    "quarter": (N_("quarter"), ""),
+    "method": (N_("how"), "link_method"),
+    "office": (N_("office"), "office"),
+    "state": (N_("state"), "referral_state"),
+    "escalation_id": (N_("escalation"), ""),
+    "to": (N_("assigned to"), ""),
+    "households": (N_("households"), ""),
+    "to_mentor": (N_("to mentor"), ""),
+    "address": (N_("address"), ""),
+    "reason": (N_("reason"), ""),
+    "chats": (N_("chats"), ""),
+    "media": (N_("files"), ""),
+    "mime_type": (N_("file type"), ""),
+    "outcome": (N_("outcome"), ""),
+}
+
+
+def audit_detail(key: str, value: object) -> str:
+    """`with NIK: yes` for the stored `with_nik=True`, in the active language."""
+    name, table = AUDIT_DETAILS.get(key, (key, ""))
+    if isinstance(value, bool):
+        shown = _("yes") if value else _("no")
+    elif isinstance(value, dict):
+        shown = ", ".join(f"{k}={v}" for k, v in value.items() if v not in ("", None, False))
+    elif isinstance(value, list):
+        shown = ", ".join(str(v) for v in value)
+    else:
+        shown = label(table, str(value)) if table and value else str(value)
+    return f"{_(name)}: {shown or '–'}"
+
+
 # Every table of names a staff page reads, by the name templates use (`code|label("reason")`).
 TABLES: dict[str, dict[str, str]] = {
     "program": PROGRAM_NAMES,
@@ -345,6 +397,7 @@ TABLES: dict[str, dict[str, str]] = {
     "role": ROLE_NAMES,
     "roster": ROSTER_KINDS,
     "audit": AUDIT_ACTIONS,
+    "link_method": LINK_METHODS,
 }
 
 

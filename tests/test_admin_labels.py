@@ -63,6 +63,16 @@ LEAKS = {
 }
 
 
+# An audit event's details, with codes in their values.
+DETAIL = {
+    "kind": "households",
+    "method": "nik",
+    "role": "officer",
+    "state": "dikirim",
+    "with_nik": False,
+}
+
+
 def stored_codes() -> set[str]:
     """Every code the database keeps that a page might show: the label tables' keys and the rules'."""
     codes = {code for table in labels.TABLES.values() for code in table}
@@ -330,6 +340,7 @@ async def _every_kind(session: AsyncSession, world: World) -> dict[str, list[int
                 actor="chat:1" if action == "link" else "samarinda",
                 action=action,
                 region_code=desa,
+                detail=DETAIL,
             )
         )
     await _chats(session, world, main)
