@@ -241,3 +241,242 @@ SIGNAL_NAMES = {
     "desil_turun": N_("a worse desil at the latest data import"),
     "kembali_bansos": N_("back in a social aid program"),
 }
+
+# The staff desk -------------------------------------------------------------------------------
+
+ESCALATION_REASONS = {
+    "silent": N_("Silent: no answer to the check-in"),
+    "unreachable": N_("Cannot be reached by chat"),
+    "mentor_handoff": N_("Handed over by the mentor"),
+    "report_flag": N_("Report needs attention"),
+}
+
+ESCALATION_STATES = {
+    "open": N_("open"),
+    "assigned": N_("assigned"),
+    "resolved": N_("resolved"),
+}
+
+RUNG_NAMES = {
+    "waiting": N_("waiting for the next check-in"),
+    "checkin": N_("check-in sent"),
+    "reminder": N_("reminder sent"),
+    "mentor": N_("with the mentor"),
+    "dinsos": N_("with Dinsos"),
+}
+
+CATEGORY_NAMES = {
+    "perempuan_kepala_keluarga": N_("Woman head of household"),
+    "disabilitas": N_("Disability"),
+    "lansia": N_("Elderly"),
+}
+
+CHANNEL_NAMES = {
+    "telegram": N_("Telegram"),
+    "whatsapp": N_("WhatsApp"),
+    "simulator": N_("Chat simulator"),
+    "console": N_("Terminal chat"),
+}
+
+EVIDENCE_NAMES = {
+    "request": N_("a request"),
+    "program": N_("an aid program"),
+    "reports": N_("business reports"),
+    "signal": N_("a warning sign"),
+    "confirm": N_("confirmed by a person"),
+}
+
+PROPOSAL_STATE_NAMES = {
+    "diajukan": N_("submitted"),
+    "dikunjungi": N_("visited"),
+    "didaftarkan": N_("registered"),
+    "ditolak": N_("declined"),
+}
+
+ROLE_NAMES = {
+    "admin": N_("administrator"),
+    "supervisor": N_("supervisor"),
+    "officer": N_("officer"),
+}
+
+ROSTER_KINDS = {
+    "households": N_("Households"),
+    "mentors": N_("Mentors"),
+    "programs": N_("Program enrollments"),
+}
+
+AUDIT_ACTIONS = {
+    "login": N_("Signed in"),
+    "login.failed": N_("Sign-in failed"),
+    "logout": N_("Signed out"),
+    "password.change": N_("Password changed"),
+    "household.view": N_("Household page opened"),
+    "graduation.view": N_("Graduation page opened"),
+    "household.message": N_("Message sent to a household"),
+    "household.erased": N_("Household data erased"),
+    "household.restricted": N_("Household data no longer used"),
+    "export": N_("Export"),
+    "import": N_("Roster imported"),
+    "import.check": N_("Roster checked"),
+    "roster_import": N_("Roster imported"),
+    "escalation_assign": N_("Escalation assigned"),
+    "escalation_note": N_("Escalation note"),
+    "escalation_resolve": N_("Escalation resolved"),
+    "escalation_handoff": N_("Handed to Dinsos by the mentor"),
+    "request.process": N_("Request being processed"),
+    "request.approve": N_("Request approved"),
+    "request.reject": N_("Request rejected"),
+    "request.refer": N_("Request referred"),
+    "request.done": N_("Request done"),
+    "proposal.filed": N_("Family proposed"),
+    "proposal.visit": N_("Proposal: visited"),
+    "proposal.register": N_("Proposal: registered"),
+    "proposal.decline": N_("Proposal: declined"),
+    "mentor.reassign": N_("Households moved to another mentor"),
+    "staff.add": N_("Staff account created"),
+    "staff.active": N_("Staff account switched on"),
+    "staff.inactive": N_("Staff account switched off"),
+    "link": N_("Chat linked to a household"),
+    "link_code": N_("Link code made"),
+    "unlink": N_("Chat unlinked"),
+    "voice_note": N_("Voice message kept"),
+    "rights.data_seen": N_("Family read its data"),
+    "retention.purge": N_("Old messages removed"),
+    "graduation.mandiri": N_("Confirmed independent"),
+    "graduation.clear_risk": N_("Taken off the at-risk list"),
+    "referral.create": N_("Referral sent"),
+    "referral.move": N_("Referral updated"),
+}
+
+LINK_METHODS = {
+    "nik": N_("by NIK and No. KK"),
+    "contact": N_("by the phone's own number"),
+    "code": N_("by the mentor's code"),
+    "phone": N_("by the mentor's phone"),
+}
+
+# The details an audit event keeps, by key; a value is named through the table given.
+AUDIT_DETAILS = {
+    "reference": (N_("reference"), ""),
+    "username": (N_("username"), ""),
+    "role": (N_("role"), "role"),
+    "kind": (N_("what"), "roster"),
+    "created": (N_("new"), ""),
+    "updated": (N_("updated"), ""),
+    "rejected": (N_("refused"), ""),
+    "rows": (N_("rows"), ""),
+    "format": (N_("format"), ""),
+    "with_nik": (N_("with NIK"), ""),
+    "filters": (N_("filters"), ""),
+    "what": (N_("what"), ""),
+    "quarter": (N_("quarter"), ""),
+    "method": (N_("how"), "link_method"),
+    "office": (N_("office"), "office"),
+    "state": (N_("state"), "referral_state"),
+    "escalation_id": (N_("escalation"), ""),
+    "to": (N_("assigned to"), ""),
+    "households": (N_("households"), ""),
+    "to_mentor": (N_("to mentor"), ""),
+    "address": (N_("address"), ""),
+    "reason": (N_("reason"), ""),
+    "chats": (N_("chats"), ""),
+    "media": (N_("files"), ""),
+    "mime_type": (N_("file type"), ""),
+    "outcome": (N_("outcome"), ""),
+}
+
+
+def audit_detail(key: str, value: object) -> str:
+    """`with NIK: yes` for the stored `with_nik=True`, in the active language."""
+    name, table = AUDIT_DETAILS.get(key, (key, ""))
+    if isinstance(value, bool):
+        shown = _("yes") if value else _("no")
+    elif isinstance(value, dict):
+        shown = ", ".join(f"{k}={v}" for k, v in value.items() if v not in ("", None, False))
+    elif isinstance(value, list):
+        shown = ", ".join(str(v) for v in value)
+    else:
+        shown = label(table, str(value)) if table and value else str(value)
+    return f"{_(name)}: {shown or '–'}"
+
+
+# Every table of names a staff page reads, by the name templates use (`code|label("reason")`).
+TABLES: dict[str, dict[str, str]] = {
+    "program": PROGRAM_NAMES,
+    "program_status": PROGRAM_STATUS_NAMES,
+    "request_kind": REQUEST_KIND_NAMES,
+    "request_state": REQUEST_STATE_NAMES,
+    "business": BUSINESS_STATES,
+    "problem": PROBLEMS,
+    "flag": FLAG_NAMES,
+    "office": OFFICE_NAMES,
+    "referral_state": REFERRAL_STATE_NAMES,
+    "stage": STAGE_NAMES,
+    "signal": SIGNAL_NAMES,
+    "reason": ESCALATION_REASONS,
+    "escalation_state": ESCALATION_STATES,
+    "rung": RUNG_NAMES,
+    "category": CATEGORY_NAMES,
+    "channel": CHANNEL_NAMES,
+    "evidence": EVIDENCE_NAMES,
+    "proposal_state": PROPOSAL_STATE_NAMES,
+    "role": ROLE_NAMES,
+    "roster": ROSTER_KINDS,
+    "audit": AUDIT_ACTIONS,
+    "link_method": LINK_METHODS,
+}
+
+
+def label(table: str, code: str | None) -> str:
+    """The name of a stored code in the active language; `–` for none, the code if unknown."""
+    if not code:
+        return "–"
+    found = TABLES[table].get(code)
+    return _(found) if found is not None else code
+
+
+def topic_label(kind: str, topic: str | None) -> str:
+    """A request's topic as the household chose it (`Berjualan online`, `Data saya salah`)."""
+    if not topic:
+        return "–"
+    if kind == "pelatihan":
+        found = topic_by_key(topic)
+        return _(found.label) if found else topic
+    names = {"sanggah": OBJECTION_TOPICS, "hapus": ERASURE_KINDS}.get(kind, {})
+    return _(names[topic]) if topic in names else topic
+
+
+def categories(raw: str | None) -> str:
+    """`Perempuan kepala keluarga, Lansia` for the stored `perempuan_kepala_keluarga;lansia`."""
+    found = [c for c in (raw or "").replace(",", ";").split(";") if c]
+    return ", ".join(label("category", c) for c in found) or "–"
+
+
+HOUSEHOLD_AUTHOR = N_("Family")
+SYSTEM_AUTHOR = N_("Sinergi (automatic)")
+
+
+def author_ids(authors: list[str]) -> tuple[set[int], set[int]]:
+    """The mentor ids and staff ids named by stored authors (`mentor:3`, `staff:7`)."""
+    found: dict[str, set[int]] = {"mentor": set(), "staff": set()}
+    for who in authors:
+        kind, _sep, number = who.partition(":")
+        if number.isdigit() and kind in found:
+            found[kind].add(int(number))
+    return found["mentor"], found["staff"]
+
+
+def author(who: str | None, mentors: dict[int, str], staff: dict[int, str]) -> str:
+    """Who did it, as a person reads it: a mentor's or officer's name, "Keluarga", "Sinergi"."""
+    if not who:
+        return "–"
+    kind, _sep, number = who.partition(":")
+    if kind == "chat" and number.isdigit():
+        return _(HOUSEHOLD_AUTHOR)
+    if kind in ("system", "scheduler") and not number:
+        return _(SYSTEM_AUTHOR)
+    if number.isdigit() and kind == "mentor":
+        return mentors.get(int(number), _("a mentor"))
+    if number.isdigit() and kind == "staff":
+        return staff.get(int(number), _("an officer"))
+    return who  # a staff member's username, as stored

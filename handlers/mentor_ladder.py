@@ -12,7 +12,7 @@ from bot.messages import Choice
 from handlers import mentor_cases, menu
 from handlers.turn import Turn
 from locales.i18n import _, long_date
-from storage import calendar, escalations, ladder, visits
+from storage import calendar, escalations, ladder, mentors, visits
 from storage.models import Household
 from storage.priority import is_vulnerable
 
@@ -35,9 +35,8 @@ async def show_page(turn: Turn, page: int) -> None:
     if mentor_id is None:
         await menu.show(turn)
         return
-    rows, total = await ladder.silent_of_mentor(
-        turn.session, mentor_id, offset=page * PAGE, limit=PAGE
-    )
+    found = await ladder.silent_of_mentor(turn.session, mentor_id, offset=page * PAGE, limit=PAGE)
+    rows, total = found.rows, found.total
     turn.goto("menu", "choose")
     if total == 0:
         turn.say(_("All your families have been in touch. Nobody is silent now."))
@@ -48,6 +47,10 @@ async def show_page(turn: Turn, page: int) -> None:
     text = _("Families that have not reported: {total} (page {page} of {pages}).").format(
         total=total, page=page + 1, pages=pages
     )
+    if found.never:
+        text += "\n" + _("Went quiet: {quiet}. Never connected to Sinergi: {never}.").format(
+            quiet=found.quiet, never=found.never
+        )
     text += (
         "\n"
         + "\n".join(lines)
@@ -60,7 +63,9 @@ async def show_page(turn: Turn, page: int) -> None:
 def _line(row: ladder.SilentHousehold, today: date) -> str:
     """`• Dewi Lestari (Rawa Makmur): 9 days` or `… cannot be reached`."""
     place = f" ({row.desa})" if row.desa else ""
-    if row.reason == "unreachable":
+    if not row.connected:
+        state = _("not connected yet: no chat of the family has reached Sinergi")
+    elif row.reason == "unreachable":
         state = _("cannot be reached by chat")
     else:
         state = _("{days} days without news").format(days=(today - row.since).days)
@@ -101,7 +106,9 @@ async def family(turn: Turn, arg: str) -> None:
     state = await ladder.state_of(turn.session, household.id)
     text = household.name + (f" ({household.desa})" if household.desa else "")
     if state is not None and state.rung in ladder.SILENT:
-        text += "\n" + _("No news since {day}.").format(day=long_date(state.cycle_start))
+        contact = (await mentors.last_contacts(turn.session, [household.id])).get(household.id)
+        day = calendar.period_day(contact) if contact else state.cycle_start
+        text += "\n" + _("No news since {day}.").format(day=long_date(day))
     if household.phone:
         text += "\n" + _("Phone: {phone}").format(phone=household.phone)
     turn.goto("menu", "choose")

@@ -9,6 +9,7 @@ stored with the outbox rows: keep them as they are, or a repeated call would sen
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,10 +18,9 @@ from bot.messages import Attachment, Choice, Reply
 from handlers import labels
 from handlers.notify import tell_chats, tell_household, tell_mentor, tell_organisation
 from locales.i18n import _, long_date
-from storage import outbox
+from storage import calendar, identities, outbox
 from storage.crypto import mask_name
 from storage.erasure import FAREWELL
-from storage.graduation import office_day
 from storage.media import LOCAL_PREFIX
 from storage.models import (
     ChatIdentity,
@@ -419,7 +419,7 @@ def referral_line(row: Referral, office_name: str | None = None) -> str:
         office=office,
         asked=row.asked[:120],
         state=state,
-        date=long_date(office_day(row.updated_at)),
+        date=long_date(calendar.local_day(row.updated_at, row.region_code)),
     )
 
 
@@ -530,6 +530,27 @@ async def linked_by_nik(
     return await tell_mentor(
         session, household.mentor_id, lambda: linked_by_nik_reply(household, identity_id), now=now
     )
+
+
+async def kept_for_new_mentor(session: AsyncSession, chat: ChatIdentity, *, now: datetime) -> int:
+    """A mentor's first chat hears of the NIK links made before it existed (each can be undone).
+
+    The notice of a link finds no chat while the mentor has never opened Sinergi; the link
+    itself is the record, so the notices are made again from it when the mentor arrives.
+    """
+    if chat.mentor_id is None or not await identities.first_chat_of_mentor(
+        session, chat.mentor_id, chat.id
+    ):
+        return 0
+    told = 0
+    for household, identity_id in await identities.nik_links_of_mentor(session, chat.mentor_id):
+        told += await tell_chats(
+            session,
+            [chat],
+            partial(linked_by_nik_reply, household, identity_id),
+            now=now,
+        )
+    return told
 
 
 def linked_by_nik_reply(household: Household, identity_id: int) -> Reply:

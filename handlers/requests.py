@@ -13,7 +13,7 @@ from handlers.labels import (
 )
 from handlers.turn import Turn
 from locales.i18n import _, long_date
-from storage import outbox, requests
+from storage import calendar, outbox, requests
 from storage.models import Household, ServiceRequest
 
 
@@ -231,7 +231,7 @@ def describe(row: ServiceRequest) -> str:
         reference=row.reference,
         what=what,
         state=request_state(row),
-        date=long_date(row.updated_at.date()),
+        date=long_date(calendar.local_day(row.updated_at, row.region_code)),
     )
     if row.state == "dirujuk" and row.expected_on is not None:
         text += "\n" + _("The national data should change by {date}.").format(

@@ -21,14 +21,14 @@ from handlers.labels import (
 from handlers.turn import Turn
 from handlers.understand import normalise
 from locales.i18n import _, long_date
-from storage import audit, outbox, proposals
+from storage import audit, calendar, outbox, proposals
 from storage import reports as report_store
 from storage import requests as request_store
 from storage.crypto import mask_name, mask_nik
 from storage.households import programs_of
 from storage.models import Household, Mentor, ProgramEnrollment, Region
 from storage.normalize import phone_e164
-from storage.requests import CLOSED, LOCAL_TZ
+from storage.requests import CLOSED
 
 # Each message stays short enough to read on a cheap phone (and under WhatsApp's limits).
 MAX_MESSAGE = 600
@@ -266,7 +266,7 @@ async def _erase_confirm(turn: Turn) -> None:
     text = _(
         "Your request is sent to Dinsos. Number: {reference}.\n"
         "Dinsos answers by {date}. If Dinsos does not agree, we tell you why here."
-    ).format(reference=row.reference, date=long_date(due.astimezone(LOCAL_TZ).date()))
+    ).format(reference=row.reference, date=long_date(calendar.local_day(due, row.region_code)))
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
 
 

@@ -470,6 +470,7 @@ async def _link_mentor(turn: Turn, mentor_id: int, name: str, *, agreed: bool = 
     have just agreed to the mentors' notice)."""
     turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
     turn.identity.link_method = "phone"
+    await notices.kept_for_new_mentor(turn.session, turn.identity, now=turn.now)
     hello = (
         _("Thank you, {name}. You are registered as a mentor (pendamping).")
         if agreed

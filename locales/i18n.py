@@ -6,11 +6,11 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -87,3 +87,23 @@ def long_date(day: date) -> str:
 def _long_date(day: date, locale: str) -> str:
     """Babel's formatting is slow for a digest of 150 lines; the same days recur."""
     return format_date(day, format="long", locale=locale)
+
+
+def long_moment(moment: datetime) -> str:
+    """`2 Desember 2026 13.05` (`December 2, 2026 1:05 PM`): a moment on the reader's clock."""
+    locale = _active.get()
+    return (
+        f"{_long_date(moment.date(), locale)} {format_time(moment.time(), 'short', locale=locale)}"
+    )
+
+
+def short_month(period: str) -> str:
+    """`Des 2026` for the month `2026-12` (`Dec 2026` in English)."""
+    year, month = period[:7].split("-")
+    return _short_month(int(year), int(month), _active.get())
+
+
+@lru_cache(maxsize=512)
+def _short_month(year: int, month: int, locale: str) -> str:
+    """Babel is slow and months recur on every chart."""
+    return format_date(date(year, month, 1), "LLL y", locale=locale)

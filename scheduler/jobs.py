@@ -111,8 +111,9 @@ JOBS: tuple[Job, ...] = (
     Job("mentor_tasks", _ladder(ladder.mentor_tasks)),
     Job("escalations", _ladder(ladder.escalations)),
     Job("sla", _ladder(ladder.sla)),
-    Job("digests", _ladder(ladder.digests)),
+    # The weekly list first: on its day it stands for the digest (same names, one message).
     Job("weekly", _ladder(ladder.weekly)),
+    Job("digests", _ladder(ladder.digests)),
     Job("stale_reports", _plain(reports.close_stale_reports)),
     Job("referrals_overdue", _plain(referrals.remind_overdue)),
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),

@@ -222,9 +222,16 @@ async def sla(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     return raised + flagged
 
 
+def week_of(day: date) -> str:
+    """The weekly list's period: the ISO week, `2026-W48`."""
+    year, week, _day = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Each mentor with silent households gets one digest a day, in their delivery hours."""
     day = calendar.period_day(now)
+    midnight = datetime.combine(day, time(0), tzinfo=calendar.PERIOD_ZONE)
     return await mentor_lists.mentor_lists(
         session,
         now=now,
@@ -236,18 +243,18 @@ async def digests(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> in
         render=words.DIGEST,
         length=words.LIST_LENGTH,
         hours=plan.hours(),
+        unless=("weekly", week_of(day), midnight),
     )
 
 
 async def weekly(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """Each mentor gets, once a week, the list of households to visit."""
     day = calendar.period_day(now)
-    year, week, _day = day.isocalendar()
     return await mentor_lists.mentor_lists(
         session,
         now=now,
         kind="weekly",
-        period=f"{year}-W{week:02d}",
+        period=week_of(day),
         day=day,
         rungs=store.SILENT,
         zones=plan.zones(now, Mentor.region_code),

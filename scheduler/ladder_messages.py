@@ -7,13 +7,14 @@ table the runtime installs at start-up (bot.messages.install_renderers).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.messages import Choice, Renderer, Reply
 from handlers.common import address
 from handlers.reports import month_label
 from locales.i18n import _, long_date
+from storage import calendar
 from storage import ladder as store
 
 CHECKIN, REMINDER, DIGEST, WEEKLY = (
@@ -83,13 +84,23 @@ def reminder_reply(name: str) -> Reply:
 LIST_LENGTH = 8
 
 
+def news_day(cycle_start: object, contact: object = None) -> date:
+    """The day of the household's last news: its last contact, else the start of its cycle.
+
+    A contact is a moment as the database wrote it into JSON (`2026-11-04 02:00:00` on SQLite,
+    `2026-11-04T02:00:00+00:00` on PostgreSQL), counted on the ladder's calendar.
+    """
+    if contact:
+        moment = datetime.fromisoformat(str(contact))
+        return calendar.period_day(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return date.fromisoformat(str(cycle_start)[:10])
+
+
 def list_args(args: dict[str, Any]) -> tuple[list[store.SilentHousehold], int, date]:
     """A deferred list's page (longest silent first), total and day, as the SQL wrote them."""
     page = [
-        store.SilentHousehold(
-            int(hid), str(name), desa, "", reason, date.fromisoformat(str(since)[:10])
-        )
-        for hid, name, desa, reason, since in args.get("page") or []
+        store.SilentHousehold(int(hid), str(name), desa, "", reason, news_day(*since))
+        for hid, name, desa, reason, *since in args.get("page") or []
     ]
     page.sort(key=lambda row: (row.since, row.name, row.household_id))
     return page, int(args.get("total") or len(page)), date.fromisoformat(str(args["day"]))

@@ -60,6 +60,11 @@ def local(now: datetime, zone: str) -> datetime:
     return now.astimezone(ZONES[zone])
 
 
+def local_day(moment: datetime, region_code: str | None) -> date:
+    """The date of `moment` on the clocks of that region: what a person there calls that day."""
+    return local(moment, zone_of(region_code)).date()
+
+
 def period_day(now: datetime) -> date:
     """The date a ladder action of this moment belongs to."""
     return now.astimezone(PERIOD_ZONE).date()

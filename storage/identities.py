@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
-from storage.models import ChatIdentity, Consent, Conversation
+from storage.models import ChatIdentity, Consent, Conversation, Household
 
 NOTICE_VERSION = "2026-11"
 # Mentors read their own, shorter notice: what Sinergi uses of theirs, from the mentors roster.
@@ -167,3 +167,27 @@ async def identities_of_organisation(
     if not phone:
         return []
     return list(await session.scalars(partner_chats_query(phone)))
+
+
+async def first_chat_of_mentor(session: AsyncSession, mentor_id: int, identity_id: int) -> bool:
+    """Whether this is the mentor's only chat: nothing told to the mentor has reached them yet."""
+    other = await session.scalar(
+        select(ChatIdentity.id)
+        .where(ChatIdentity.mentor_id == mentor_id, ChatIdentity.id != identity_id)
+        .limit(1)
+    )
+    return other is None
+
+
+async def nik_links_of_mentor(
+    session: AsyncSession, mentor_id: int, *, limit: int = 20
+) -> list[tuple[Household, int]]:
+    """The mentor's families' chats still linked by NIK, newest first: (household, chat id)."""
+    rows = await session.execute(
+        select(Household, ChatIdentity.id)
+        .join(ChatIdentity, ChatIdentity.household_id == Household.id)
+        .where(Household.mentor_id == mentor_id, ChatIdentity.link_method == "nik")
+        .order_by(ChatIdentity.id.desc())
+        .limit(limit)
+    )
+    return [(household, int(chat_id)) for household, chat_id in rows.all()]

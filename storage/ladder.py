@@ -517,6 +517,30 @@ class SilentHousehold:
     rung: str
     reason: str | None
     since: date
+    connected: bool = True  # False: no chat of the family ever reached Sinergi
+
+
+@dataclass(frozen=True)
+class SilentPage:
+    """One page of "who is silent": families that went quiet, then those never connected."""
+
+    rows: list[SilentHousehold]
+    quiet: int
+    never: int
+
+    @property
+    def total(self) -> int:
+        """Both kinds together."""
+        return self.quiet + self.never
+
+
+def never_connected(mentor_id: int, rungs: Sequence[str]) -> list[ColumnElement[bool]]:
+    """The mentor's families with no chat at all (and not already on the silent rungs)."""
+    return [
+        HH.mentor_id == mentor_id,
+        ~exists().where(ChatIdentity.household_id == HH.id),
+        ~exists().where(LS.household_id == HH.id, LS.rung.in_(rungs)),
+    ]
 
 
 async def silent_of_mentor(
@@ -526,23 +550,37 @@ async def silent_of_mentor(
     rungs: Sequence[str] = SILENT,
     offset: int = 0,
     limit: int = 8,
-) -> tuple[list[SilentHousehold], int]:
-    """A page of the mentor's silent households, longest silent first, and how many in all."""
-    total = await session.scalar(
-        select(func.count())
-        .select_from(LS)
-        .join(HH, HH.id == LS.household_id)
-        .where(HH.mentor_id == mentor_id, LS.rung.in_(rungs))
+) -> SilentPage:
+    """A page of the mentor's silent households, longest silent first, then the never connected."""
+    quiet_where = (HH.mentor_id == mentor_id, LS.rung.in_(rungs))
+    quiet = await session.scalar(
+        select(func.count()).select_from(LS).join(HH, HH.id == LS.household_id).where(*quiet_where)
+    )
+    never = await session.scalar(
+        select(func.count()).select_from(HH).where(*never_connected(mentor_id, rungs))
     )
     rows = await session.execute(
         select(LS.household_id, HH.name, HH.desa, LS.rung, LS.reason, LS.cycle_start)
         .join(HH, HH.id == LS.household_id)
-        .where(HH.mentor_id == mentor_id, LS.rung.in_(rungs))
+        .where(*quiet_where)
         .order_by(LS.cycle_start, HH.name, LS.household_id)
         .offset(offset)
         .limit(limit)
     )
-    return [SilentHousehold(*row) for row in rows], int(total or 0)
+    found = [SilentHousehold(*row) for row in rows]
+    if len(found) < limit:
+        rest = await session.execute(
+            select(HH.id, HH.name, HH.desa, HH.created_at)
+            .where(*never_connected(mentor_id, rungs))
+            .order_by(HH.name, HH.id)
+            .offset(max(0, offset - int(quiet or 0)))
+            .limit(limit - len(found))
+        )
+        found += [
+            SilentHousehold(hid, name, desa, "", None, created.date(), connected=False)
+            for hid, name, desa, created in rest
+        ]
+    return SilentPage(found, int(quiet or 0), int(never or 0))
 
 
 async def state_of(session: AsyncSession, household_id: int) -> LadderState | None:

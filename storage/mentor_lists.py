@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from storage.bulk import Hours, deferred, inserted, json_agg, json_list, outbox_insert, promptable
-from storage.models import ChatIdentity, Household, LadderState, Mentor, OutboxMessage
+from storage.db import is_postgres
+from storage.models import (
+    ChatIdentity,
+    Household,
+    LadderState,
+    Mentor,
+    MentorVisit,
+    OutboxMessage,
+    ProgressReport,
+)
 
 LS, HH = LadderState, Household
 
@@ -27,7 +36,22 @@ def digest_key(kind: str, mentor_id: Any, period: str) -> Any:
     return literal(f"ladder:{kind}:") + cast(mentor_id, String) + literal(f":{period}")
 
 
-def ranked_silent(rungs: Sequence[str], mentors: Any) -> Any:
+def last_contact(session: AsyncSession, household_id: Any) -> Any:
+    """SQL: the household's latest message, submitted report or met visit (NULL: none ever)."""
+    ci, pr, mv = ChatIdentity, ProgressReport, MentorVisit
+    moments = [
+        select(func.max(ci.last_inbound_at)).where(ci.household_id == household_id),
+        select(func.max(pr.submitted_at)).where(pr.household_id == household_id),
+        select(func.max(mv.at)).where(mv.household_id == household_id, mv.met.is_(True)),
+    ]
+    found = [m.scalar_subquery() for m in moments]
+    if is_postgres(session):
+        return func.greatest(*found)  # GREATEST passes over NULLs
+    # SQLite's max() of several is NULL when one is: compare the stored texts, '' for none.
+    return func.nullif(func.max(*(func.coalesce(f, "") for f in found)), "")
+
+
+def ranked_silent(session: AsyncSession, rungs: Sequence[str], mentors: Any) -> Any:
     """SQL: each of these mentors' households on `rungs`, numbered longest silent first, with the total."""
     order = (LS.cycle_start, HH.name, LS.household_id)
     return (
@@ -38,6 +62,7 @@ def ranked_silent(rungs: Sequence[str], mentors: Any) -> Any:
             HH.desa,
             LS.reason,
             LS.cycle_start,
+            last_contact(session, LS.household_id).label("contact"),
             func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
             # The same window (one sort, not two) over the whole partition: the mentor's total.
             func.count()
@@ -62,20 +87,34 @@ async def mentor_lists(
     render: str,
     length: int,
     hours: Hours,
+    unless: tuple[str, str, datetime] | None = None,
 ) -> int:
-    """One deferred list per mentor in delivery hours with households on `rungs`, once per period."""
+    """One deferred list per mentor in delivery hours with households on `rungs`, once per period.
+
+    `unless` (kind, period, since) skips a mentor who got that other list since then: the
+    weekly list stands for the day's digest, so a mentor never reads the same names twice.
+    """
     ci = ChatIdentity
     key = digest_key(kind, ci.mentor_id, period)
     sent = exists().where(OutboxMessage.dedupe_key == key)
+    skip = []
+    if unless is not None:
+        other, other_period, since = unless
+        skip.append(
+            ~exists().where(
+                OutboxMessage.dedupe_key == digest_key(other, ci.mentor_id, other_period),
+                OutboxMessage.created_at >= since,
+            )
+        )
     waiting = (
         select(ci.mentor_id)
         .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(ci.mentor_id.is_not(None), promptable(), zones, ~sent)
+        .where(ci.mentor_id.is_not(None), promptable(), zones, ~sent, *skip)
     )
-    ranked = ranked_silent(rungs, waiting)
+    ranked = ranked_silent(session, rungs, waiting)
     r = ranked.c
     at = literal(now, OutboxMessage.created_at.type)
-    line = json_list(session, r.household_id, r.name, r.desa, r.reason, r.cycle_start)
+    line = json_list(session, r.household_id, r.name, r.desa, r.reason, r.cycle_start, r.contact)
     payload = deferred(
         session,
         render,

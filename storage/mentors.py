@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.households import SILENT_RUNGS
-from storage.models import Household, LadderState, Mentor, MentorVisit
+from storage.models import (
+    ChatIdentity,
+    Household,
+    LadderState,
+    Mentor,
+    MentorVisit,
+    ProgressReport,
+)
 from storage.paging import Page, paged
 from storage.scope import NotFound, Scope, region_filter, scoped
 
@@ -107,3 +114,32 @@ async def reassign(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def last_contacts(session: AsyncSession, household_ids: list[int]) -> dict[int, datetime]:
+    """Each household's latest message, submitted report or met visit (none: never in touch).
+
+    Read from the rows themselves, not the ladder's `last_contact_at`, which moves only when a
+    running check-in cycle ends: a family that chatted today shows today.
+    """
+    if not household_ids:
+        return {}
+    ci, pr, mv = ChatIdentity, ProgressReport, MentorVisit
+    ids = household_ids[:500]
+    moments = union_all(
+        select(ci.household_id.label("hid"), func.max(ci.last_inbound_at).label("at"))
+        .where(ci.household_id.in_(ids))
+        .group_by(ci.household_id),
+        select(pr.household_id, func.max(pr.submitted_at))
+        .where(pr.household_id.in_(ids))
+        .group_by(pr.household_id),
+        select(mv.household_id, func.max(mv.at))
+        .where(mv.household_id.in_(ids), mv.met.is_(True))
+        .group_by(mv.household_id),
+    ).subquery()
+    rows = await session.execute(
+        select(moments.c.hid, func.max(moments.c.at))
+        .where(moments.c.at.is_not(None))
+        .group_by(moments.c.hid)
+    )
+    return {int(hid): at for hid, at in rows.all() if at is not None}

@@ -105,3 +105,28 @@ async def set_active(session: AsyncSession, scope: Scope, staff_id: int, active:
         raise NotFound(staff_id)
     row.active = active
     return row
+
+
+async def names_of(
+    session: AsyncSession, *, mentor_ids: set[int], staff_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the mentors and staff a page's records name as their authors.
+
+    Not scoped: an author is shown only on a record the reader already may see, and a
+    colleague of another region who acted on it is named as such.
+    """
+    from storage.models import Mentor
+
+    mentors: dict[int, str] = {}
+    staff: dict[int, str] = {}
+    if mentor_ids:
+        rows = await session.execute(
+            select(Mentor.id, Mentor.name).where(Mentor.id.in_(mentor_ids))
+        )
+        mentors = {int(i): str(n) for i, n in rows.all()}
+    if staff_ids:
+        rows = await session.execute(
+            select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
+        )
+        staff = {int(i): str(n) for i, n in rows.all()}
+    return mentors, staff

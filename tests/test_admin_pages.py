@@ -376,3 +376,14 @@ async def test_a_voice_note_is_served_by_its_id_never_by_a_path(world: World) ->
         )
     assert (await officer.get(f"/admin/households/{household}/voice/{viewed}")).status_code == 404
     assert await _listens(world) == []
+
+
+async def test_the_mentor_page_shows_the_real_last_contact(world: World) -> None:
+    """A family that chatted today shows today, not "–" (the ladder only notes contact on a reset)."""
+    async with await world.h.session() as session:
+        await linked_chat(session, world.samarinda.household, CHAT)  # wrote at T0, 10:00 WITA
+        await session.commit()
+    officer = await world.client("samarinda")
+    page = await officer.get(f"/admin/mentors/{world.samarinda.mentor}")
+    row = page.text[page.text.index("Siti Aminah Rahayu</a>") :].split("</tr>")[0]
+    assert "23 November 2026 10.00" in row and "–" not in row.split("Rawa Makmur")[-1]

@@ -14,6 +14,7 @@ from bot.commands.tick import run_tick
 from storage import calendar, escalations
 from storage.models import Escalation, EscalationNote, LadderAction, LadderState, StaffUser
 from storage.scope import NotFound, Scope, ScopeError
+from tests import factories
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
@@ -128,15 +129,16 @@ async def test_sixty_days_of_a_small_region(harness: Harness) -> None:
     assert to(log, ANI) == [] and to(log, PKH_ONLY) == []
     # Unreachable is not silent: no prompt tried, straight to the mentor on day 0.
     assert to(log, BUDI) == []
-    digests = to(log, MENTOR, DIGEST)
-    assert digests[0].day == 0 and "Budi Santoso" in digests[0].text
-    assert "tidak bisa dihubungi" in digests[0].text and "Dewi" not in digests[0].text
-    assert any("Dewi Lestari" in d.text for d in digests if d.day == 7)
-    assert not any("Dewi Lestari" in d.text for d in digests if d.day < 7)
-    # One digest per mentor per day at most; the weekly list on Mondays.
-    days = [d.day for d in digests]
+    digests, weeklies = to(log, MENTOR, DIGEST), to(log, MENTOR, WEEKLY)
+    lists = sorted(digests + weeklies, key=lambda s: s.at)
+    assert lists[0].day == 0 and "Budi Santoso" in lists[0].text
+    assert "tidak bisa dihubungi" in lists[0].text and "Dewi" not in lists[0].text
+    assert any("Dewi Lestari" in d.text for d in lists if d.day == 7)
+    assert not any("Dewi Lestari" in d.text for d in lists if d.day < 7)
+    # One list per mentor per day at most: the weekly list on Mondays stands for the digest.
+    days = [d.day for d in lists]
     assert len(days) == len(set(days))
-    assert {s.day % 7 for s in to(log, MENTOR, WEEKLY)} == {0}
+    assert {s.day % 7 for s in weeklies} == {0} and {s.day % 7 for s in digests} <= set(range(1, 7))
 
     # Never at night: prompts go out between 08:00 and 18:00 on the household's own clock.
     # 00:30 UTC is 08:30 in Samarinda (WITA) but 07:30 in Surabaya (WIB): Wati waits an hour.
@@ -412,3 +414,26 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         ladder_row = await s.get(LadderState, first.household_id)
         assert ladder_row is not None and ladder_row.rung == "waiting"
         assert ladder_row.cycle_start == date(2026, 12, 9)
+
+
+async def test_who_is_silent_lists_the_quiet_and_the_never_connected(harness: Harness) -> None:
+    """A family that went quiet and one whose chat never reached Sinergi: both, told apart."""
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        await lf.silent_families(s, h.rt.vault, mentor_id=m.id, count=1, first=100, spread=1)
+        await factories.household(
+            s,
+            h.rt.vault,
+            nik="6472016503819999",
+            no_kk="6472010101009999",
+            name="Nur Belum Chat",
+            phone="+6281300009999",
+            mentor_id=m.id,
+        )
+    h.now = T0.replace(hour=13)
+    said = await press(h, MENTOR, "silent")
+    assert "Keluarga yang belum lapor: 2 (halaman 1 dari 1)" in said[-1]
+    assert "Diam: 1. Belum pernah terhubung ke Sinergi: 1." in said[-1]
+    assert "• Keluarga 000 (Rawa Makmur): 10 hari tanpa kabar" in said[-1]
+    assert "• Nur Belum Chat (Rawa Makmur): belum terhubung" in said[-1]

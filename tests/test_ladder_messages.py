@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from bot.messages import Reply, install_renderers
 from bot.web.admin.conversation import outbound_line
 from scheduler import jobs, ladder_messages
 from storage import outbox
-from storage.models import ChatIdentity, OutboxMessage
+from storage.models import ChatIdentity, LadderState, OutboxMessage
 from tests import ladder_factories as lf
 from tests.conftest import T0
 from tests.harness import Harness
@@ -27,25 +27,62 @@ async def test_a_digest_of_150_families_lists_the_longest_silent_first(harness: 
         # Keluarga 009, 019, 029 … are silent longest (10 + 9 days).
         await lf.silent_families(s, h.rt.vault, mentor_id=m.id, count=150, first=300, spread=10)
     h.now = T0
-    await run_tick(h.rt, T0)  # Monday 10:00 WITA: the daily digest and the weekly list
+    await run_tick(h.rt, T0)  # Monday 10:00 WITA: the weekly list, which stands for the digest
     said = [p["text"] for p in h.telegram.sent(MENTOR)]
-    digest = next(t for t in said if t.startswith("Keluarga yang perlu dikunjungi (150)"))
-    lines = [line for line in digest.splitlines() if line.startswith("• ")]
-    assert lines[:3] == [
-        "• Keluarga 009 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
-        "• Keluarga 019 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
-        "• Keluarga 029 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (19 hari)",
-    ]
-    assert len(lines) == 8
-    assert "…dan 142 keluarga lagi." in digest
+    assert not [t for t in said if t.startswith("Keluarga yang perlu dikunjungi")]
     weekly = next(t for t in said if t.startswith("Minggu ini, mohon kunjungi"))
     assert "(150)" in weekly
-    labels = [label for _key, label in buttons(h, MENTOR)]
-    assert labels[:2] == ["Keluarga 009", "Keluarga 019"] and labels[-1] == "Lihat semua"
     # A second tick the same day sends neither again.
     before = len(h.telegram.sent(MENTOR))
     await run_tick(h.rt, T0 + timedelta(minutes=30))
     assert len(h.telegram.sent(MENTOR)) == before
+    # Tuesday: the daily digest, and no weekly list again this week.
+    h.now = T0 + timedelta(days=1)
+    await run_tick(h.rt, h.now)
+    said = [p["text"] for p in h.telegram.sent(MENTOR)[before:]]
+    assert not [t for t in said if t.startswith("Minggu ini, mohon kunjungi")]
+    digest = next(t for t in said if t.startswith("Keluarga yang perlu dikunjungi (150)"))
+    lines = [line for line in digest.splitlines() if line.startswith("• ")]
+    assert lines[:3] == [
+        "• Keluarga 009 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (20 hari)",
+        "• Keluarga 019 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (20 hari)",
+        "• Keluarga 029 (Rawa Makmur): belum ada kabar sejak 4 November 2026 (20 hari)",
+    ]
+    assert len(lines) == 8
+    assert "…dan 142 keluarga lagi." in digest
+    labels = [label for _key, label in buttons(h, MENTOR)]
+    assert labels[:2] == ["Keluarga 009", "Keluarga 019"] and labels[-1] == "Lihat semua"
+
+
+async def test_the_digest_counts_from_the_last_contact_not_the_check_in(
+    harness: Harness,
+) -> None:
+    """A family that last wrote on 20 October, checked in on 13 November: no news since 20 October."""
+    h = harness
+    async with await h.session() as s:
+        m = await lf.mentor_on_chat(s, user_id=MENTOR)
+        hh = await lf.enrolled(
+            s,
+            h.rt.vault,
+            n=7,
+            name="Dewi Lestari",
+            mentor_id=m.id,
+            user_id=None,
+        )
+        lf.chat(s, user_id=707, household_id=hh.id, at=datetime(2026, 10, 20, 3, 0, tzinfo=UTC))
+        s.add(
+            LadderState(
+                household_id=hh.id,
+                cycle_start=date(2026, 11, 13),
+                rung="mentor",
+                reason="silent",
+                updated_at=T0,
+            )
+        )
+    h.now = T0  # Monday: the weekly list (the digest's words, for the whole week)
+    await run_tick(h.rt, h.now)
+    (weekly,) = [p["text"] for p in h.telegram.sent(MENTOR)]
+    assert "• Dewi Lestari (Rawa Makmur): belum ada kabar sejak 20 Oktober 2026 (34 hari)" in weekly
 
 
 async def test_each_household_is_asked_in_its_own_language(harness: Harness) -> None:
@@ -111,7 +148,7 @@ async def test_a_message_whose_words_cannot_be_made_is_dead_and_blocks_nothing(
     assert h.telegram.sent(INDONESIAN)[-1]["text"].startswith("Halo Siti, ini Sinergi.")
     # Staff reading the conversation see the words, or a mark where there are none.
     assert outbound_line(rows[ids[2]]).text.startswith("Halo Siti")
-    assert outbound_line(rows[ids[0]]).text == "[?]"
+    assert outbound_line(rows[ids[0]]).text == "(pesan yang tidak bisa ditampilkan)"
 
 
 async def test_a_checkin_that_must_be_retried_waits_for_the_morning(harness: Harness) -> None:

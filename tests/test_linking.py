@@ -213,3 +213,24 @@ async def test_nik_is_never_in_clear_at_rest_nor_in_logs(
         for table in Base.metadata.sorted_tables:
             for row in (await s.execute(sa.select(table))).all():
                 assert factories.NIK not in repr(tuple(row)), f"clear NIK in {table.name}"
+
+
+async def test_a_nik_link_made_before_the_mentor_came_reaches_them_when_they_do(
+    harness: Harness,
+) -> None:
+    """The family links by NIK while its mentor has no chat; the mentor's first chat hears of it."""
+    await _seed(harness)
+    person = await _consented(harness)
+    await person.press("nik")
+    await person.text("6472 0165 0381 0001")
+    said = await person.text(factories.NO_KK)
+    assert "tersambung dengan keluarga" in said[-1].text
+    mentor = await _mentor_online(harness)
+    notices = [m for m in harness.telegram_said(MENTOR_CHAT) if "memakai NIK" in m.text]
+    assert len(notices) == 1 and "0001" in notices[0].text
+    # A second chat of the same mentor is not told again: the first one was.
+    second = await _consented(harness, MENTOR_CHAT + 1)
+    await second.link_by_phone("+6281200000001")
+    assert not [m for m in harness.telegram_said(MENTOR_CHAT + 1) if "memakai NIK" in m.text]
+    said = await mentor.press(notices[0].choices[0][0])
+    assert "sudah dibatalkan" in said[-1].text

@@ -7,9 +7,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
+from handlers.labels import AUDIT_ACTIONS
 from locales.i18n import _, use_locale
 from storage import audit
 from storage import staff as staff_store
@@ -25,8 +27,18 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     action = request.query_params.get("action", "")[:40]
     async with rt.sessions() as session:
         page = await audit.log(session, staff.scope, action, page_number(request))
+        who = await names.authors(session, [e.actor for e in page.rows])
     base = "/admin/audit?" + (urlencode({"action": action}) + "&" if action else "")
-    return render(request, "admin/audit.html", staff=staff, page=page, action=action, base=base)
+    return render(
+        request,
+        "admin/audit.html",
+        staff=staff,
+        page=page,
+        action=action,
+        actions=list(AUDIT_ACTIONS),
+        base=base,
+        names=who,
+    )
 
 
 @router.get("/admin/staff")

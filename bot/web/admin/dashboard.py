@@ -9,7 +9,7 @@ from bot.web.admin import charts
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.web import locale_of, now_of, render
 from handlers.labels import CATEGORY_NAMES
-from locales.i18n import _, use_locale
+from locales.i18n import _, short_month, use_locale
 from storage import dashboard as numbers
 from storage import referrals, regions
 
@@ -52,10 +52,13 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff, region: str =
         drawn = {
             "silent": charts.share_bars(silent, _("Silent households per kecamatan"), empty),
             "reports": charts.columns(
-                [(m[2:], n) for m, n in reports], _("Reports per month"), empty
+                [(short_month(m), n) for m, n in reports], _("Reports per month"), empty
             ),
             "omzet": charts.columns(
-                [(m[2:], v) for m, v in omzet], _("Median omzet per month"), empty, money=True
+                [(short_month(m), v) for m, v in omzet],
+                _("Median omzet per month"),
+                empty,
+                money=True,
             ),
         }
     return render(

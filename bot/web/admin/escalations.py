@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import Id, ids_of, now_of, page_number, render, whole_number
@@ -81,6 +82,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: I
         household = await session.get(Household, esc.household_id)
         notes = (await escalations.notes(session, [esc.id])).get(esc.id, [])
         people = await staff_store.colleagues(session, staff.scope)
+        who = await names.authors(session, [n.author for n in notes])
     now = now_of(request)
     return render(
         request,
@@ -89,6 +91,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: I
         esc=esc,
         household=household,
         notes=notes,
+        names=who,
         people=people,
         sla=escalations.sla_status(esc.sla_due, now),
         flash=_flash(request),

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.web.admin import spreadsheet
+from bot.web.admin import names, spreadsheet
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render, whole_number
@@ -110,6 +110,7 @@ async def household_path(
             )
         )
         refs = await referrals.of_household(session, household.id)
+        who = await names.authors(session, [t.confirmed_by for t in moves])
         audit.record_on(
             session,
             household,
@@ -125,6 +126,7 @@ async def household_path(
         hh=household,
         stage=stage,
         moves=moves,
+        names=who,
         signals=signals,
         refs=refs,
         stage_names=STAGE_NAMES,

@@ -13,7 +13,7 @@ from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.referrals import referral_labels
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from handlers.labels import category_of
-from locales.i18n import _, use_locale
+from locales.i18n import _, short_month, use_locale
 from storage import audit, chats, households, referrals, regions, subject_access
 from storage.db import unit_of_work
 from storage.media import MediaStore
@@ -147,13 +147,14 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
             now=now,
         )
     months = sorted({r.period for r in view.reports})[-12:]
-    omzet = [
-        (r.period[2:], r.omzet)
-        for r in sorted(view.reports, key=lambda r: r.period)
-        if r.period in months
-    ]
     with use_locale(locale_of(request)):
+        omzet = [
+            (short_month(r.period), r.omzet)
+            for r in sorted(view.reports, key=lambda r: r.period)
+            if r.period in months
+        ]
         chart = charts.columns(omzet, _("Omzet per month"), _("No reports yet"), money=True)
+        lines = transcript(rt, inbound, outbound)[-60:]
     return render(
         request,
         "admin/household.html",
@@ -162,7 +163,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         chart=chart,
         history=history,
         **referral_labels(now),
-        lines=transcript(rt, inbound, outbound)[-60:],
+        lines=lines,
     )
 
 

@@ -31,6 +31,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, mentor_id: Id) -
         except NotFound:
             raise HTTPException(404) from None
         page = await mentors.households(session, staff.scope, mentor.id, page_number(request))
+        last_contact = await mentors.last_contacts(session, [hh.id for hh, _ in page.rows])
         others = [
             row["mentor"]
             for row in await mentors.overview(session, staff.scope, now_of(request))
@@ -42,6 +43,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, mentor_id: Id) -
         staff=staff,
         mentor=mentor,
         page=page,
+        last_contact=last_contact,
         others=others,
         base=f"/admin/mentors/{mentor.id}?",
         moved=request.query_params.get("moved", ""),

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.runtime import Runtime
+from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
@@ -184,6 +185,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
         history = await request_queue.history(session, row.id)
+        who = await names.authors(session, [e.actor for e in history])
     from storage import requests as service_requests  # the requests engineer's state machine
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())
@@ -200,6 +202,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
         r=row,
         household=household,
         history=history,
+        names=who,
         actions=actions,
         outcomes=outcomes,
         outcome_names=OUTCOME_NAMES,

@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse, Response
 from bot.channels.local import make_update
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
-from bot.web.admin.web import now_of, render
+from bot.web.admin.web import locale_of, now_of, render
 from bot.web.webhooks.store import store_update
+from locales.i18n import use_locale
 from storage import chats
 from storage.normalize import phone_e164
 
@@ -31,7 +32,8 @@ async def page(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
             if not await chats.phone_in_scope(session, staff.scope, phone, CHANNEL):
                 raise HTTPException(404)
             inbound, outbound = await chats.local_chat(session, CHANNEL, phone)
-        lines = transcript(rt, inbound, outbound)
+        with use_locale(locale_of(request)):
+            lines = transcript(rt, inbound, outbound)
     last = next((line for line in reversed(lines) if not line.inbound), None)
     return render(
         request,

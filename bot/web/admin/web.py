@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,14 +11,17 @@ from typing import Annotated, Any
 from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.web.webhooks.store import runtime_of
+from handlers import labels
 from handlers.labels import CATEGORY_NAMES
 from locales import i18n
 from locales.i18n import rupiah, use_locale
+from storage import calendar
 
 WEB = Path(__file__).resolve().parent.parent
 LANG_COOKIE = "sinergi_lang"
@@ -52,21 +55,54 @@ def make_templates() -> Environment:
     env.globals["category_names"] = CATEGORY_NAMES
     env.filters["day"] = _day
     env.filters["moment"] = _moment
+    env.filters["month"] = _month
+    env.filters["label"] = _label
+    env.filters["topic"] = labels.topic_label
+    env.filters["categories"] = labels.categories
+    env.filters["author"] = _author
+    env.filters["audit_detail"] = labels.audit_detail
     return env
 
 
-def _day(value: Any) -> str:
-    """A date in the active locale's long form."""
-    return i18n.long_date(value) if value else "–"
+def _zone(ctx: Context) -> str:
+    """The reader's time zone: the zone of the officer's region (WIB for the whole country)."""
+    staff = ctx.get("staff")
+    return calendar.zone_of(getattr(staff, "region_code", None) if staff else None)
 
 
-def _moment(value: datetime | None) -> str:
-    """A moment in WITA, short: `23-11-2026 10:05`."""
+@pass_context
+def _day(ctx: Context, value: date | datetime | None) -> str:
+    """A date in the active locale's long form; a moment by the reader's clock."""
+    if not value:
+        return "–"
+    if isinstance(value, datetime):
+        value = calendar.local(value, _zone(ctx)).date()
+    return i18n.long_date(value)
+
+
+@pass_context
+def _moment(ctx: Context, value: datetime | None) -> str:
+    """A moment by the reader's clock, in the one form of every date: `2 Desember 2026 13.05`."""
     if value is None:
         return "–"
-    from datetime import timedelta, timezone
+    return i18n.long_moment(calendar.local(value, _zone(ctx)))
 
-    return value.astimezone(timezone(timedelta(hours=8))).strftime("%d-%m-%Y %H:%M")
+
+def _month(period: str | None) -> str:
+    """A month as people say it: `Des 2026` for the stored `2026-12`."""
+    return i18n.short_month(period) if period else "–"
+
+
+def _label(code: str | None, table: str) -> str:
+    """The name of a stored code in the reader's language (handlers/labels.py)."""
+    return labels.label(table, code)
+
+
+@pass_context
+def _author(ctx: Context, who: str | None) -> str:
+    """Who wrote or did it: `mentor:3` → the mentor's name, `chat:1` → "Keluarga"."""
+    names = ctx.get("names")
+    return labels.author(who, *(names if names else ({}, {})))
 
 
 def locale_of(request: Request) -> str:
