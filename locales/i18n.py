@@ -87,3 +87,8 @@ def long_date(day: date) -> str:
 def _long_date(day: date, locale: str) -> str:
     """Babel's formatting is slow for a digest of 150 lines; the same days recur."""
     return format_date(day, format="long", locale=locale)
+
+
+def month_name(month: str) -> str:
+    """`2026-12` → `Desember 2026` (`December 2026` in English)."""
+    return format_date(date.fromisoformat(month + "-01"), format="MMMM y", locale=_active.get())
