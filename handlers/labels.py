@@ -175,6 +175,15 @@ def category_of(value: str) -> str:
     return value if value in CATEGORY_NAMES else ""
 
 
+# Cooperative membership (storage/memberships.py) --------------------------------------------
+
+MEMBERSHIP_STATE_NAMES = {
+    "diajukan": N_("applied, to verify"),
+    "anggota": N_("member"),
+    "ditolak": N_("not accepted"),
+}
+
+
 # Referrals to other offices --------------------------------------------------------------------
 
 OFFICE_NAMES = {

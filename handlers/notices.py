@@ -17,14 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Attachment, Choice, Reply
 from handlers import labels
 from handlers.notify import tell_chats, tell_household, tell_mentor, tell_organisation
-from locales.i18n import _, long_date
-from storage import calendar, identities, outbox
+from locales.i18n import _, long_date, month_name, ngettext, rupiah
+from storage import calendar, identities, memberships, outbox
 from storage.crypto import mask_name
 from storage.erasure import FAREWELL
 from storage.media import LOCAL_PREFIX
 from storage.models import (
     ChatIdentity,
     Household,
+    Membership,
     Mentor,
     Organisation,
     ProgressReport,
@@ -608,3 +609,104 @@ async def from_dinsos(session: AsyncSession, household_id: int, body: str, *, no
         ),
         now=now,
     )
+
+
+# Cooperative membership ------------------------------------------------------------------------
+
+
+async def membership_applied(
+    session: AsyncSession,
+    row: Membership,
+    household: Household,
+    cooperative: Organisation,
+    *,
+    now: datetime,
+) -> int:
+    """The cooperative's linked chats hear of a new application, in delivery hours; how many."""
+    return await tell_organisation(
+        session,
+        cooperative.phone,
+        lambda: Reply(
+            _(
+                "New membership application: {name} ({desa}). "
+                "Open Sinergi (Referrals to us) to verify it."
+            ).format(name=mask_name(household.name), desa=household.desa or "-")
+        ),
+        now=now,
+        dedupe_key=f"membership-new:{row.id}:{row.applied_at.isoformat()}",
+        hours=outbox.within_hours(cooperative.region_code, DELIVERY_HOURS),
+    )
+
+
+async def membership_news(
+    session: AsyncSession, row: Membership, cooperative: Organisation, *, today: date, now: datetime
+) -> int:
+    """The household hears each step of its membership: accepted or not, and each saving recorded."""
+    return await tell_household(
+        session,
+        row.household_id,
+        lambda: Reply("\n".join(membership_lines(row, cooperative, today))),
+        now=now,
+        dedupe_key=f"membership:{row.id}:{row.state}:{row.pokok_paid_on}:{row.wajib_paid_through}",
+    )
+
+
+def membership_lines(row: Membership, cooperative: Organisation, today: date) -> list[str]:
+    """Where the household's membership stands, and what it still has to pay (for STATUS too)."""
+    name = cooperative.name
+    if row.state == "diajukan":
+        return [
+            _("{coop}: the pengurus are checking your membership application.").format(coop=name)
+        ]
+    if row.state == "ditolak":
+        return [
+            _("{coop} could not accept your membership: {reason}").format(
+                coop=name, reason=row.reason or "-"
+            ),
+            _("Ask your mentor if you have a question."),
+        ]
+    lines = [
+        _("{coop}: you are a member since {date}.").format(
+            coop=name, date=long_date(row.member_since or today)
+        )
+    ]
+    due = memberships.owed(row, cooperative, today)
+    if not due.pokok_due:
+        lines.append(_("Simpanan pokok: paid."))
+    elif due.pokok:
+        lines.append(_("Simpanan pokok: not yet paid ({amount}).").format(amount=rupiah(due.pokok)))
+    else:
+        lines.append(_("Simpanan pokok: not yet paid."))
+    if not due.wajib_months:
+        lines.append(
+            _("Simpanan wajib: paid up to {month}.").format(
+                month=month_name(row.wajib_paid_through or today.strftime("%Y-%m"))
+            )
+        )
+    else:
+        count = len(due.wajib_months)
+        text = ngettext(
+            "Simpanan wajib: {n} month not yet paid, since {month}",
+            "Simpanan wajib: {n} months not yet paid, since {month}",
+            count,
+        ).format(n=count, month=month_name(due.wajib_months[0]))
+        lines.append(text + (f" ({rupiah(due.wajib)})." if due.wajib else "."))
+    return lines
+
+
+def cooperative_terms(cooperative: Organisation) -> str:
+    """What joining costs, as the household reads it before applying."""
+    lines = [_("The cooperative here is {coop}.").format(coop=cooperative.name)]
+    if cooperative.simpanan_pokok:
+        lines.append(
+            _("Simpanan pokok: {amount}, paid once.").format(
+                amount=rupiah(cooperative.simpanan_pokok)
+            )
+        )
+    if cooperative.simpanan_wajib:
+        lines.append(
+            _("Simpanan wajib: {amount} every month.").format(
+                amount=rupiah(cooperative.simpanan_wajib)
+            )
+        )
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ from handlers.labels import (
 )
 from handlers.turn import Turn
 from locales.i18n import _, long_date
-from storage import calendar, outbox, requests
+from storage import calendar, memberships, outbox, requests
 from storage.models import Household, ServiceRequest
 
 
@@ -112,18 +112,19 @@ async def _explain_coop(turn: Turn) -> None:
         return
     turn.goto("request", "coop")
     desa = household.desa or _("your village")
-    turn.say(
-        _(
-            "Membership of the Koperasi Desa Merah Putih of {desa}.\n\n"
-            "Conditions:\n"
-            "- an e-KTP from this village\n"
-            "- 17 years or older, or married\n"
-            "- pay simpanan pokok once and simpanan wajib every month\n\n"
-            "The cooperative officers check these conditions. "
-            "Do you want to apply?"
-        ).format(desa=desa),
-        [Choice("yes", _("Yes, apply")), Choice("no", _("No"))],
-    )
+    text = _(
+        "Membership of the Koperasi Desa Merah Putih of {desa}.\n\n"
+        "Conditions:\n"
+        "- an e-KTP from this village\n"
+        "- 17 years or older, or married\n"
+        "- pay simpanan pokok once and simpanan wajib every month\n\n"
+        "The cooperative officers check these conditions. "
+        "Do you want to apply?"
+    ).format(desa=desa)
+    cooperative = await memberships.cooperative_for(turn.session, household.region_code)
+    if cooperative is not None:  # its own name and amounts, where the cooperative gave them
+        text = notices.cooperative_terms(cooperative) + "\n\n" + text
+    turn.say(text, [Choice("yes", _("Yes, apply")), Choice("no", _("No"))])
 
 
 async def _coop(turn: Turn) -> None:
@@ -132,7 +133,17 @@ async def _coop(turn: Turn) -> None:
     if household is None:
         return
     if turn.choice == "yes":
-        await _file(turn, "koperasi", household.region_code, None)
+        row = await _file(turn, "koperasi", household.region_code, None)
+        cooperative = await memberships.cooperative_for(turn.session, household.region_code)
+        if row is not None and cooperative is not None:
+            # The cooperative's own pengurus verify it (their seat in the admin view).
+            member, new = await memberships.apply(
+                turn.session, household, cooperative, request_id=row.id, now=turn.now
+            )
+            if new:
+                await notices.membership_applied(
+                    turn.session, member, household, cooperative, now=turn.now
+                )
     elif turn.choice == "no":
         await menu.show(turn)
     else:
@@ -172,11 +183,13 @@ def _free_text(turn: Turn) -> str | None:
     return turn.text.strip()
 
 
-async def _file(turn: Turn, kind: str, topic: str | None, details: str | None) -> None:
+async def _file(
+    turn: Turn, kind: str, topic: str | None, details: str | None
+) -> ServiceRequest | None:
     """The household gets its reference number, or the open request it already has."""
     household = await _household_or_menu(turn)
     if household is None:
-        return
+        return None
     row, created = await requests.file_request(
         turn.session,
         household=household,
@@ -197,6 +210,7 @@ async def _file(turn: Turn, kind: str, topic: str | None, details: str | None) -
             reference=row.reference, state=request_state(row)
         )
     await menu.show(turn, text + "\n\n" + _("Main menu. Choose a number:"))
+    return row
 
 
 async def show_list(turn: Turn) -> None:

@@ -1,11 +1,13 @@
-"""status: STATUS → each program of the household, its state, period, amount, and as of when."""
+"""status: STATUS → each program of the household, its state, period, amount, and as of when;
+then its cooperative membership and what it still owes."""
 
 from __future__ import annotations
 
+from handlers import notices
 from handlers.labels import PROGRAM_NAMES, PROGRAM_STATUS_NAMES
 from handlers.turn import Turn
 from locales.i18n import _, long_date, rupiah
-from storage import households
+from storage import calendar, households, memberships
 from storage.crypto import mask_name
 from storage.models import Mentor, ProgramEnrollment
 
@@ -18,15 +20,20 @@ async def show(turn: Turn) -> None:
     if household is None:
         return
     programs = await households.programs_of(turn.session, household.id)
+    today = calendar.period_day(turn.now)
+    cooperatives = [
+        "\n".join(notices.membership_lines(row, coop, today))
+        for row, coop in await memberships.of_household(turn.session, household.id)
+    ]
     turn.goto("menu", "choose")
-    if not programs:
+    if not programs and not cooperatives:
         turn.say(await _nothing_on_record(turn, household.mentor_id))
         return
     # The news first (each program and where it stands); whose aid it is closes the message.
     footer = _("Aid of the family of {name}. Type MENU for the menu.").format(
         name=mask_name(household.name)
     )
-    turn.say("\n\n".join([*(describe(p) for p in programs), footer]))
+    turn.say("\n\n".join([*(describe(p) for p in programs), *cooperatives, footer]))
 
 
 def describe(program: ProgramEnrollment) -> str:

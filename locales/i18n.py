@@ -107,3 +107,8 @@ def short_month(period: str) -> str:
 def _short_month(year: int, month: int, locale: str) -> str:
     """Babel is slow and months recur on every chart."""
     return format_date(date(year, month, 1), "LLL y", locale=locale)
+
+
+def month_name(month: str) -> str:
+    """`2026-12` → `Desember 2026` (`December 2026` in English)."""
+    return format_date(date.fromisoformat(month + "-01"), format="MMMM y", locale=_active.get())

@@ -370,6 +370,7 @@ def fill(path: str, region: Any) -> str:
         "referral_id": getattr(region, "referral", 0) or 1,
         "organisation_id": getattr(region, "organisation", 0) or 1,
         "action": "accept",
+        "membership_id": 1,
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

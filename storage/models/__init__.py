@@ -24,7 +24,7 @@ from storage.models.graduation import (
 )
 from storage.models.jobs import JobRun
 from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
-from storage.models.partners import Organisation
+from storage.models.partners import Membership, Organisation
 from storage.models.people import Household, Mentor, Region, StaffUser
 from storage.models.programs import ProgramEnrollment
 from storage.models.reports import MentorVisit, ProgressReport
@@ -54,6 +54,7 @@ __all__ = [
     "LinkCode",
     "LoginFailure",
     "Mentor",
+    "Membership",
     "Organisation",
     "OutboxMessage",
     "PendingReceipt",

@@ -272,12 +272,20 @@ class ProgramImport(Importer):
 
 
 class OrganisationImport(Importer):
-    """Organisations keyed on kode; a re-import updates name, kind, region and phone."""
+    """Organisations keyed on kode; a re-import updates name, kind, region, phone and savings."""
 
     duplicate = N_("kode is already on line {first}")
 
     async def prepare(self) -> None:
-        columns = ["name", "kind", "region_code", "phone", "updated_at"]
+        columns = [
+            "name",
+            "kind",
+            "region_code",
+            "phone",
+            "simpanan_pokok",
+            "simpanan_wajib",
+            "updated_at",
+        ]
         self.stmt = upsert(self.session, OG, ["code"], columns)
 
     def check(self, cells: dict[str, str]) -> tuple[dict[str, Any], rules.Reasons]:

@@ -181,6 +181,8 @@ def organisation(cells: dict[str, str]) -> tuple[Record, Reasons]:
         "kind": kind or None,
         "region_code": region,
         "phone": phone,
+        "simpanan_pokok": _amount(cells.get("simpanan_pokok", ""), why),
+        "simpanan_wajib": _amount(cells.get("simpanan_wajib", ""), why),
     }
     return record, why
 

@@ -46,6 +46,8 @@ async def save(
     jenis: str = Form(""),
     kode_wilayah: str = Form(""),
     no_hp: str = Form(""),
+    simpanan_pokok: str = Form(""),
+    simpanan_wajib: str = Form(""),
 ) -> Response:
     """Add an organisation, or change one (same checks as the roster import); admins only."""
     await admin_staff(staff)  # officers and supervisors cannot manage organisations (403)
@@ -55,6 +57,8 @@ async def save(
         "jenis": jenis,
         "kode_wilayah": kode_wilayah,
         "no_hp": no_hp,
+        "simpanan_pokok": simpanan_pokok,
+        "simpanan_wajib": simpanan_wajib,
     }
     now = now_of(request)
     try:
@@ -103,6 +107,8 @@ async def edit(request: Request, rt: Rt, staff: AdminStaff, organisation_id: Id)
         "jenis": row.kind,
         "kode_wilayah": row.region_code,
         "no_hp": row.phone or "",
+        "simpanan_pokok": "" if row.simpanan_pokok is None else str(row.simpanan_pokok),
+        "simpanan_wajib": "" if row.simpanan_wajib is None else str(row.simpanan_wajib),
     }
     return render(
         request,

@@ -7,6 +7,7 @@ timeline hear each step.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -17,7 +18,8 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedPartner, CurrentPartner, Partner, Rt
 from bot.web.admin.web import Id, now_of, render
 from handlers import labels, notices
-from storage import audit, partners, referrals
+from storage import audit, memberships, partners, referrals
+from storage import requests as service_requests
 from storage.calendar import period_day
 from storage.models import Household, Organisation, Referral
 from storage.scope import NotFound
@@ -32,12 +34,18 @@ async def queue(request: Request, rt: Rt, partner: CurrentPartner) -> Response:
     async with rt.sessions() as session:
         rows = await partners.queue(session, partner.seat)
         organisation = await session.get(Organisation, partner.seat.organisation_id)
+        cooperative = organisation is not None and organisation.kind == memberships.COOPERATIVE
+        members = await memberships.applicants(session, partner.seat) if cooperative else []
     return render(
         request,
         "admin/partner.html",
         staff=partner,
         rows=rows,
         organisation=organisation,
+        cooperative=cooperative,
+        members=members,
+        membership_states=labels.MEMBERSHIP_STATE_NAMES,
+        error=request.query_params.get("error", ""),
         today=period_day(now_of(request)),
         states=labels.REFERRAL_STATE_NAMES,
         outcomes=labels.OUTCOME_NAMES,
@@ -132,3 +140,69 @@ async def _told(
             referral=row.id,
             organisation=row.organisation_id,
         )
+
+
+MEMBERSHIP_ACTIONS = ("verify", "refuse", "pokok", "wajib")
+
+
+@router.post(HOME + "/memberships/{membership_id}/{action}")
+async def membership(
+    request: Request,
+    rt: Rt,
+    partner: CheckedPartner,
+    membership_id: Id,
+    action: str,
+    reason: str = Form(""),
+    paid_on: str = Form(""),
+    through: str = Form(""),
+) -> Response:
+    """The cooperative's pengurus verify or refuse an application, or record a saving; the
+    household hears each step."""
+    if action not in MEMBERSHIP_ACTIONS:
+        raise HTTPException(404)
+    now = now_of(request)
+    today = period_day(now)
+    async with staff_action(rt) as session:
+        seat = partner.seat
+        try:
+            if action == "verify":
+                row = await memberships.verify(session, seat, membership_id, today=today, now=now)
+            elif action == "refuse":
+                row = await memberships.refuse(session, seat, membership_id, reason=reason, now=now)
+            elif action == "pokok":
+                day = _day(paid_on) or today
+                row = await memberships.pay_pokok(session, seat, membership_id, on=day, now=now)
+            else:
+                row = await memberships.pay_wajib(
+                    session, seat, membership_id, through=through.strip(), now=now
+                )
+        except memberships.MembershipError:
+            return see_other(f"{HOME}?error={action}")
+        cooperative = await session.get(Organisation, row.organisation_id)
+        household = await session.get(Household, row.household_id)
+        if row.request_id is not None and action in ("verify", "refuse") and household:
+            # The request the household filed is answered by the cooperative's decision; the
+            # household hears it once, in the membership's words below.
+            with suppress(service_requests.RequestError):
+                await service_requests.transition(
+                    session,
+                    row.request_id,
+                    "disetujui" if action == "verify" else "ditolak",
+                    actor=partner.username,
+                    note=row.reason,
+                    now=now,
+                    scope=household.region_code,
+                )
+        if cooperative is not None and household is not None:
+            await notices.membership_news(session, row, cooperative, today=today, now=now)
+            audit.record_on(
+                session,
+                household,
+                actor=partner.username,
+                action=f"membership.{action}",
+                now=now,
+                membership=row.id,
+                organisation=row.organisation_id,
+            )
+    rt.outbox_wake.set()
+    return see_other(f"{HOME}?done=membership")
