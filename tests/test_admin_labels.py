@@ -50,7 +50,16 @@ from tests.admin_world import World, fill, routes, world_fixture  # noqa: F401
 from tests.conftest import T0
 
 # Pages that are not pages: files, redirects, the language switch, the sign-in form.
-NOT_PAGES = ("/export", "/photo", "/voice/", "/lang/", "/login", "/find", "/admin/partner", "/admin/")
+NOT_PAGES = (
+    "/export",
+    "/photo",
+    "/voice/",
+    "/lang/",
+    "/login",
+    "/find",
+    "/admin/partner",
+    "/admin/",
+)
 WORDS = re.compile(r"[A-Za-z0-9_]+(?:[.\-][A-Za-z0-9_]+)*")
 # What a code looks like when it leaks: an author key, a pressed button, a month as `26-12`,
 # a stored period `2026-12`, a numeric date.
