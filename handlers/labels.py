@@ -274,6 +274,28 @@ RUNG_NAMES = {
     "dinsos": N_("with Dinsos"),
 }
 
+LADDER_STEPS = {
+    "checkin": N_("Check-in sent"),
+    "reminder": N_("Reminder sent"),
+    "mentor": N_("Mentor told: no answer"),
+    "unreachable": N_("Mentor told: cannot be reached by chat"),
+    "dinsos": N_("Escalated to Dinsos"),
+}
+
+# The kinds of a household's story an officer filters by (storage/timeline.py KINDS).
+TIMELINE_KINDS = {
+    "message": N_("Messages"),
+    "report": N_("Reports"),
+    "request": N_("Requests"),
+    "ladder": N_("Check-in ladder"),
+    "visit": N_("Mentor visits"),
+    "referral": N_("Referrals"),
+    "graduation": N_("Graduation"),
+    "note": N_("Staff notes"),
+    "voice": N_("Voice messages"),
+    "membership": N_("Cooperative membership"),
+}
+
 CATEGORY_NAMES = {
     "perempuan_kepala_keluarga": N_("Woman head of household"),
     "disabilitas": N_("Disability"),
@@ -427,6 +449,8 @@ TABLES: dict[str, dict[str, str]] = {
     "reason": ESCALATION_REASONS,
     "escalation_state": ESCALATION_STATES,
     "rung": RUNG_NAMES,
+    "ladder_step": LADDER_STEPS,
+    "membership_state": MEMBERSHIP_STATE_NAMES,
     "category": CATEGORY_NAMES,
     "channel": CHANNEL_NAMES,
     "evidence": EVIDENCE_NAMES,

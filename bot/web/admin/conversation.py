@@ -74,9 +74,15 @@ def transcript(
     """Both sides merged by time, oldest first; a button press reads as the button's words."""
     lines = [inbound_line(rt, r) for r in inbound] + [outbound_line(r) for r in outbound]
     lines.sort(key=lambda line: (line.order_at or line.at, not line.inbound))
+    name_presses(lines)
+    return lines
+
+
+def name_presses(lines: list[Line], before: list[Line] | None = None) -> None:
+    """Each button press, in lines already in order, reads as the words of the button offered
+    last before it (`before`: the bot's messages just ahead of the lines)."""
     offered: dict[str, str] = {}
-    for line in lines:
+    for line in (before or []) + lines:
         offered.update({key: label for _n, key, label in line.choices})
         if line.pressed:
             line.text = offered.get(line.pressed) or _(PRESSED)
-    return lines

@@ -11,6 +11,7 @@ from bot.web.admin import charts, spreadsheet
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.referrals import referral_labels
+from bot.web.admin.story import story_context
 from bot.web.admin.web import Id, locale_of, now_of, page_number, render
 from handlers.labels import category_of
 from locales.i18n import _, short_month, use_locale
@@ -130,14 +131,15 @@ def _row(hh: Household) -> list[object]:
 
 @router.get("/admin/households/{household_id}")
 async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id) -> Response:
-    """The household page: masked NIK, programs, requests, reports, conversation, ladder, mentor, viewers."""
+    """The household page: masked NIK, programs, requests, reports, ladder, mentor, viewers, and
+    its story: one dated stream of everything, filterable by kind, 50 to a page, newest first."""
     now = now_of(request)
     async with unit_of_work(rt.sessions) as session:
         try:
             view = await households.household_view(session, staff.scope, household_id)
         except NotFound:
             raise HTTPException(404) from None
-        inbound, outbound = await chats.timeline(session, view.identities)
+        story = await story_context(rt, session, staff.scope, household_id, request)
         history = await referrals.history_of(session, staff.scope, view.household.id)
         audit.record_on(
             session,
@@ -154,7 +156,6 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
             if r.period in months
         ]
         chart = charts.columns(omzet, _("Omzet per month"), _("No reports yet"), money=True)
-        lines = transcript(rt, inbound, outbound)[-60:]
     return render(
         request,
         "admin/household.html",
@@ -163,7 +164,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         chart=chart,
         history=history,
         **referral_labels(now),
-        lines=lines,
+        **story,
     )
 
 
