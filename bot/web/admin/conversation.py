@@ -34,6 +34,7 @@ class Line:
     # Sorting time: an update sorts at the moment it was answered, so its replies (written at
     # that same moment) follow it even when the webhook's clock ran a little ahead.
     order_at: datetime | None = None
+    seq: int = 0  # the row's id: two messages of one moment keep the order they were written in
 
 
 def inbound_line(rt: Runtime, row: InboxUpdate) -> Line:
@@ -54,6 +55,7 @@ def inbound_line(rt: Runtime, row: InboxUpdate) -> Line:
         state=row.state,
         order_at=row.processed_at or row.received_at,
         pressed=pressed,
+        seq=row.id,
     )
 
 
@@ -65,7 +67,14 @@ def outbound_line(row: OutboxMessage) -> Line:
         reply = Reply(_(UNREADABLE))
     choices = [(i, c.key, c.label) for i, c in enumerate(reply.choices, start=1)]
     text = reply.text or (f"[{reply.media.kind}]" if reply.media is not None else "")
-    return Line(at=row.created_at, inbound=False, text=text, choices=choices, state=row.state)
+    return Line(
+        at=row.created_at,
+        inbound=False,
+        text=text,
+        choices=choices,
+        state=row.state,
+        seq=row.id,
+    )
 
 
 def transcript(
@@ -73,7 +82,7 @@ def transcript(
 ) -> list[Line]:
     """Both sides merged by time, oldest first; a button press reads as the button's words."""
     lines = [inbound_line(rt, r) for r in inbound] + [outbound_line(r) for r in outbound]
-    lines.sort(key=lambda line: (line.order_at or line.at, not line.inbound))
+    lines.sort(key=lambda line: (line.order_at or line.at, not line.inbound, line.seq))
     name_presses(lines)
     return lines
 

@@ -9,20 +9,23 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.runtime import Runtime
 from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
+from bot.web.admin.conversation import Line, transcript
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import Id, ids_of, now_of, page_number, render, whole_number
 from handlers import notices
 from handlers.labels import category_of
 from locales.i18n import _
-from storage import audit, escalations, regions
+from storage import audit, chats, escalations, regions, timeline
 from storage import staff as staff_store
-from storage.models import Household
+from storage.models import ChatIdentity
 from storage.scope import NotFound
 
 router = APIRouter()
 SLA_CHOICES = ("on_track", "at_risk", "breached")
+THREAD = 40  # messages of the conversation on the escalation page
 
 
 def _filter(request: Request) -> escalations.QueueFilter:
@@ -73,29 +76,53 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
 
 @router.get("/admin/escalations/{escalation_id}")
 async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: Id) -> Response:
-    """One escalation: the household, its reason, notes, and the actions."""
+    """One escalation and what an officer needs to act on it: the household's programs, last
+    report, ladder history, mentor, urgent categories, the conversation, notes and actions."""
     async with rt.sessions() as session:
         try:
             esc = await escalations.get(session, staff.scope, escalation_id)
+            case = await timeline.case_file(session, staff.scope, esc)
         except NotFound:
             raise HTTPException(404) from None
-        household = await session.get(Household, esc.household_id)
         notes = (await escalations.notes(session, [esc.id])).get(esc.id, [])
         people = await staff_store.colleagues(session, staff.scope)
         who = await names.authors(session, [n.author for n in notes])
+        lines = await _thread(rt, session, case.chats)
     now = now_of(request)
     return render(
         request,
         "admin/escalation.html",
         staff=staff,
         esc=esc,
-        household=household,
+        household=case.household,
+        case=case,
+        lines=lines,
         notes=notes,
         names=who,
         people=people,
         sla=escalations.sla_status(esc.sla_due, now),
         flash=_flash(request),
     )
+
+
+async def _thread(rt: Runtime, session: AsyncSession, identities: list[ChatIdentity]) -> list[Line]:
+    """The household's latest messages both ways, oldest first."""
+    inbound, outbound = await chats.timeline(session, identities, limit=THREAD)
+    return transcript(rt, inbound, outbound)[-THREAD:]
+
+
+@router.get("/admin/escalations/{escalation_id}/thread")
+async def thread(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: Id) -> Response:
+    """The conversation alone, as an HTML fragment the page reloads every few seconds, so the
+    household's replies appear as they arrive."""
+    async with rt.sessions() as session:
+        try:
+            esc = await escalations.get(session, staff.scope, escalation_id)
+            case = await timeline.case_file(session, staff.scope, esc)
+        except NotFound:
+            raise HTTPException(404) from None
+        lines = await _thread(rt, session, case.chats)
+    return render(request, "admin/_thread.html", staff=staff, lines=lines)
 
 
 def _flash(request: Request) -> str:
