@@ -245,7 +245,7 @@ async def _rows(
     for source, id_, _at in rows:
         wanted[source].add(id_)
     referral_ids = wanted["referral_sent"] | wanted["referral_received"] | wanted["referral_closed"]
-    plain = {
+    plain: dict[str, Any] = {
         "in": InboxUpdate,
         "out": OutboxMessage,
         "report": ProgressReport,
