@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, type_coerce, union_all
+from sqlalchemy import Integer, Select, String, func, literal_column, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.households import VOICE_NOTE, household
@@ -95,11 +95,13 @@ class Story:
 
 def _part(source: str, id_: Any, at: Any, *where: Any) -> Select[Any]:
     """One source's (source, id, moment, rank) rows."""
+    # Constants written into the SQL (our own names, never input): bound parameters in a
+    # UNION's select list leave PostgreSQL guessing their type.
     return select(
-        literal(source).label("source"),
+        literal_column(f"'{source}'", String).label("source"),
         id_.label("id"),
         type_coerce(at, UTCDateTime()).label("at"),
-        literal(RANK.get(source, 2)).label("rank"),
+        literal_column(str(RANK.get(source, 2)), Integer).label("rank"),
     ).where(*where)
 
 
@@ -302,6 +304,14 @@ class CaseFile:
     steps: list[LadderAction]
     visits: list[MentorVisit]
     chats: list[ChatIdentity]
+
+    @property
+    def history(self) -> list[tuple[datetime, str, Any]]:
+        """Ladder steps and mentor visits together, newest first: (moment, `ladder`|`visit`, row)."""
+        lines = [(a.at, "ladder", a) for a in self.steps] + [
+            (v.at, "visit", v) for v in self.visits
+        ]
+        return sorted(lines, key=lambda line: line[0], reverse=True)
 
 
 async def case_file(session: AsyncSession, scope: Scope, escalation: Escalation) -> CaseFile:

@@ -220,7 +220,8 @@ async def test_the_timeline_is_only_for_its_region(world: World) -> None:
 
 
 async def _case(world: World) -> None:
-    """Samarinda's family: a program, woman head of household, a check-in and mentor notice."""
+    """Samarinda's family: a program, woman head of household, a check-in, a visit three days
+    later and a mentor notice three days after that."""
     s = world.samarinda
     async with await world.h.session() as session:
         await factories.program(session, s.household, code="PKH", status="disalurkan")
@@ -230,6 +231,15 @@ async def _case(world: World) -> None:
         session.add_all(
             LadderAction(household_id=s.household, step=step, period="2026-11", at=at, run=1)
             for step, at in (("checkin", T0), ("mentor", T0 + timedelta(days=6)))
+        )
+        session.add(
+            MentorVisit(
+                household_id=s.household,
+                mentor_id=s.mentor,
+                at=T0 + timedelta(days=3),
+                met=False,
+                note="Rumah kosong",
+            )
         )
 
 
@@ -254,7 +264,7 @@ async def test_the_escalation_page_has_what_an_officer_needs(world: World) -> No
     missing = [w for w in words + steps if w not in page]
     assert not missing, missing
     history = page.split('class="ladder-history"', 1)[1].split("</table>", 1)[0]
-    _in_order(history, steps[1], steps[0])  # newest first
+    _in_order(history, steps[1], "Rumah kosong", steps[0])  # newest first, visits among steps
     assert _moment(T0) in history and _moment(T0 + timedelta(days=6)) in history, history
     assert "perempuan_kepala_keluarga" not in page and "disalurkan" not in page
 
