@@ -158,6 +158,10 @@ def _story(url: str) -> tuple[int, str, int]:
             )
             .returning(Escalation.id)
         ).scalar_one()
+    if engine.dialect.name == "postgresql":
+        # A database in use has been analysed by autovacuum; a fresh bulk load has not.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
     return hid, region, escalation
 
