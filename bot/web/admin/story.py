@@ -64,8 +64,7 @@ def shown_of(rt: Runtime, story: timeline.Story) -> list[Shown]:
 
 def kinds_asked(request: Request) -> list[str]:
     """The kinds ticked in the filter (none ticked: every kind)."""
-    asked = [k for k in request.query_params.getlist("kind") if k in timeline.KINDS]
-    return asked
+    return [k for k in request.query_params.getlist("kind") if k in timeline.KINDS]
 
 
 async def story_context(
