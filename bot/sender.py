@@ -100,9 +100,17 @@ class Pacer:
         return at
 
     def booked_ahead(self) -> float:
-        """Seconds of sends already booked on the busiest channel (0: free now)."""
+        """Seconds of work already booked on the busiest channel (0: free now); a send booked
+        for later only because its person must wait counts as one slot, not as the wait."""
         now = self.clock()
-        return max((times[-1] - now for times in self._booked.values() if times), default=0.0)
+        return max(
+            (
+                (len(times) - bisect.bisect_left(times, now)) / self.rates[channel]
+                for channel, times in self._booked.items()
+                if self.rates.get(channel)
+            ),
+            default=0.0,
+        )
 
     def next_free(self, channel: str, recipient: str) -> float:
         """Seconds until this person may get the next message."""
@@ -156,7 +164,7 @@ class OutboxSender:
     # Pipelining: claim again when fewer than this many seconds of sends are booked, and
     # return (so `now` moves on) after this many seconds of sending.
     claim_ahead: float = 0.3
-    round_span: float = 5.0
+    round_span: float = 20.0
     # At most this many chats at once (those waiting out their person's gap book no slot).
     max_chats: int = 200
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -182,9 +190,11 @@ class OutboxSender:
             for group in _by_chat(jobs).values():
                 chat = (group[0].channel, group[0].chat)
                 sending[chat] = asyncio.create_task(self._deliver_to(group, moment))
-            if not claimed or self.pacer.clock() - started > self.round_span:
+            if not sending:
+                return done
+            if self.pacer.clock() - started > self.round_span:
                 return done + sum(await asyncio.gather(*sending.values()))
-            done += await self._until_room(sending)
+            done += await self._until_room(sending, polling=not claimed)
 
     async def _claim(
         self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]]
@@ -212,21 +222,27 @@ class OutboxSender:
             jobs = await _keep_to_hours(session, jobs, now)
         return len(claimed), jobs
 
-    async def _until_room(self, sending: dict[tuple[str, str], asyncio.Task[int]]) -> int:
-        """Wait until the booked sends run short (and few chats are waiting out their gap);
-        how many the chats that finished meanwhile sent."""
+    async def _until_room(
+        self, sending: dict[tuple[str, str], asyncio.Task[int]], *, polling: bool
+    ) -> int:
+        """Wait until the booked sends run short (and few chats are waiting out their gap), or,
+        when nothing more was due (`polling`), a while for a chat to finish or a message to
+        come; how many the chats that finished meanwhile sent."""
         done = 0
         while sending:
             ahead = self.pacer.booked_ahead() - self.claim_ahead
-            if ahead <= 0 and len(sending) < self.max_chats:
+            if ahead <= 0 and len(sending) < self.max_chats and not polling:
                 break
             await asyncio.wait(
                 sending.values(),
-                timeout=ahead if ahead > 0 else None,
+                timeout=max(ahead, self.claim_ahead) if ahead > 0 or polling else None,
                 return_when=asyncio.FIRST_COMPLETED,
             )
-            for chat in [chat for chat, task in sending.items() if task.done()]:
+            finished = [chat for chat, task in sending.items() if task.done()]
+            for chat in finished:
                 done += sending.pop(chat).result()
+            if polling:
+                break
         return done
 
     def traits(self, channel: str) -> Traits:

@@ -363,7 +363,7 @@ def test_one_persons_gap_does_not_hold_back_the_others() -> None:
     assert pacer.reserve("telegram", "B", max_wait=10) == 1 / 30  # B goes between them
     assert pacer.reserve("telegram", "C", max_wait=10) == 2 / 30
     assert pacer.reserve("telegram", "D", max_wait=10) == 3 / 30  # the channel's pace holds
-    assert pacer.booked_ahead() == 1.0
+    assert pacer.booked_ahead() == 5 / 30  # five sends booked, one of them a second ahead
 
 
 async def test_a_reply_goes_before_a_wave_of_check_ins_queued_earlier(harness: Harness) -> None:
