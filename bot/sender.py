@@ -163,7 +163,7 @@ class OutboxSender:
     skip_channels: tuple[str, ...] = (TERMINAL,)
     # Pipelining: claim again when fewer than this many seconds of sends are booked, and
     # return (so `now` moves on) after this many seconds of sending.
-    claim_ahead: float = 0.3
+    claim_ahead: float = 1.0
     round_span: float = 20.0
     # At most this many chats at once (those waiting out their person's gap book no slot).
     max_chats: int = 200
@@ -171,7 +171,7 @@ class OutboxSender:
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
 
-    async def deliver(self, now: datetime, *, batch: int = 20) -> int:
+    async def deliver(self, now: datetime, *, batch: int = 30) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now).
 
         Claims go on while earlier messages are still being sent: a new batch is claimed as soon
