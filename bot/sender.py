@@ -162,16 +162,18 @@ class OutboxSender:
     only: tuple[str, str] | None = None
     skip_channels: tuple[str, ...] = (TERMINAL,)
     # Pipelining: claim again when fewer than this many seconds of sends are booked, and
-    # return (so `now` moves on) after this many seconds of sending.
-    claim_ahead: float = 1.0
+    # return after this many seconds of sending (the caller's loop calls again).
+    claim_ahead: float = 0.3
     round_span: float = 20.0
+    # While a wave fills the booked sends, replies are looked for this often.
+    reply_poll: float = 0.25
     # At most this many chats at once (those waiting out their person's gap book no slot).
     max_chats: int = 200
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
 
-    async def deliver(self, now: datetime, *, batch: int = 30) -> int:
+    async def deliver(self, now: datetime, *, batch: int = 10) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now).
 
         Claims go on while earlier messages are still being sent: a new batch is claimed as soon
@@ -181,12 +183,14 @@ class OutboxSender:
         """
         started = self.pacer.clock()
         sending: dict[tuple[str, str], asyncio.Task[int]] = {}
-        done = 0
+        done, room = 0, True
         while True:
             # `now` moves on with the round: a reply written meanwhile is due in this round.
             moment = now + timedelta(seconds=self.pacer.clock() - started)
             async with self._db:
-                claimed, jobs = await self._claim(moment, batch, skip_chats=list(sending))
+                claimed, jobs = await self._claim(
+                    moment, batch, skip_chats=list(sending), waves=room
+                )
             for group in _by_chat(jobs).values():
                 chat = (group[0].channel, group[0].chat)
                 sending[chat] = asyncio.create_task(self._deliver_to(group, moment))
@@ -194,12 +198,14 @@ class OutboxSender:
                 return done
             if self.pacer.clock() - started > self.round_span:
                 return done + sum(await asyncio.gather(*sending.values()))
-            done += await self._until_room(sending, polling=not claimed)
+            room, finished = await self._until_room(sending, polling=not claimed)
+            done += finished
 
     async def _claim(
-        self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]]
+        self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]], waves: bool
     ) -> tuple[int, list[Job]]:
-        """Claim a batch under a lease; how many rows it took and the jobs ready to send now."""
+        """Claim a batch under a lease (replies only unless `waves`); how many rows it took and
+        the jobs ready to send now."""
         async with unit_of_work(self.sessions) as session:
             for name, client in self.clients.items():
                 if (window := client.traits.window) is not None:
@@ -215,6 +221,7 @@ class OutboxSender:
                 only=self.only,
                 skip_channels=[*paused, *self.skip_channels],
                 skip_chats=skip_chats,
+                waves=waves,
             )
             asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
             windows = await outbox.windows_of(session, asks)
@@ -224,26 +231,22 @@ class OutboxSender:
 
     async def _until_room(
         self, sending: dict[tuple[str, str], asyncio.Task[int]], *, polling: bool
-    ) -> int:
-        """Wait until the booked sends run short (and few chats are waiting out their gap), or,
-        when nothing more was due (`polling`), a while for a chat to finish or a message to
-        come; how many the chats that finished meanwhile sent."""
-        done = 0
-        while sending:
-            ahead = self.pacer.booked_ahead() - self.claim_ahead
-            if ahead <= 0 and len(sending) < self.max_chats and not polling:
-                break
+    ) -> tuple[bool, int]:
+        """When the booked sends are plenty (or nothing more was due: `polling`), wait a moment
+        for a chat to finish; whether there is room for a whole batch again, and how many the
+        chats that finished sent."""
+        if polling or not self._room(sending):
             await asyncio.wait(
-                sending.values(),
-                timeout=max(ahead, self.claim_ahead) if ahead > 0 or polling else None,
-                return_when=asyncio.FIRST_COMPLETED,
+                sending.values(), timeout=self.reply_poll, return_when=asyncio.FIRST_COMPLETED
             )
-            finished = [chat for chat, task in sending.items() if task.done()]
-            for chat in finished:
-                done += sending.pop(chat).result()
-            if polling:
-                break
-        return done
+        done = 0
+        for chat in [chat for chat, task in sending.items() if task.done()]:
+            done += sending.pop(chat).result()
+        return self._room(sending), done
+
+    def _room(self, sending: dict[tuple[str, str], asyncio.Task[int]]) -> bool:
+        """Few sends booked ahead, and not too many chats waiting out their gap."""
+        return self.pacer.booked_ahead() <= self.claim_ahead and len(sending) < self.max_chats
 
     def traits(self, channel: str) -> Traits:
         """What the sender must know of this channel (nothing, when it is switched off)."""

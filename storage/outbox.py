@@ -88,6 +88,7 @@ async def claim_due(
     only: tuple[str, str] | None = None,
     skip_channels: Collection[str] = (),
     skip_chats: Collection[tuple[str, str]] = (),
+    waves: bool = True,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease.
 
@@ -95,7 +96,7 @@ async def claim_due(
     channels paused by their platform and those another process owns (a terminal chat);
     `skip_chats` the (channel, recipient) chats this sender is still sending to, so that their
     next messages wait for the earlier ones. Replies and notices go before the scheduled waves
-    (the ladder's prompts and lists), then by due time.
+    (the ladder's prompts and lists), then by due time; `waves=False` leaves the waves out.
     """
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
@@ -105,6 +106,8 @@ async def claim_due(
         due = and_(due, OutboxMessage.channel == only[0], OutboxMessage.recipient == only[1])
     elif skip_channels:
         due = and_(due, OutboxMessage.channel.not_in(list(skip_channels)))
+    if not waves:
+        due = and_(due, WAVE_LAST == 0)
     if skip_chats:
         chat = tuple_(OutboxMessage.channel, OutboxMessage.recipient)
         due = and_(due, chat.not_in(list(skip_chats)))
