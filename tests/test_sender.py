@@ -378,6 +378,18 @@ async def test_a_reply_goes_before_a_wave_of_check_ins_queued_earlier(harness: H
     assert sent == ["Balasan", "Check-in 0", "Check-in 1", "Check-in 2"]
 
 
+async def test_while_a_wave_fills_the_pace_only_replies_are_claimed(harness: Harness) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    await _enqueue(harness, Reply("Check-in"), "telegram", "ladder:checkin:1:1")
+    reply = await _enqueue(harness, Reply("Balasan"), channel="telegram")
+    async with await harness.session() as s:
+        claimed = await outbox.claim_due(
+            s, now=harness.now, lease=timedelta(seconds=60), limit=10, waves=False
+        )
+    assert [row.id for row in claimed] == [reply]
+
+
 def test_merging_keeps_buttons_last_and_templates_apart() -> None:
     def job(i: int, reply: Reply) -> Job:
         return Job(i, "whatsapp", WA, reply, 1)
