@@ -411,7 +411,9 @@ def _pages(world: World, ids: dict[str, list[int]]) -> list[str]:
         if method != "GET" or path == "/admin/" or any(p in path for p in NOT_PAGES[:-1]):
             continue
         if path == "/admin/referrals/new":  # the form opens from a household, request or escalation
-            pages.append(f"{path}?household={world.samarinda.household}")
+            pages += [f"{path}?household={world.samarinda.household}"]
+            pages += [f"{path}?request={r}" for r in ids["request_id"]]
+            pages += [f"{path}?escalation={e}" for e in ids["escalation_id"]]
             continue
         kind = next((name for name in re.findall(r"\{(\w+)\}", path) if name in ids), None)
         records = ids[kind] if kind else [0]
