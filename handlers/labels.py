@@ -274,12 +274,6 @@ RUNG_NAMES = {
     "dinsos": N_("with Dinsos"),
 }
 
-CATEGORY_NAMES = {
-    "perempuan_kepala_keluarga": N_("Woman head of household"),
-    "disabilitas": N_("Disability"),
-    "lansia": N_("Elderly"),
-}
-
 CHANNEL_NAMES = {
     "telegram": N_("Telegram"),
     "whatsapp": N_("WhatsApp"),
