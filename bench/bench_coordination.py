@@ -30,8 +30,7 @@ from storage.graduation_rules import RANK, STAGES
 from storage.scope import Scope
 
 SIZES = [
-    int(n)
-    for n in os.environ.get("SINERGI_BENCH_COORDINATION_SIZES", "100000,1000000").split(",")
+    int(n) for n in os.environ.get("SINERGI_BENCH_COORDINATION_SIZES", "100000,1000000").split(",")
 ]
 REPEAT = 3
 PROVINCE = Scope(prefix="64", role="coordinator", staff_id=1, username="bench")
