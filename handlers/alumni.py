@@ -56,6 +56,7 @@ SEARCH_WORDS = frozenset(
         "sekitar",
     ]
 )
+LONG_SEARCH_WORDS = tuple(w for w in SEARCH_WORDS if len(w) >= 5)  # long enough for a typo
 
 
 # Household: the hub ------------------------------------------------------------------------
@@ -318,9 +319,15 @@ async def ask_search(turn: Turn) -> None:
 def terms(text: str) -> list[str]:
     """The words of a search that say what is searched for (`jahit`, `samarinda`)."""
     words = normalise(text).split()
-    return [
-        w for w in words if w not in SEARCH_WORDS and stem(w) not in SEARCH_WORDS and len(w) > 2
-    ]
+    return [w for w in words if len(w) > 2 and not _searching(w)]
+
+
+def _searching(word: str) -> bool:
+    """The word says "search" (`cari`, `usaha`), as written, as another form, or with a typo."""
+    if word in SEARCH_WORDS or stem(word) in SEARCH_WORDS:
+        return True
+    typo = process.extractOne(word, LONG_SEARCH_WORDS, scorer=fuzz.ratio, score_cutoff=85)
+    return len(word) >= 5 and typo is not None
 
 
 def kind_of(word: str) -> str | None:
