@@ -64,11 +64,20 @@ LONG_SEARCH_WORDS = tuple(w for w in SEARCH_WORDS if len(w) >= 5)  # long enough
 
 async def show(turn: Turn) -> None:
     """A graduate sees its listing and peer-mentor offer with the choices to change them; any
-    other family goes straight to searching."""
+    other family goes straight to searching; a mentor chooses to search or to pair a peer."""
     from handlers import start  # a cycle at import time otherwise: start shows the menu
 
     if turn.identity.mentor_id is not None:
-        await ask_search(turn)
+        turn.goto("alumni", "hub")
+        turn.say(
+            _("The graduates' community: families who stand on their own, and their businesses.")
+            + "\n\n"
+            + _("Choose a number:"),
+            [
+                Choice("al:search", _("Find a business")),
+                Choice("al:pairing", _("Pair a peer mentor")),
+            ],
+        )
         return
     household = await start.household_or_link(turn)
     if household is None:
@@ -146,6 +155,8 @@ async def _hub_choice(turn: Turn) -> None:
             ),
             [Choice("yes", _("Yes, I offer")), Choice("no", _("No"))],
         )
+    elif choice == "al:pairing" and turn.identity.mentor_id is not None:
+        await peers(turn)
     elif choice == "al:unpeer":
         await _peer(turn, offer=False)
     elif turn.identity.mentor_id is not None:
@@ -209,7 +220,7 @@ async def agree_question(turn: Turn) -> None:
             "by typing HAPUS IKLAN. Do you agree?"
         ).format(
             name=turn.data.get("name", ""),
-            kind=_(BUSINESS_KINDS[turn.data.get("kind", "lainnya")]),
+            kind=_(BUSINESS_KINDS[turn.data.get("kind", "jasa")]),
             desa=household.desa or "-",
             phone=shown,
         ),
@@ -229,7 +240,7 @@ async def agree(turn: Turn) -> None:
             turn.session,
             household,
             name=str(turn.data.get("name", "")),
-            kind=str(turn.data.get("kind", "lainnya")),
+            kind=str(turn.data.get("kind", "jasa")),
             share_phone=bool(turn.data.get("share")),
             now=turn.now,
         )

@@ -225,9 +225,8 @@ BUSINESS_KINDS = {
     "ternak": N_("Livestock and fish"),
     "salon": N_("Beauty and salon"),
     "bengkel": N_("Repairs and workshop"),
-    "jasa": N_("Other services"),
-    "lainnya": N_("Something else"),
-}
+    "jasa": N_("Services and other"),
+}  # ten at most: one WhatsApp list
 BUSINESS_KIND_WORDS = {
     "jahit": ("jahit", "menjahit", "penjahit", "konveksi", "baju", "tailor", "sewing"),
     "makanan": ("makanan", "makan", "katering", "catering", "masakan", "nasi", "food"),

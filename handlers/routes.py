@@ -78,8 +78,7 @@ MENTOR_MENU = [
     MenuItem("silent", N_("Who has not reported"), mentor_ladder.silent),
     MenuItem("handoff", N_("Hand a family to Dinsos"), mentor_ladder.begin_handoff),
     MenuItem("stages", N_("Families' business stages"), mentor_graduation.show),
-    MenuItem("find_business", N_("Find a graduate's business"), alumni.ask_search),
-    MenuItem("peers", N_("Pair a peer mentor"), alumni.peers),
+    MenuItem("alumni", N_("Graduates' community"), alumni.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]

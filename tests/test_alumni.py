@@ -137,7 +137,7 @@ async def test_without_the_last_yes_nothing_is_listed(harness: Harness, person: 
     said = await _list_in_chat(person, agree=False)
     assert "Tidak ada yang dicantumkan" in said[-1].text
     assert await _listing(harness, household_id) is None
-    assert "Tidak ada usaha yang cocok" in await _search(harness, "cari usaha jahit")
+    assert "Belum ada usaha yang Anda cari" in await _search(harness, "cari usaha jahit")
 
 
 async def test_hapus_iklan_takes_the_business_down_and_keeps_the_dates(
@@ -153,7 +153,7 @@ async def test_hapus_iklan_takes_the_business_down_and_keeps_the_dates(
     row = await _listing(harness, household_id)
     assert row is not None and row.listed_at is None and row.withdrawn_at == harness.now
     assert row.business_name is None and not row.share_phone
-    assert "Tidak ada usaha yang cocok" in await _search(harness, "cari usaha jahit")
+    assert "Belum ada usaha yang Anda cari" in await _search(harness, "cari usaha jahit")
     said = await person.text("HAPUS IKLAN")
     assert "tidak sedang dicantumkan" in said[0].text
 
@@ -224,7 +224,7 @@ async def test_cari_usaha_alone_asks_what_to_look_for_then_searches(harness: Har
     await _list(harness, household_id, "Jahitan Bu Siti", "jahit", share=False)
     assert "Usaha apa yang Anda cari?" in await _search(harness, "cari usaha")
     assert "Jahitan Bu Siti" in await _search(harness, "jahit")
-    assert "Tidak ada usaha yang cocok" in await _search(harness, "cari usaha bengkel")
+    assert "Belum ada usaha yang Anda cari" in await _search(harness, "cari usaha bengkel")
 
 
 async def test_a_mentor_searches_in_own_words(harness: Harness) -> None:
@@ -233,6 +233,11 @@ async def test_a_mentor_searches_in_own_words(harness: Harness) -> None:
     mentor = await linked_mentor(harness)
     said = await mentor.text("cari usaha jahit samarinda")
     assert "Jahitan Bu Siti" in said[-1].text and HOUSEHOLD_PHONE in said[-1].text
+    said = await menu_key(mentor, "Komunitas lulusan")
+    said = await mentor.press(said[-1].key_of("Cari usaha"))
+    assert "Usaha apa yang Anda cari?" in said[-1].text
+    said = await mentor.text("penjahit")
+    assert "Jahitan Bu Siti" in said[-1].text
 
 
 async def test_a_relapsed_household_is_no_longer_found(harness: Harness) -> None:
@@ -244,7 +249,7 @@ async def test_a_relapsed_household_is_no_longer_found(harness: Harness) -> None
         assert stage is not None
         stage.stage, stage.rank = "usaha_berjalan", 4
         await s.commit()
-    assert "Tidak ada usaha yang cocok" in await _search(harness, "cari usaha jahit")
+    assert "Belum ada usaha yang Anda cari" in await _search(harness, "cari usaha jahit")
 
 
 # Erasure and BERHENTI --------------------------------------------------------------------------
@@ -335,7 +340,8 @@ async def test_a_mentor_pairs_a_peer_mentor_and_both_families_are_told(harness: 
     said = await peer.text("iya")
     assert "Terima kasih" in said[0].text
     mentor = await linked_mentor(harness)
-    said = await menu_key(mentor, "Pasangkan pendamping sebaya")
+    said = await menu_key(mentor, "Komunitas lulusan")
+    said = await mentor.press(said[-1].key_of("Pasangkan pendamping sebaya"))
     assert "Siti A***** R*****" in said[-1].text and "Jahitan Bu Siti" in said[-1].text
     said = await mentor.press(said[-1].key_of("Siti"))
     assert "Keluarga mana" in said[-1].text
@@ -366,7 +372,8 @@ async def test_a_mentor_pairs_only_own_families_with_peers_who_offered(harness: 
                 s, peer_household_id=household_id, household_id=mentee, mentor_id=mentor_id, now=T0
             )
     mentor = await linked_mentor(harness)
-    said = await menu_key(mentor, "Pasangkan pendamping sebaya")
+    said = await menu_key(mentor, "Komunitas lulusan")
+    said = await mentor.press(said[-1].key_of("Pasangkan pendamping sebaya"))
     assert "Belum ada lulusan" in said[0].text
 
 
