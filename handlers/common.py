@@ -44,6 +44,16 @@ def address(name: str, gender: object) -> str:
     return _("Bapak/Ibu")
 
 
+def mentor_title(mentor: Mentor) -> str:
+    """How a household reads its mentor's name: `Ibu Rina` (P), `Bapak Budi` (L), else the name."""
+    first = mentor.name.split()[0].title() if mentor.name.split() else mentor.name
+    if mentor.gender == "P":
+        return _("Ibu {name}").format(name=first)
+    if mentor.gender == "L":
+        return _("Bapak {name}").format(name=first)
+    return mentor.name
+
+
 async def _mentor_of(turn: Turn) -> tuple[Household | None, Mentor | None]:
     """The household of this chat and its mentor, when there are."""
     household = await turn.household()
@@ -81,7 +91,7 @@ async def help_text(turn: Turn) -> None:
     _household, mentor = await _mentor_of(turn)
     if mentor is not None:
         text += "\n\n" + _("Your mentor: {name}, {phone}.").format(
-            name=mentor.name, phone=mentor.phone
+            name=mentor_title(mentor), phone=mentor.phone
         )
     turn.say(text)
 
@@ -144,7 +154,7 @@ async def my_mentor(turn: Turn) -> None:
         return
     turn.say(
         _("Your mentor: {name}, {phone}. You can call or message them.").format(
-            name=mentor.name, phone=mentor.phone
+            name=mentor_title(mentor), phone=mentor.phone
         )
     )
 
@@ -188,14 +198,14 @@ async def voice_note(turn: Turn) -> None:
     if told:
         turn.say(
             _("Your voice message has been passed on to your mentor, {name}.").format(
-                name=mentor.name
+                name=mentor_title(mentor)
             )
         )
     else:
         turn.say(
             _(
                 "Thank you, your voice message is saved. Your mentor {name} ({phone}) will hear it."
-            ).format(name=mentor.name, phone=mentor.phone)
+            ).format(name=mentor_title(mentor), phone=mentor.phone)
         )
 
 

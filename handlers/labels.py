@@ -306,6 +306,8 @@ ROLE_NAMES = {
     "admin": N_("administrator"),
     "supervisor": N_("supervisor"),
     "officer": N_("officer"),
+    "coordinator": N_("coordinator (counts only)"),
+    "partner": N_("partner office"),
 }
 
 ROSTER_KINDS = {

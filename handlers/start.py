@@ -470,6 +470,9 @@ async def _link_mentor(turn: Turn, mentor_id: int, name: str, *, agreed: bool = 
     have just agreed to the mentors' notice)."""
     turn.identity.mentor_id, turn.identity.household_id = mentor_id, None
     turn.identity.link_method = "phone"
+    mentor = await turn.session.get(Mentor, mentor_id)
+    if mentor is not None and mentor.gender:  # "Bu Rina", as a household is greeted
+        name = common.address(mentor.name, mentor.gender)
     await notices.kept_for_new_mentor(turn.session, turn.identity, now=turn.now)
     hello = (
         _("Thank you, {name}. You are registered as a mentor (pendamping).")

@@ -4,6 +4,7 @@ then its cooperative membership and what it still owes."""
 from __future__ import annotations
 
 from handlers import notices
+from handlers.common import mentor_title
 from handlers.labels import PROGRAM_NAMES, PROGRAM_STATUS_NAMES
 from handlers.turn import Turn
 from locales.i18n import _, long_date, rupiah
@@ -63,7 +64,7 @@ async def _nothing_on_record(turn: Turn, mentor_id: int | None) -> str:
         return _(
             "We have no program on record for your family yet. Please ask your mentor, "
             "{name} ({phone})."
-        ).format(name=mentor.name, phone=mentor.phone)
+        ).format(name=mentor_title(mentor), phone=mentor.phone)
     return _(
         "We have no program on record for your family yet. Please ask the village "
         "office or the Social Service Office (Dinsos)."

@@ -52,6 +52,7 @@ class Region_:
     proposal: int = 0
     voice_note: int = 0
     referral: int = 0
+    organisation: int = 0
     no_kk: str = ""
 
 
@@ -367,8 +368,8 @@ def fill(path: str, region: Any) -> str:
         "staff_id": region.staff,
         "proposal_id": region.proposal,
         "event_id": region.voice_note,
-        "referral_id": getattr(region, "referral", 0) or 1,
-        "organisation_id": getattr(region, "organisation", 0) or 1,
+        "referral_id": region.referral or 1,
+        "organisation_id": region.organisation or 1,
         "action": "accept",
         "membership_id": 1,
         "job_id": "0",  # an import job lives in the serve process; none is running here

@@ -43,14 +43,23 @@ from storage.models import (
     ServiceRequest,
     StageTransition,
 )
-from storage.roster.rules import CATEGORIES
+from storage.roster.rules import CATEGORIES, ORGANISATION_KINDS
 from storage.staff import ROLES
 from tests import factories
 from tests.admin_world import World, fill, routes, world_fixture  # noqa: F401
 from tests.conftest import T0
 
 # Pages that are not pages: files, redirects, the language switch, the sign-in form.
-NOT_PAGES = ("/export", "/photo", "/lang/", "/login", "/find", "/admin/")
+NOT_PAGES = (
+    "/export",
+    "/photo",
+    "/voice/",
+    "/lang/",
+    "/login",
+    "/find",
+    "/admin/partner",
+    "/admin/",
+)
 WORDS = re.compile(r"[A-Za-z0-9_]+(?:[.\-][A-Za-z0-9_]+)*")
 # What a code looks like when it leaks: an author key, a pressed button, a month as `26-12`,
 # a stored period `2026-12`, a numeric date.
@@ -346,11 +355,18 @@ async def _every_kind(session: AsyncSession, world: World) -> dict[str, list[int
     await _chats(session, world, main)
     escalations = await _escalations(session, world, desa)
     requests = await _requests(session, world, desa)
+    offices = [  # one organisation of every kind, each with its own edit page
+        await factories.organisation(
+            session, code=f"ORG-{n}", name=f"Kantor {n}", kind=kind, region_code="6472"
+        )
+        for n, kind in enumerate(ORGANISATION_KINDS)
+    ]
     await session.flush()
     return {
         "escalation_id": escalations,
         "request_id": requests,
         "household_id": [h.id for h in households],
+        "organisation_id": [o.id for o in offices],
     }
 
 
@@ -393,6 +409,9 @@ def _pages(world: World, ids: dict[str, list[int]]) -> list[str]:
     pages = []
     for method, path in routes(world.app):
         if method != "GET" or path == "/admin/" or any(p in path for p in NOT_PAGES[:-1]):
+            continue
+        if path == "/admin/referrals/new":  # the form opens from a household, request or escalation
+            pages.append(f"{path}?household={world.samarinda.household}")
             continue
         kind = next((name for name in re.findall(r"\{(\w+)\}", path) if name in ids), None)
         records = ids[kind] if kind else [0]

@@ -28,6 +28,7 @@ class Mentor(Base):
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     region_code: Mapped[str] = mapped_column(String(10), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
+    gender: Mapped[str | None] = mapped_column(String(1))  # L | P: "Ibu Rina" in the chat
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -166,7 +166,7 @@ class MentorImport(Importer):
 
     async def prepare(self) -> None:
         self.stmt = upsert(
-            self.session, MT, ["phone"], ["name", "region_code", "email", "updated_at"]
+            self.session, MT, ["phone"], ["name", "region_code", "email", "gender", "updated_at"]
         )
 
     def check(self, cells: dict[str, str]) -> tuple[dict[str, Any], rules.Reasons]:

@@ -142,6 +142,7 @@ def mentor(cells: dict[str, str]) -> tuple[Record, Reasons]:
         "phone": _phone(cells.get("no_hp", ""), "no_hp", why),
         "region_code": region,
         "email": email,
+        "gender": _gender(cells.get("jenis_kelamin", ""), why),
     }
     return record, why
 

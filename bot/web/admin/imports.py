@@ -92,8 +92,8 @@ async def _run(
 ) -> ImportReport:
     """Import (or only check) the file; rows outside the region are refused, each with its reason."""
 
-    async def progress(done: int) -> None:
-        job.done = done
+    def progress(rows: int) -> None:
+        job.done += rows
 
     async with unit_of_work(rt.sessions) as session:
         report = await import_roster(
