@@ -18,8 +18,14 @@ counts written by hand, each the faster of two runs:
   clock moves; stale drafts; mentors due a digest or a weekly list);
 - `rungs_count_s`: only the households due on the four rungs, by rung and date alone.
 
+Then the physical limit (`limit_s`), the work no sweep can avoid: the full count above plus
+one `INSERT … SELECT` into the outbox of as many rows as the sweep wrote (the outbox rows it
+added and the households it moved), committed, then deleted again untimed; `ratio_to_limit` is
+the sweep over it (issue #16: ≤ 1.5×).
+
 Then the next day's sweep (Tuesday: no weekly lists) under tracemalloc, for its time and the
-peak memory of the sweep alone.
+peak memory of the sweep alone; `peak_ratio` on the largest size is its peak over the
+smallest size's (issue #16: ≤ 1.25×, flat).
 """
 
 from __future__ import annotations
@@ -54,6 +60,9 @@ def run() -> list[dict[str, Any]]:
         for size in SIZES:
             with dbs.fresh(backend) as url:
                 rows.append(asyncio.run(_measure(backend, url, size)))
+        mine = [r for r in rows if r["case"].startswith(backend)]
+        if len(mine) > 1:
+            mine[-1]["peak_ratio"] = round(mine[-1]["peak_mb"] / max(mine[0]["peak_mb"], 0.1), 2)
     return rows
 
 
@@ -84,10 +93,13 @@ async def _measure(backend: str, url: str, size: int) -> dict[str, Any]:
         rungs_s, rungs_due = _best_of(conn, _rungs_count_sql(backend), params)
     for locale in LOCALES:  # a running server has its catalogs loaded: not a cost of the sweep
         translations(locale)
+    outbox_before = _outbox_rows(engine)
     t = time.perf_counter()
     counts = await jobs.run_due(sessions, NOW, LADDER, jobs.every_minute())
     sweep_s = time.perf_counter() - t
     acted = sum(counts[k] for k in ("checkins", "reminders", "mentor_tasks", "escalations"))
+    written = _outbox_rows(engine) - outbox_before + acted
+    insert_s = _timed_insert(engine, backend, written)
 
     tracemalloc.start()
     t = time.perf_counter()
@@ -107,6 +119,10 @@ async def _measure(backend: str, url: str, size: int) -> dict[str, Any]:
         "count_s": round(count_s, 3),
         "sweep_s": round(sweep_s, 3),
         "ratio": round(sweep_s / max(count_s, 1e-6), 1),
+        "written": written,
+        "insert_s": round(insert_s, 3),
+        "limit_s": round(count_s + insert_s, 3),
+        "ratio_to_limit": round(sweep_s / max(count_s + insert_s, 1e-6), 2),
         "rungs_count_s": round(rungs_s, 3),
         "ratio_to_rungs": round(sweep_s / max(rungs_s, 1e-6), 1),
         "next_day_acted": sum(
@@ -126,6 +142,38 @@ def _best_of(conn: sa.Connection, sql: str, params: dict[str, Any]) -> tuple[flo
         value = int(conn.scalar(sa.text(sql), params) or 0)
         best = min(best, time.perf_counter() - t)
     return best, value
+
+
+def _outbox_rows(engine: sa.Engine) -> int:
+    """Rows in the outbox now."""
+    with engine.connect() as conn:
+        return int(conn.scalar(sa.text("SELECT count(*) FROM outbox_messages")) or 0)
+
+
+def _timed_insert(engine: sa.Engine, backend: str, rows: int) -> float:
+    """One committed INSERT … SELECT of `rows` outbox rows shaped like the sweep's (a payload of
+    the same size, a unique key); its seconds. The rows are deleted again, untimed."""
+    at = "'2026-11-23 01:30:00.000000'" if backend == "sqlite" else "TIMESTAMPTZ '2026-11-23 01:30'"
+    payload = (
+        '{"render": "ladder.checkin", "locale": "id", "args": {"household": 12345, '
+        '"identity": 67890}, "hours": {"region": "64.72", "start": "08:00", "end": "18:00"}}'
+    )
+    key = "'bench:' || CAST(c.id AS VARCHAR(20)) || ':' || CAST(k.n AS VARCHAR(2))"
+    t = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(f"""
+            INSERT INTO outbox_messages (identity_id, channel, recipient, payload, dedupe_key,
+                                         next_attempt_at, created_at, state, attempts)
+            SELECT c.id, c.channel, c.external_id, :payload, {key}, {at}, {at}, 'pending', 0
+            FROM chat_identities c CROSS JOIN (SELECT 1 AS n UNION ALL SELECT 2) k
+            LIMIT :rows"""),  # noqa: S608 - constants only
+            {"payload": payload, "rows": rows},
+        )
+    seconds = time.perf_counter() - t
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM outbox_messages WHERE dedupe_key LIKE 'bench:%'"))
+    return seconds
 
 
 def _chats(conn: sa.Connection, backend: str) -> None:

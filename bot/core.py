@@ -26,7 +26,7 @@ from handlers.routes import (
 )
 from handlers.turn import Rules, Turn
 from locales.i18n import _, use_locale
-from storage import identities, outbox
+from storage import alumni, identities, outbox
 from storage.models import ChatIdentity
 
 # Typed at any step, in any letter case (INTERFACES.md, "Conversation").
@@ -54,6 +54,8 @@ PRE_CONSENT_JOURNEYS = {"consent", "language"}
 COMMAND_INTENTS = {"stop": "stop", "cancel": "cancel", "menu": "menu", "help": "help"}
 # Offered keys that a typed yes or no answers ("iya bu" at "1. Ya 2. Tidak").
 YES_KEYS = ("yes", "agree", "send")
+# What a mentor's own words can open (the rest of the intents are a household's).
+MENTOR_INTENTS = ("greeting", "thanks", "help", "find_business")
 NO_KEYS = ("no", "decline")
 # How much of the waiting question is kept to repeat after a detour.
 MAX_ASKED = 900
@@ -198,7 +200,7 @@ def _global_intent(turn: Turn) -> str | None:
     if expects_text(turn) and not (heard.exact or heard.switching):
         return None
     if turn.identity.household_id is None:  # a mentor: only the words for everyone
-        return heard.intent if heard.intent in ("greeting", "thanks", "help") else None
+        return heard.intent if heard.intent in MENTOR_INTENTS else None
     if heard.intent == turn.conversation.journey or (
         heard.intent in ("training", "cooperative", "correction")
         and turn.conversation.journey == "request"
@@ -314,6 +316,8 @@ async def _menu_action(turn: Turn, _arg: str) -> None:
 async def stop(turn: Turn) -> None:
     """BERHENTI: consent withdrawn, waiting messages cancelled, one confirmation sent."""
     await identities.opt_out(turn.session, turn.identity, turn.now)
+    if turn.identity.household_id is not None:  # nobody finds the family's business any more
+        await alumni.forget(turn.session, turn.identity.household_id)
     turn.goto("menu", "")
     turn.say(
         _(

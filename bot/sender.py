@@ -9,9 +9,11 @@ waits ("held") until the person writes again.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -35,35 +37,91 @@ NO_TRAITS = Traits()
 
 @dataclass
 class Pacer:
-    """Spaces sends on a monotonic clock: a rate per channel and a gap per person."""
+    """Spaces sends on a monotonic clock: a rate per channel and a gap per person.
+
+    The channel's booked send times are kept (not only the last one), so a message that waits
+    for its person's gap takes a later slot without pushing back the messages to other people.
+    """
 
     rates: dict[str, float] = field(default_factory=dict)
     gaps: dict[str, float] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    _channel_free: dict[str, float] = field(default_factory=dict)
+    _booked: dict[str, list[float]] = field(default_factory=dict)
     _person_free: dict[tuple[str, str], float] = field(default_factory=dict)
+    # When the sends of the last second really went, per channel.
+    _sent: dict[str, deque[float]] = field(default_factory=dict)
 
     def reserve(self, channel: str, recipient: str, max_wait: float) -> float | None:
         """Seconds to wait before this send (the slot is now taken), or None if beyond max_wait."""
         now = self.clock()
         key = (channel, recipient)
-        at = max(now, self._channel_free.get(channel, now), self._person_free.get(key, now))
+        at = max(now, self._person_free.get(key, now))
+        rate = self.rates.get(channel)
+        if rate:
+            at = self._free_slot(channel, at, 1.0 / rate)
         if at - now > max_wait:
             return None
-        if self.rates.get(channel):
-            self._channel_free[channel] = at + 1.0 / self.rates[channel]
+        if rate:
+            bisect.insort(self._booked.setdefault(channel, []), at)
         if self.gaps.get(channel):
             self._person_free[key] = at + self.gaps[channel]
         self._forget_old(now)
         return at - now
+
+    async def turn(self, channel: str, recipient: str) -> None:
+        """Just before the call: a send that ran late (a busy machine) must not bunch up with the
+        next ones, so the sends of the last second are counted as they really went."""
+        rate = int(self.rates.get(channel) or 0)
+        sent = self._sent.setdefault(channel, deque())
+        while rate and len(sent) >= rate:
+            now = self.clock()
+            while sent and sent[0] <= now - 1.0:
+                sent.popleft()
+            if len(sent) < rate or (wait := sent[-rate] + 1.0 - now) <= 1e-6:
+                break
+            await self.sleep(wait)
+        now = self.clock()
+        if rate:
+            sent.append(now)
+        if gap := self.gaps.get(channel):
+            key = (channel, recipient)
+            self._person_free[key] = max(self._person_free.get(key, now), now + gap)
+
+    def _free_slot(self, channel: str, start: float, spacing: float) -> float:
+        """The earliest moment from `start` at least `spacing` away from every booked send."""
+        booked = self._booked.get(channel, [])
+        at = start
+        # Rounding must not turn an exact spacing into a conflict.
+        tight = spacing - 1e-9
+        for taken in booked[bisect.bisect_right(booked, start - tight) :]:
+            if taken >= at + tight:
+                break
+            at = max(at, taken + spacing)
+        return at
+
+    def booked_ahead(self) -> float:
+        """Seconds of work already booked on the busiest channel (0: free now); a send booked
+        for later only because its person must wait counts as one slot, not as the wait."""
+        now = self.clock()
+        return max(
+            (
+                (len(times) - bisect.bisect_left(times, now)) / self.rates[channel]
+                for channel, times in self._booked.items()
+                if self.rates.get(channel)
+            ),
+            default=0.0,
+        )
 
     def next_free(self, channel: str, recipient: str) -> float:
         """Seconds until this person may get the next message."""
         return max(0.0, self._person_free.get((channel, recipient), 0.0) - self.clock())
 
     def _forget_old(self, now: float) -> None:
-        """Memory stays flat: people whose gap has passed are forgotten."""
+        """Memory stays flat: sends and people whose spacing has passed are forgotten."""
+        for times in self._booked.values():
+            if times and times[0] < now - 1.0:
+                del times[: bisect.bisect_left(times, now - 1.0)]
         if len(self._person_free) > 10_000:
             self._person_free = {k: t for k, t in self._person_free.items() if t > now}
 
@@ -82,6 +140,8 @@ class Job:
     created_at: datetime | None = None
     # A scheduled prompt's delivery hours: {"region", "start", "end"} (storage/ladder.py).
     hours: dict[str, Any] | None = None
+    # The outbox row's recipient (the chat's id; `recipient` may be its phone number instead).
+    chat: str = ""
 
 
 @dataclass
@@ -114,6 +174,14 @@ class OutboxSender:
     skip_channels: tuple[str, ...] = (TERMINAL,)
     # Where a message's attachment (a voice note for a mentor) is read from just before sending.
     media: MediaStore | None = None
+    # Pipelining: claim again when fewer than this many seconds of sends are booked, and
+    # return after this many seconds of sending (the caller's loop calls again).
+    claim_ahead: float = 0.3
+    round_span: float = 20.0
+    # While a wave fills the booked sends, replies are looked for this often.
+    reply_poll: float = 0.25
+    # At most this many chats at once (those waiting out their person's gap book no slot).
+    max_chats: int = 200
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
@@ -125,8 +193,39 @@ class OutboxSender:
     def __post_init__(self) -> None:
         self._all_recorded.set()
 
-    async def deliver(self, now: datetime, *, batch: int = 50) -> int:
-        """Send what is due now; returns how many messages were sent or held (0: nothing to do now)."""
+    async def deliver(self, now: datetime, *, batch: int = 10) -> int:
+        """Send what is due now; returns how many messages were sent or held (0: nothing to do now).
+
+        Claims go on while earlier messages are still being sent: a new batch is claimed as soon
+        as the channels' booked sends run short, so no chat's spacing holds up the others and a
+        reply written meanwhile waits for a fraction of a second of sends, not for a whole batch.
+        A chat still being sent to is not claimed again until its earlier messages are out.
+        """
+        started = self.pacer.clock()
+        sending: dict[tuple[str, str], asyncio.Task[int]] = {}
+        done, room = 0, True
+        while True:
+            # `now` moves on with the round: a reply written meanwhile is due in this round.
+            moment = now + timedelta(seconds=self.pacer.clock() - started)
+            async with self._db:
+                claimed, jobs = await self._claim(
+                    moment, batch, skip_chats=list(sending), waves=room
+                )
+            for group in _by_chat(jobs).values():
+                chat = (group[0].channel, group[0].chat)
+                sending[chat] = asyncio.create_task(self._deliver_to(group, moment))
+            if not sending:
+                return done
+            if self.pacer.clock() - started > self.round_span:
+                return done + sum(await asyncio.gather(*sending.values()))
+            room, finished = await self._until_room(sending, polling=not claimed)
+            done += finished
+
+    async def _claim(
+        self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]], waves: bool
+    ) -> tuple[int, list[Job]]:
+        """Claim a batch under a lease (replies only unless `waves`); how many rows it took and
+        the jobs ready to send now."""
         async with unit_of_work(self.sessions) as session:
             for name, client in self.clients.items():
                 if (window := client.traits.window) is not None:
@@ -141,16 +240,33 @@ class OutboxSender:
                 limit=batch,
                 only=self.only,
                 skip_channels=[*paused, *self.skip_channels],
+                skip_chats=skip_chats,
+                waves=waves,
             )
             asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
             windows = await outbox.windows_of(session, asks)
             jobs = [job for row in claimed if (job := self._job_of(row, windows, now))]
             jobs = await _keep_to_hours(session, jobs, now)
-        groups: dict[tuple[str, str], list[Job]] = {}
-        for job in jobs:
-            groups.setdefault((job.channel, job.recipient), []).append(job)
-        done = await asyncio.gather(*(self._deliver_to(group, now) for group in groups.values()))
-        return sum(done)
+        return len(claimed), jobs
+
+    async def _until_room(
+        self, sending: dict[tuple[str, str], asyncio.Task[int]], *, polling: bool
+    ) -> tuple[bool, int]:
+        """When the booked sends are plenty (or nothing more was due: `polling`), wait a moment
+        for a chat to finish; whether there is room for a whole batch again, and how many the
+        chats that finished sent."""
+        if polling or not self._room(sending):
+            await asyncio.wait(
+                sending.values(), timeout=self.reply_poll, return_when=asyncio.FIRST_COMPLETED
+            )
+        done = 0
+        for chat in [chat for chat, task in sending.items() if task.done()]:
+            done += sending.pop(chat).result()
+        return self._room(sending), done
+
+    def _room(self, sending: dict[tuple[str, str], asyncio.Task[int]]) -> bool:
+        """Few sends booked ahead, and not too many chats waiting out their gap."""
+        return self.pacer.booked_ahead() <= self.claim_ahead and len(sending) < self.max_chats
 
     def traits(self, channel: str) -> Traits:
         """What the sender must know of this channel (nothing, when it is switched off)."""
@@ -203,6 +319,7 @@ class OutboxSender:
                 break
             if wait > 0:
                 await self.pacer.sleep(wait)
+            await self.pacer.turn(channel, recipient)
             accepted += await self._deliver_chunk(chunk, now)
         return accepted
 
@@ -385,6 +502,14 @@ class OutboxSender:
         return timedelta(seconds=ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
 
+def _by_chat(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
+    """The jobs of each (channel, recipient), in their order."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        groups.setdefault((job.channel, job.recipient), []).append(job)
+    return groups
+
+
 def _job(
     row: OutboxMessage, window: tuple[datetime | None, str | None] | None, traits: Traits
 ) -> Job:
@@ -402,6 +527,7 @@ def _job(
         traits,
         row.created_at,
         hours if isinstance(hours, dict) else None,
+        row.recipient,
     )
 
 

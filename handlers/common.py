@@ -22,6 +22,7 @@ INTENT_LABELS = {
     "erase": N_("Stop using or erase my data"),
     "mentor": N_("Contact my mentor"),
     "help": N_("Help"),
+    "find_business": N_("Find a graduate's business"),
     "greeting": N_("Main menu"),
     "thanks": N_("Main menu"),
 }

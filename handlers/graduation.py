@@ -5,9 +5,15 @@ from __future__ import annotations
 from handlers.labels import NEXT_STEPS, STAGE_NAMES
 from handlers.notices import organisation_name, referral_line
 from handlers.turn import Turn
-from locales.i18n import _, long_date
+from locales.i18n import N_, _, long_date
 from storage import graduation, referrals
 from storage.models import GraduationStage
+
+# Offered to every graduate on its path: the community of graduates (handlers/alumni.py).
+ALUMNI_OFFER_TEXT = N_(
+    "You can list your business for other families, mentors and cooperatives to find, and offer "
+    "to be a peer mentor: type ALUMNI."
+)
 
 
 async def show(turn: Turn) -> None:
@@ -27,6 +33,8 @@ async def show(turn: Turn) -> None:
             "Ask your mentor about training and the business starter package."
         )
     ]
+    if stage is not None and stage.stage == "mandiri":
+        lines.append(_(ALUMNI_OFFER_TEXT))
     if stage is not None and stage.risk_since is not None:
         lines.append(_("Your mentor will contact you to help you get going again."))
     for row in await referrals.of_household(turn.session, household.id, open_only=True):

@@ -213,6 +213,33 @@ REFERRAL_STATE_NAMES = {
 
 # The graduation path ---------------------------------------------------------------------------
 
+# The graduates' community: the kinds of business a graduate lists (code → name), and the
+# words people search with for each (typed, stemmed or with a typo; see handlers/alumni.py).
+BUSINESS_KINDS = {
+    "jahit": N_("Sewing and tailoring"),
+    "makanan": N_("Food and catering"),
+    "kue": N_("Cakes and snacks"),
+    "warung": N_("Shop (warung)"),
+    "kerajinan": N_("Handicrafts"),
+    "tani": N_("Farming and gardens"),
+    "ternak": N_("Livestock and fish"),
+    "salon": N_("Beauty and salon"),
+    "bengkel": N_("Repairs and workshop"),
+    "jasa": N_("Services and other"),
+}  # ten at most: one WhatsApp list
+BUSINESS_KIND_WORDS = {
+    "jahit": ("jahit", "menjahit", "penjahit", "konveksi", "baju", "tailor", "sewing"),
+    "makanan": ("makanan", "makan", "katering", "catering", "masakan", "nasi", "food"),
+    "kue": ("kue", "roti", "snack", "jajanan", "cake"),
+    "warung": ("warung", "toko", "kelontong", "sembako", "shop"),
+    "kerajinan": ("kerajinan", "anyaman", "manik", "craft"),
+    "tani": ("tani", "pertanian", "kebun", "sayur", "farm"),
+    "ternak": ("ternak", "peternakan", "ayam", "kambing", "ikan", "lele", "livestock"),
+    "salon": ("salon", "rias", "potong", "rambut", "beauty"),
+    "bengkel": ("bengkel", "servis", "service", "reparasi", "las"),
+    "jasa": ("jasa", "laundry", "cuci"),
+}
+
 STAGE_NAMES = {
     "penerima_bansos": N_("Receiving social aid"),
     "pelatihan": N_("Training"),
@@ -294,12 +321,6 @@ TIMELINE_KINDS = {
     "note": N_("Staff notes"),
     "voice": N_("Voice messages"),
     "membership": N_("Cooperative membership"),
-}
-
-CATEGORY_NAMES = {
-    "perempuan_kepala_keluarga": N_("Woman head of household"),
-    "disabilitas": N_("Disability"),
-    "lansia": N_("Elderly"),
 }
 
 CHANNEL_NAMES = {
@@ -416,6 +437,7 @@ AUDIT_DETAILS = {
     "media": (N_("files"), ""),
     "mime_type": (N_("file type"), ""),
     "outcome": (N_("outcome"), ""),
+    "alumni_listing": (N_("graduate listing and peer pairings"), ""),
 }
 
 

@@ -18,16 +18,18 @@ from bot.messages import Attachment, Choice, Reply
 from handlers import labels
 from handlers.notify import tell_chats, tell_household, tell_mentor, tell_organisation
 from locales.i18n import _, long_date, month_name, ngettext, rupiah
-from storage import calendar, identities, memberships, outbox
+from storage import alumni, calendar, identities, memberships, outbox
 from storage.crypto import mask_name
 from storage.erasure import FAREWELL
 from storage.media import LOCAL_PREFIX
 from storage.models import (
+    AlumniListing,
     ChatIdentity,
     Household,
     Membership,
     Mentor,
     Organisation,
+    PeerPairing,
     ProgressReport,
     Proposal,
     Referral,
@@ -710,3 +712,52 @@ def cooperative_terms(cooperative: Organisation) -> str:
             )
         )
     return "\n".join(lines)
+
+
+# The graduates' community ----------------------------------------------------------------------
+
+
+async def peer_paired(session: AsyncSession, pairing: PeerPairing, *, now: datetime) -> int:
+    """The peer mentor and the family each hear who the mentor paired them with."""
+    peer = await session.get(Household, pairing.peer_household_id)
+    family = await session.get(Household, pairing.household_id)
+    mentor = await session.get(Mentor, pairing.mentor_id)
+    listing = await alumni.of_household(session, pairing.peer_household_id)
+    if peer is None or family is None or mentor is None:
+        return 0
+    key = f"peer:{pairing.id}"
+    told = await tell_household(
+        session,
+        peer.id,
+        lambda: Reply(text=peer_paired_peer_text(family, mentor)),
+        now=now,
+        dedupe_key=f"{key}:peer",
+    )
+    return told + await tell_household(
+        session,
+        family.id,
+        lambda: Reply(text=peer_paired_family_text(peer, listing, mentor)),
+        now=now,
+        dedupe_key=f"{key}:family",
+    )
+
+
+def peer_paired_peer_text(family: Household, mentor: Mentor) -> str:
+    """To the peer mentor: which family, where, and that the mentor will arrange the meeting."""
+    return _(
+        "Your mentor {mentor} asks you to be the peer mentor of the family of {family} "
+        "(desa {desa}). Thank you! Your mentor will arrange the first meeting."
+    ).format(mentor=mentor.name, family=mask_name(family.name), desa=family.desa or "-")
+
+
+def peer_paired_family_text(peer: Household, listing: AlumniListing | None, mentor: Mentor) -> str:
+    """To the family: who will accompany it, their business, their phone if they share it."""
+    text = _(
+        "Your mentor {mentor} found you a peer mentor: {peer} from desa {desa}, a family who "
+        "now stands on its own."
+    ).format(mentor=mentor.name, peer=mask_name(peer.name), desa=peer.desa or "-")
+    if listing is not None and listing.listed_at is not None and listing.business_name:
+        text += " " + _("Their business: {name}.").format(name=listing.business_name)
+    if listing is not None and listing.share_phone and peer.phone:
+        text += " " + _("Their number: {phone}.").format(phone=peer.phone)
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from handlers import (
+    alumni,
     common,
     graduation,
     mentor,
@@ -39,6 +40,7 @@ JOURNEYS: dict[str, Step] = {
     "mentor_journey": mentor_graduation.step,
     "rights": rights.step,
     "propose": rights.proposal_step,
+    "alumni": alumni.step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -53,6 +55,8 @@ TYPED_KEYWORDS: dict[str, Step] = {
     "lapor": reports.begin,
     "data saya": rights.show,
     "hapus data": rights.begin_erase,
+    "hapus iklan": alumni.withdraw,
+    "alumni": alumni.show,
 }
 
 HOUSEHOLD_MENU = [
@@ -61,6 +65,7 @@ HOUSEHOLD_MENU = [
     MenuItem("report", N_("Business report"), reports.begin),
     MenuItem("history", N_("My reports"), reports.history),
     MenuItem("journey", N_("My business journey"), graduation.show),
+    MenuItem("alumni", N_("Graduates' community"), alumni.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
@@ -73,6 +78,7 @@ MENTOR_MENU = [
     MenuItem("silent", N_("Who has not reported"), mentor_ladder.silent),
     MenuItem("handoff", N_("Hand a family to Dinsos"), mentor_ladder.begin_handoff),
     MenuItem("stages", N_("Families' business stages"), mentor_graduation.show),
+    MenuItem("alumni", N_("Graduates' community"), alumni.show),
     MenuItem("language", N_("Language / Bahasa"), common.choose_language),
     MenuItem("help", N_("Help"), common.help_text),
 ]
@@ -143,6 +149,7 @@ INTENT_STEPS: dict[str, Step] = {
     "voice": common.voice_note,
     "my_data": rights.show,
     "erase": rights.begin_erase,
+    "find_business": alumni.find,
 }
 # Intents answered on the side: the waiting question is repeated after them.
 DETOURS: set[str] = {"status", "mentor", "help", "greeting", "thanks"}
@@ -162,6 +169,8 @@ TEXT_STEPS: set[tuple[str, str]] = {
     ("propose", "desa"),
     ("propose", "phone"),
     ("propose", "about"),
+    ("alumni", "name"),
+    ("alumni", "search"),
 }
 
 

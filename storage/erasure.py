@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit, identities
+from storage import alumni, audit, identities
 from storage.crypto import mask_name
 from storage.media import LOCAL_PREFIX, MediaStore
 from storage.models import (
@@ -241,6 +241,7 @@ async def erase_household(
     counts["mentor_messages"] = await _erase_told_others(session, household)
     counts.update(await _erase_typed(session, household_id, store))
     counts["voice_notes"] = await _erase_audit_details(session, household_id, store)
+    counts["alumni_listing"] = await alumni.forget(session, household_id)
     household.phone = None
     household.updated_at = now
     await session.flush()
@@ -266,6 +267,7 @@ async def restrict_household(
     chats = list(
         await session.scalars(select(ChatIdentity).where(ChatIdentity.household_id == household_id))
     )
+    await alumni.forget(session, household_id)  # no longer listed for others to find
     for chat in chats:
         await identities.opt_out(session, chat, now)
         chat.household_id = None

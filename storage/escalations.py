@@ -17,15 +17,17 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, ladder
+from storage.mentors import last_contacts
 from storage.models import (
     Escalation,
     EscalationNote,
     Household,
     LadderAction,
+    Mentor,
     MentorVisit,
     StaffUser,
 )
-from storage.paging import Page, paged
+from storage.paging import PAGE_SIZE, Page, paged
 from storage.priority import in_category, is_vulnerable
 from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
 from storage.staff import colleague
@@ -62,8 +64,25 @@ def sla_bucket(now: datetime) -> Any:
 
 # The queue -----------------------------------------------------------------------------------
 
-# The households the programs put first come first, then the nearest SLA.
-URGENT_FIRST = (Escalation.vulnerable.desc(), Escalation.sla_due, Escalation.id)
+
+def needs_action_first(now: datetime) -> tuple[Any, ...]:
+    """The queue's order: breached, then at risk, then on track; within each, nobody's case before
+    an assigned one, the households the programs put first before the others, then the nearest SLA.
+
+    Every key is a column of `ix_escalations_queue` (state, region, vulnerable, SLA day) or a CASE
+    over one, so sorting a kabupaten's queue reads the narrow index rows and no household.
+    """
+    return (
+        case(
+            (Escalation.sla_due < office_day(now), 0),
+            (Escalation.sla_due <= office_day(now) + timedelta(days=AT_RISK_DAYS), 1),
+            else_=2,
+        ),
+        case((Escalation.state == "assigned", 1), else_=0),
+        Escalation.vulnerable.desc(),
+        Escalation.sla_due,
+        Escalation.id,
+    )
 
 
 @dataclass
@@ -106,7 +125,7 @@ def queue_ids(scope: Scope, flt: QueueFilter, staff_id: int, now: datetime) -> S
         query = query.where(
             Escalation.household_id.in_(select(Household.id).where(in_category(flt.category)))
         )
-    return query.order_by(*URGENT_FIRST)
+    return query.order_by(*needs_action_first(now))
 
 
 async def queue(
@@ -117,19 +136,36 @@ async def queue(
     staff_id: int,
     now: datetime,
     page: int = 1,
+    size: int = PAGE_SIZE,
 ) -> Page:
-    """One page of the queue: (Escalation, Household, assignee username) rows."""
-    ids_page = await paged(session, queue_ids(scope, flt or QueueFilter(), staff_id, now), page)
+    """One page of the queue, needs action first: `QueueRow`s with the household, mentor and last contact."""
+    query = queue_ids(scope, flt or QueueFilter(), staff_id, now)
+    ids_page = await paged(session, query, page, size=size)
     if not ids_page.rows:
         return ids_page
     rows = await session.execute(
-        select(Escalation, Household, StaffUser.username)
+        select(Escalation, Household, StaffUser.username, Mentor.name)
         .join(Household, Household.id == Escalation.household_id)
         .outerjoin(StaffUser, StaffUser.id == Escalation.assignee_id)
+        .outerjoin(Mentor, Mentor.id == Household.mentor_id)
         .where(Escalation.id.in_(ids_page.rows))
-        .order_by(*URGENT_FIRST)
+        .order_by(*needs_action_first(now))
     )
-    return Page(list(rows.all()), ids_page.total, ids_page.page)
+    found = list(rows.all())
+    contacts = await last_contacts(session, [hh.id for _e, hh, _a, _m in found])
+    shown = [QueueRow(e, hh, a, m, contacts.get(hh.id)) for e, hh, a, m in found]
+    return Page(shown, ids_page.total, ids_page.page, ids_page.size)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue: the case, its household, who has it, the mentor, the last contact."""
+
+    esc: Escalation
+    household: Household
+    assignee: str | None
+    mentor: str | None
+    silent_since: datetime | None  # the household's last message, report or met visit
 
 
 async def get(session: AsyncSession, scope: Scope, escalation_id: int) -> Escalation:

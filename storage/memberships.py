@@ -138,11 +138,13 @@ async def applicants(session: AsyncSession, seat: Seat, *, limit: int = 500) -> 
     return [Applicant(*row) for row in (await session.execute(query.limit(limit))).all()]
 
 
-async def _row(session: AsyncSession, seat: Seat, membership_id: int) -> Membership:
-    """The membership itself, only when it is of the seat's cooperative."""
+async def _row(session: AsyncSession, seat: Seat, membership_id: int, *, state: str) -> Membership:
+    """The membership, only when it is of the seat's cooperative (NotFound) and in `state`."""
     row = await session.get(Membership, membership_id)
     if row is None or not isinstance(seat, Seat) or row.organisation_id != seat.organisation_id:
         raise NotFound(membership_id)
+    if row.state != state:
+        raise MembershipError(f"the membership is {row.state}, not {state}")
     return row
 
 
@@ -155,9 +157,7 @@ async def verify(
     session: AsyncSession, seat: Seat, membership_id: int, *, today: date, now: datetime
 ) -> Membership:
     """The pengurus checked the conditions: the household is a member from today."""
-    row = await _row(session, seat, membership_id)
-    if row.state != "diajukan":
-        raise MembershipError("only an application can be verified")
+    row = await _row(session, seat, membership_id, state="diajukan")
     row.state, row.member_since = "anggota", today
     return _done(row, seat, now)
 
@@ -166,9 +166,7 @@ async def refuse(
     session: AsyncSession, seat: Seat, membership_id: int, *, reason: str, now: datetime
 ) -> Membership:
     """The pengurus cannot accept the household, and say why (a reason is needed)."""
-    row = await _row(session, seat, membership_id)
-    if row.state != "diajukan":
-        raise MembershipError("only an application can be refused")
+    row = await _row(session, seat, membership_id, state="diajukan")
     if not reason.strip():
         raise MembershipError("a reason is needed")
     row.state, row.reason = "ditolak", reason.strip()[:MAX_REASON]
@@ -179,9 +177,7 @@ async def pay_pokok(
     session: AsyncSession, seat: Seat, membership_id: int, *, on: date, now: datetime
 ) -> Membership:
     """Simpanan pokok is paid (once)."""
-    row = await _row(session, seat, membership_id)
-    if row.state != "anggota":
-        raise MembershipError("only a member pays simpanan pokok")
+    row = await _row(session, seat, membership_id, state="anggota")
     row.pokok_paid_on = on
     return _done(row, seat, now)
 
@@ -190,10 +186,9 @@ async def pay_wajib(
     session: AsyncSession, seat: Seat, membership_id: int, *, through: str, now: datetime
 ) -> Membership:
     """Simpanan wajib is paid up to and including the month `through` (YYYY-MM)."""
-    row = await _row(session, seat, membership_id)
-    if row.state != "anggota" or row.member_since is None:
-        raise MembershipError("only a member pays simpanan wajib")
-    if not _is_month(through) or through < row.member_since.strftime("%Y-%m"):
+    row = await _row(session, seat, membership_id, state="anggota")
+    joined = (row.member_since or date.min).strftime("%Y-%m")
+    if not _is_month(through) or through < joined:
         raise MembershipError("a month from the month of joining on, as YYYY-MM")
     row.wajib_paid_through = max(through, row.wajib_paid_through or "")
     return _done(row, seat, now)

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,6 +75,10 @@ async def enqueue_once(
     return True
 
 
+# A reply must not wait behind a wave of 20,000 check-ins: the scheduled waves' keys say which.
+WAVE_LAST = case((OutboxMessage.dedupe_key.like("ladder:%"), 1), else_=0)
+
+
 async def claim_due(
     session: AsyncSession,
     *,
@@ -83,11 +87,16 @@ async def claim_due(
     limit: int,
     only: tuple[str, str] | None = None,
     skip_channels: Collection[str] = (),
+    skip_chats: Collection[tuple[str, str]] = (),
+    waves: bool = True,
 ) -> list[OutboxMessage]:
     """Take up to `limit` due messages (and ones whose sender died mid-send) under a lease.
 
     `only` (channel, recipient) limits the claim to one chat; `skip_channels` leaves out the
-    channels paused by their platform and those another process owns (a terminal chat).
+    channels paused by their platform and those another process owns (a terminal chat);
+    `skip_chats` the (channel, recipient) chats this sender is still sending to, so that their
+    next messages wait for the earlier ones. Replies and notices go before the scheduled waves
+    (the ladder's prompts and lists), then by due time; `waves=False` leaves the waves out.
     """
     due = or_(
         and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
@@ -97,10 +106,15 @@ async def claim_due(
         due = and_(due, OutboxMessage.channel == only[0], OutboxMessage.recipient == only[1])
     elif skip_channels:
         due = and_(due, OutboxMessage.channel.not_in(list(skip_channels)))
+    if not waves:
+        due = and_(due, WAVE_LAST == 0)
+    if skip_chats:
+        chat = tuple_(OutboxMessage.channel, OutboxMessage.recipient)
+        due = and_(due, chat.not_in(list(skip_chats)))
     query = (
         select(OutboxMessage)
         .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(WAVE_LAST, OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
     if is_postgres(session):

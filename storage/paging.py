@@ -25,16 +25,18 @@ class Page:
         return max(1, (self.total + self.size - 1) // self.size)
 
 
-async def paged(session: AsyncSession, query: Select, page: int, *, scalars: bool = True) -> Page:
-    """Count, then fetch one page (never the whole list)."""
+async def paged(
+    session: AsyncSession, query: Select, page: int, *, scalars: bool = True, size: int = PAGE_SIZE
+) -> Page:
+    """Count, then fetch one page of `size` (never the whole list)."""
     page = max(1, page)
     total = int(
         await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     )
-    limited = query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    limited = query.limit(size).offset((page - 1) * size)
     rows = (
         list(await session.scalars(limited))
         if scalars
         else list((await session.execute(limited)).all())
     )
-    return Page(rows, total, page)
+    return Page(rows, total, page, size)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import referrals
 from storage.models import Household, Organisation, Referral, StaffUser
 from storage.scope import NotFound, ScopeError
-from storage.staff import MIN_PASSWORD, StaffError, hash_password
+from storage.staff import StaffError, new_account
 
 ROLE = "partner"
 
@@ -60,23 +60,15 @@ async def add_partner(
     )
     if organisation is None:
         raise StaffError(f"no organisation with kode {organisation_code}")
-    if len(password) < MIN_PASSWORD:
-        raise StaffError(f"password must have at least {MIN_PASSWORD} characters")
-    if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-        raise StaffError(f"username {username} is taken")
-    user = StaffUser(
+    return await new_account(
+        session,
         username=username,
-        password_hash=hash_password(password),
+        password=password,
         role=ROLE,
         region_code=organisation.region_code,
         organisation_id=organisation.id,
-        active=True,
-        failed_logins=0,
-        created_at=now,
+        now=now,
     )
-    session.add(user)
-    await session.flush()
-    return user
 
 
 _FIELDS = (

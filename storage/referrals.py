@@ -183,6 +183,18 @@ async def overdue_referrals(
     return [(ref, hh) for ref, hh in rows.all()]
 
 
+async def count_overdue(
+    session: AsyncSession, scope: Scope, now: datetime, *, referred_by: int | None = None
+) -> int:
+    """How many referrals `overdue_referrals` would list without its limit."""
+    query = select(func.count(Referral.id)).where(
+        overdue(period_day(now)), region_filter(Referral.region_code, scope)
+    )
+    if referred_by is not None:
+        query = query.where(Referral.referred_by_id == referred_by)
+    return int(await session.scalar(query) or 0)
+
+
 async def overdue_per_office(
     session: AsyncSession, scope: Scope, now: datetime
 ) -> list[tuple[str, int]]:

@@ -34,6 +34,19 @@ async def queue(
     return await paged(session, query.order_by(*order), page, scalars=False)
 
 
+async def new_requests(session: AsyncSession, scope: Scope, limit: int) -> Page:
+    """Requests of the scope nobody has taken up yet (diajukan), oldest first: the first `limit`."""
+    query = scoped(
+        select(ServiceRequest, Household)
+        .join(Household, Household.id == ServiceRequest.household_id)
+        .where(ServiceRequest.state == "diajukan"),
+        scope,
+        ServiceRequest.region_code,
+    )
+    order = (ServiceRequest.created_at, ServiceRequest.id)
+    return await paged(session, query.order_by(*order), 1, scalars=False, size=limit)
+
+
 async def get(session: AsyncSession, scope: Scope, request_id: int) -> ServiceRequest:
     """One request of the scope, or NotFound."""
     row = await session.scalar(

@@ -47,6 +47,23 @@ async def add_staff(
     """A new active account; refuses unknown roles, short passwords and taken usernames."""
     if role not in ROLES:
         raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    return await new_account(
+        session, username=username, password=password, role=role, region_code=region_code, now=now
+    )
+
+
+async def new_account(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    region_code: str,
+    now: datetime,
+    organisation_id: int | None = None,
+) -> StaffUser:
+    """An active account of any role (the caller checked the role); refuses short passwords
+    and taken usernames."""
     if len(password) < MIN_PASSWORD:
         raise StaffError(f"password must have at least {MIN_PASSWORD} characters")
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
@@ -56,6 +73,7 @@ async def add_staff(
         password_hash=hash_password(password),
         role=role,
         region_code=region_code,
+        organisation_id=organisation_id,
         active=True,
         failed_logins=0,
         created_at=now,

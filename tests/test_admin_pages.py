@@ -167,12 +167,14 @@ async def test_import_previews_then_writes_the_valid_rows(world: World) -> None:
     assert "Ani Suryani" in await _households(world)
 
 
-async def test_import_of_another_region_writes_nothing(world: World) -> None:
-    """A row of another kabupaten refuses the whole file for this officer."""
+async def test_import_of_another_region_writes_only_the_correct_rows(world: World) -> None:
+    """A row of another kabupaten is refused with its code; the correct row is saved and counted."""
     officer = await world.client("samarinda")
     token = await csrf_of(officer)
     preview = await _upload(officer, token, HEADER + GOOD + FOREIGN)
-    assert "di luar wilayah Anda" in preview.text
+    assert (
+        "di luar wilayah Anda: no_kk 6471010101000011, kode_wilayah 64.71.01.1001" in preview.text
+    )
     upload = __import__("re").search(r'name="token" value="(\w+)"', preview.text)
     assert upload
     done = await officer.post(
@@ -184,9 +186,9 @@ async def test_import_of_another_region_writes_nothing(world: World) -> None:
             "filename": "kpm.csv",
         },
     )
-    assert "Impor selesai" not in done.text
+    assert "Impor selesai" in done.text and "1 baris disimpan." in done.text
     names = await _households(world)
-    assert "Ani Suryani" not in names and "Orang Balikpapan" not in names
+    assert "Ani Suryani" in names and "Orang Balikpapan" not in names
 
 
 async def test_simulator_chats_through_the_core(world: World) -> None:

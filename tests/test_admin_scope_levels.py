@@ -26,7 +26,14 @@ from tests.admin_world import (  # noqa: F401
     routes,
 )
 
-NOT_SCOPED = {"/admin/login", "/admin/lang/{code}", "/admin/logout", "/admin/password"}
+NOT_SCOPED = {
+    "/admin/login",
+    "/admin/lang/{code}",
+    "/admin/logout",
+    "/admin/password",
+    # A big import's page belongs to its uploader, not to a region (tests/test_admin_import.py).
+    "/admin/import/jobs/{job_id}",
+}
 # Scoped another way and enumerated in their own tests: an organisation's edit page (admins
 # only, tests/test_partners.py) and the partner's seat (its organisation's records only).
 OTHER_SEATS = ("/admin/organisations/", "/admin/partner/")

@@ -117,12 +117,7 @@ async def test_a_membership_from_the_chat_to_the_pengurus_and_back(person: Drive
 
 async def test_another_cooperative_cannot_see_or_touch_the_membership(harness: Harness) -> None:
     """Manggar's pengurus do not see Rawa Makmur's applicant and get 404 on its id."""
-    person = person_on_telegram(harness)
-    await seed(harness)
-    await _cooperatives(harness)
-    await linked(person)
-    await _apply(person)
-    row = await _membership(harness)
+    person, row = await _applied_on_telegram(harness)
     other, token = await _pengurus(harness, "pengurus-mg")
     assert "Siti Aminah" not in (await other.get("/admin/partner")).text
     for action in ("verify", "refuse", "pokok", "wajib"):
@@ -136,12 +131,7 @@ async def test_another_cooperative_cannot_see_or_touch_the_membership(harness: H
 
 async def test_a_refusal_needs_a_reason_and_the_household_reads_it(harness: Harness) -> None:
     """No reason: nothing changes; with one, the household hears it and its request is refused."""
-    person = person_on_telegram(harness)
-    await seed(harness)
-    await _cooperatives(harness)
-    await linked(person)
-    await _apply(person)
-    row = await _membership(harness)
+    person, row = await _applied_on_telegram(harness)
     pengurus, token = await _pengurus(harness, "pengurus-rm")
     url = f"/admin/partner/memberships/{row.id}/refuse"
     empty = await pengurus.post(url, data={"csrf_token": token, "reason": "  "})
@@ -157,6 +147,11 @@ async def test_a_refusal_needs_a_reason_and_the_household_reads_it(harness: Harn
         assert request is not None and request.state == "ditolak"
 
 
-def person_on_telegram(h: Harness) -> Driver:
-    """The household on Telegram (the scope tests need one channel)."""
-    return DRIVERS["telegram"](h)
+async def _applied_on_telegram(h: Harness) -> tuple[Driver, Membership]:
+    """The household, on Telegram (these tests need one channel), has applied to Rawa Makmur's Kopdes."""
+    person = DRIVERS["telegram"](h)
+    await seed(h)
+    await _cooperatives(h)
+    await linked(person)
+    await _apply(person)
+    return person, await _membership(h)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import AuditEvent, GraduationStage, StageTransition
-from storage.scope import Scope, ScopeError
+from storage.scope import ScopeError, check_account
 from storage.staff import add_staff
 from tests import factories
 from tests.admin_world import PASSWORD, World, csrf_of, fill, routes, world_fixture  # noqa: F401
@@ -86,9 +86,10 @@ def _personal(world: World) -> list[str]:
 def test_a_coordinator_covers_the_country_a_province_or_a_kabupaten() -> None:
     """Scopes of 0, 2 and 4 digits are accepted; a kecamatan coordinator is refused."""
     for prefix in ("", "64", "6472"):
-        assert not Scope(prefix=prefix, role="coordinator", staff_id=1, username="c").sees_people
-    with pytest.raises(ScopeError):
-        Scope(prefix="647201", role="coordinator", staff_id=1, username="c")
+        assert not check_account("coordinator", prefix).sees_people
+    for prefix in ("647201", "6472011001"):
+        with pytest.raises(ScopeError):
+            check_account("coordinator", prefix)
 
 
 async def test_the_view_counts_per_kabupaten_with_small_cells_suppressed(world: World) -> None:

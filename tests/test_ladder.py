@@ -359,26 +359,26 @@ async def test_the_escalation_queue_is_scoped_and_fails_closed(harness: Harness)
         await s.flush()
         mine = (await escalations.queue(s, samarinda, staff_id=officer.id, now=later)).rows
         # The kabupaten's three, and only them (same SLA: all opened the same day).
-        assert sorted(hh.name for _e, hh, _who in mine) == [
+        assert sorted(r.household.name for r in mine) == [
             "Budi Santoso",
             "Dewi Lestari",
             "Siti Aminah",
         ]
         theirs = await escalations.queue(s, surabaya, staff_id=officer.id, now=later)
-        assert [hh.name for _e, hh, _who in theirs.rows] == ["Wati Surabaya"]
+        assert [r.household.name for r in theirs.rows] == ["Wati Surabaya"]
         # The ladder writes the household's desa code: the kecamatan and desa see them too.
-        assert {e.region_code for e, _hh, _who in mine} == {"6472011001"}
+        assert {r.esc.region_code for r in mine} == {"6472011001"}
         for finer in ("647201", "6472011001"):
             rows = await escalations.queue(
                 s, Scope(finer, "officer", 1, "x"), staff_id=officer.id, now=later
             )
             assert len(rows.rows) == 3
-        assert [e.reason for e, _hh, _who in mine].count("unreachable") == 1
+        assert [r.esc.reason for r in mine].count("unreachable") == 1
         with pytest.raises(ScopeError):
             await escalations.queue(s, None, staff_id=officer.id, now=later)  # type: ignore[arg-type]
         with pytest.raises(ScopeError):
-            await escalations.get(s, "6472", mine[0][0].id)  # type: ignore[arg-type]
-        first = next(e for e, hh, _who in mine if hh.name == "Budi Santoso")  # unreachable
+            await escalations.get(s, "6472", mine[0].esc.id)  # type: ignore[arg-type]
+        first = next(r.esc for r in mine if r.household.name == "Budi Santoso")  # unreachable
         with pytest.raises(NotFound):
             await escalations.get(s, surabaya, first.id)
         with pytest.raises(NotFound):

@@ -578,6 +578,20 @@ async def test_generated_roster_imports_without_a_rejection(db: Sessions, tmp_pa
     assert programs.ok and programs.created > 300
 
 
+async def test_a_long_import_reports_its_progress_batch_by_batch(
+    db: Sessions, tmp_path: Path
+) -> None:
+    from bench import gen
+
+    data = gen.write_csv(tmp_path / "kpm.csv", 2500).read_bytes()
+    told: list[int] = []
+    async with unit_of_work(db) as session:
+        report = await import_roster(
+            session, "households", data, "kpm.csv", vault=VAULT, now=T0, progress=told.append
+        )
+    assert report.created == 2500 and told == [2000, 500]  # after each batch is written
+
+
 async def test_generator_fast_path_matches_the_import(database_url: str, db: Sessions) -> None:
     from bench import gen
 

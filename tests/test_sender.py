@@ -29,12 +29,14 @@ async def _whatsapp_person(h: Harness) -> WhatsAppDriver:
     return person
 
 
-async def _enqueue(h: Harness, reply: Reply, channel: str = "whatsapp") -> int:
+async def _enqueue(
+    h: Harness, reply: Reply, channel: str = "whatsapp", dedupe_key: str | None = None
+) -> int:
     """A message for the first identity on `channel`, as a journey or the scheduler writes it."""
     async with await h.session() as s:
         identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.channel == channel))
         assert identity is not None
-        row = outbox.enqueue(s, identity, reply.to_payload(), now=h.now)
+        row = outbox.enqueue(s, identity, reply.to_payload(), now=h.now, dedupe_key=dedupe_key)
         await s.flush()
         return row.id
 
@@ -432,6 +434,41 @@ async def test_a_wait_beyond_the_lease_goes_back_to_the_outbox_unsent() -> None:
     assert pacer.reserve("whatsapp", "A", max_wait=10) == 6.0  # one person's gap
     assert pacer.reserve("whatsapp", "A", max_wait=10) is None  # 12 s: give it back instead
     assert OutboxSender.max_inline_wait < OutboxSender.lease.total_seconds()  # type: ignore[attr-defined]
+
+
+def test_one_persons_gap_does_not_hold_back_the_others() -> None:
+    t = [0.0]
+    pacer = Pacer(rates={"telegram": 30}, gaps={"telegram": 1.0}, clock=lambda: t[0])
+    assert pacer.reserve("telegram", "A", max_wait=10) == 0
+    assert pacer.reserve("telegram", "A", max_wait=10) == 1.0  # A's second, a second later
+    assert pacer.reserve("telegram", "B", max_wait=10) == 1 / 30  # B goes between them
+    assert pacer.reserve("telegram", "C", max_wait=10) == 2 / 30
+    assert pacer.reserve("telegram", "D", max_wait=10) == 3 / 30  # the channel's pace holds
+    assert pacer.booked_ahead() == 5 / 30  # five sends booked, one of them a second ahead
+
+
+async def test_a_reply_goes_before_a_wave_of_check_ins_queued_earlier(harness: Harness) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    for i in range(3):
+        await _enqueue(harness, Reply(f"Check-in {i}"), "telegram", f"ladder:checkin:{i}:1")
+    harness.advance(seconds=5)
+    await _enqueue(harness, Reply("Balasan"), channel="telegram")
+    await harness.work()
+    sent = [p["text"] for p in harness.telegram.sent()][-4:]
+    assert sent == ["Balasan", "Check-in 0", "Check-in 1", "Check-in 2"]
+
+
+async def test_while_a_wave_fills_the_pace_only_replies_are_claimed(harness: Harness) -> None:
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    await _enqueue(harness, Reply("Check-in"), "telegram", "ladder:checkin:1:1")
+    reply = await _enqueue(harness, Reply("Balasan"), channel="telegram")
+    async with await harness.session() as s:
+        claimed = await outbox.claim_due(
+            s, now=harness.now, lease=timedelta(seconds=60), limit=10, waves=False
+        )
+    assert [row.id for row in claimed] == [reply]
 
 
 def test_merging_keeps_buttons_last_and_templates_apart() -> None:

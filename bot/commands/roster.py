@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.commands.common import migrated_runtime, run, settings, setup_logging
 from bot.workers import utcnow
@@ -52,16 +56,18 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
     async def main() -> ImportReport:
         rt = await migrated_runtime(cfg)
         try:
-            async with unit_of_work(rt.sessions) as session:
-                return await import_roster(
-                    session,
-                    kind,
-                    data,
-                    file.name,
-                    vault=rt.vault,
-                    now=utcnow(),
-                    dry_run=dry_run,
-                )
+            with use_locale(cfg.default_locale), progress_bar(data, file.name) as advance:
+                async with unit_of_work(rt.sessions) as session:
+                    return await import_roster(
+                        session,
+                        kind,
+                        data,
+                        file.name,
+                        vault=rt.vault,
+                        now=utcnow(),
+                        dry_run=dry_run,
+                        progress=advance,
+                    )
         finally:
             await rt.close()
 
@@ -71,6 +77,25 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
             typer.echo(line)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@contextmanager
+def progress_bar(data: bytes, filename: str) -> Iterator[Callable[[int], None]]:
+    """On a terminal, a bar of the rows checked and saved so far (a million rows take minutes);
+    elsewhere (a pipe, a log) nothing. A CSV's rows are its lines; an XLSX's are not known."""
+    console = Console(stderr=True)
+    total = None if filename.lower().endswith(".xlsx") else max(0, data.count(b"\n") - 1)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(_("Importing rows"), total=total)
+        yield lambda rows: bar.advance(task, rows)
 
 
 def report_lines(report: ImportReport) -> list[str]:

@@ -2,6 +2,7 @@
 
 from storage.models import search  # noqa: F401  (the name index's DDL, after `households`)
 from storage.models.admin import LoginFailure, StaffSession
+from storage.models.alumni import AlumniListing, PeerPairing
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime
 from storage.models.chat import (
@@ -31,6 +32,8 @@ from storage.models.reports import MentorVisit, ProgressReport
 from storage.models.requests import Proposal, RequestEvent, ServiceRequest
 
 __all__ = [
+    "AlumniListing",
+    "PeerPairing",
     "AuditEvent",
     "Base",
     "ChannelPause",

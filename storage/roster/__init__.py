@@ -8,9 +8,10 @@ reasons as msgids, so the CLI and the admin page each render them in their reade
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,16 @@ from storage.scope import Scope
 KINDS = tuple(IMPORTERS)
 BATCH = 2000  # rows per upsert: big enough to be set-based, small enough to retry one by one
 
-__all__ = ["KINDS", "ImportReport", "Problem", "import_roster"]
+__all__ = ["KINDS", "ImportReport", "Problem", "count_rows", "import_roster"]
+
+
+def count_rows(data: bytes, filename: str) -> int:
+    """How many data rows the file has (0 when it cannot be read: the import says why)."""
+    try:
+        _keys, rows = open_roster(data, filename)
+        return sum(1 for _ in rows)
+    except RosterFileError:
+        return 0
 
 
 async def import_roster(
@@ -40,25 +50,26 @@ async def import_roster(
     dry_run: bool = False,
     actor: str = "cli",
     scope: Scope | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Validate every row, write the good ones in batches, and say what happened to each bad one.
 
-    With a staff member's scope, a row outside it (by code or by key) refuses the whole import:
-    the report is a dry run that lists those rows with the others.
+    With a staff member's scope, a row outside it (by code or by key) is refused like any bad
+    row, with its reason, and never reaches the writer; the other good rows are written.
+    `progress` is told how many rows each batch held, once it is written (a terminal's progress
+    bar, the page's for a big file).
     """
     outside = [] if scope is None else await outside_rows(session, scope, kind, data, filename)
-    dry_run = dry_run or bool(outside)
     report = ImportReport(kind=kind, dry_run=dry_run)
     importer = IMPORTERS[kind](session, report, vault=vault, now=now, dry_run=dry_run)
     await importer.prepare()
     try:
         keys, rows = open_roster(data, filename)
         _check_columns(kind, keys)
-        await _pipeline(importer, rows, report)
+        await _pipeline(importer, rows, report, _by_line(outside), progress)
     except RosterFileError as exc:
         report.problems.append(Problem(0, exc.msgid, exc.params))
     await importer.finish()
-    report.problems.extend(outside)
     if not dry_run:
         audit.record(
             session,
@@ -82,17 +93,37 @@ def _check_columns(kind: str, keys: list[str]) -> None:
         )
 
 
-async def _pipeline(importer: Importer, rows: Iterator[Row], report: ImportReport) -> None:
-    """Check a chunk, then write its good rows in one batch.
+def _by_line(problems: list[Problem]) -> dict[int, list[tuple[str, dict[str, Any]]]]:
+    """The reasons of the rows refused before checking (outside the scope), by line."""
+    found: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    for p in problems:
+        found.setdefault(p.line, []).append((p.msgid, p.params))
+    return found
+
+
+async def _pipeline(
+    importer: Importer,
+    rows: Iterator[Row],
+    report: ImportReport,
+    refused_first: dict[int, list[tuple[str, dict[str, Any]]]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Check a chunk, then write its good rows in one batch; rows refused first are only counted.
 
     (Checking chunk N+1 in a thread while chunk N is written was measured: slower on SQLite,
     the two fight over the GIL.)
     """
     for chunk in _chunks(rows):
-        good, refused = importer.validate(chunk)
+        for line, cells in chunk:
+            report.count_place(cells.get("kode_wilayah", ""))
+            if line in refused_first:
+                report.refuse(line, refused_first[line])
+        good, refused = importer.validate([r for r in chunk if r[0] not in refused_first])
         for line, why in refused:
             report.refuse(line, why)
         await importer.write(good)
+        if progress is not None:
+            progress(len(chunk))
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:

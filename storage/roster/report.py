@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from storage.normalize import region_code
+
 
 def N_(message: str) -> str:
     """Marks a reason for the catalog; the CLI or the web page translates it for its reader."""
@@ -30,6 +32,13 @@ class ImportReport:
     updated: int = 0
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
+    places: dict[str, int] = field(default_factory=dict)  # region code → rows of the file
+
+    def count_place(self, raw: str) -> None:
+        """One more row of the region the file names (codes that cannot be read are left out)."""
+        code = region_code(raw) if raw else None
+        if code is not None:
+            self.places[code] = self.places.get(code, 0) + 1
 
     @property
     def ok(self) -> bool:

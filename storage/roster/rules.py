@@ -126,12 +126,17 @@ def mentor(cells: dict[str, str]) -> tuple[Record, Reasons]:
     code = cells.get("kode_wilayah", "")
     region = region_code(code)
     if code and region is None:
-        why.append((N_("kode_wilayah must be a region code such as 64.72.01 or 64.72.01.1001"), {}))
+        why.append(
+            (
+                N_("kode_wilayah must be a region code such as 64.72.01 or 64.72.01.1001"),
+                _shown(code),
+            )
+        )
     elif region is not None:
         region = _official(region, code, why)
     email = _text(cells, "email", 200, "email", why)
     if email and not _EMAIL.match(email):
-        why.append((N_("email is not a valid address"), {}))
+        why.append((N_("email is not a valid address"), _shown(email)))
     record = {
         "name": _text(cells, "nama", 120, "nama", why),
         "phone": _phone(cells.get("no_hp", ""), "no_hp", why),
@@ -207,12 +212,20 @@ def program(cells: dict[str, str]) -> tuple[Record, Reasons]:
     return record, why
 
 
+def _shown(raw: str) -> dict[str, str]:
+    """The wrong value as the file has it, cut short, for the page to show beside its reason.
+
+    (A msgid that does not name `{value}` ignores it; the page shows it in its own column.)
+    """
+    return {"value": raw[:40]}
+
+
 def _kk(cells: dict[str, str], why: Reasons) -> str | None:
     """The No. KK, or a reason."""
     raw = cells.get("no_kk", "")
     value = sixteen_digits(raw)
     if raw and value is None:
-        why.append((N_("No. KK must be 16 digits"), {}))
+        why.append((N_("No. KK must be 16 digits"), _shown(raw)))
     return value
 
 
@@ -234,7 +247,10 @@ def _date(raw: str, column: str, why: Reasons) -> Any:
     value = parse_date(raw) if raw else None
     if raw and value is None:
         why.append(
-            (N_("{column} is not a real date (write YYYY-MM-DD or DD-MM-YYYY)"), {"column": column})
+            (
+                N_("{column} is not a real date (write YYYY-MM-DD or DD-MM-YYYY)"),
+                {"column": column, **_shown(raw)},
+            )
         )
     return value
 
@@ -245,7 +261,7 @@ def _gender(raw: str, why: Reasons) -> str | None:
         return None
     value = GENDERS.get(raw.strip().upper())
     if value is None:
-        why.append((N_("jenis_kelamin must be L or P"), {}))
+        why.append((N_("jenis_kelamin must be L or P"), _shown(raw)))
     return value
 
 
@@ -255,7 +271,12 @@ def _phone(raw: str, column: str, why: Reasons) -> str | None:
         return None
     value = roster_phone(raw)
     if value is None:
-        why.append((N_("{column} is not a valid Indonesian phone number"), {"column": column}))
+        why.append(
+            (
+                N_("{column} is not a valid Indonesian phone number"),
+                {"column": column, **_shown(raw)},
+            )
+        )
     return value
 
 
@@ -265,7 +286,9 @@ def _desa_code(raw: str, why: Reasons) -> str | None:
         return None
     value = region_code(raw)
     if value is None or len(value) != 10:
-        why.append((N_("kode_wilayah must be a 10-digit desa code such as 64.72.01.1001"), {}))
+        why.append(
+            (N_("kode_wilayah must be a 10-digit desa code such as 64.72.01.1001"), _shown(raw))
+        )
         return None
     return _official(value, raw, why)
 
@@ -285,7 +308,7 @@ def _desil(raw: str, why: Reasons) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or not 1 <= int(raw) <= 10:
-        why.append((N_("desil must be a number from 1 to 10"), {}))
+        why.append((N_("desil must be a number from 1 to 10"), _shown(raw)))
         return None
     return int(raw)
 
@@ -304,6 +327,6 @@ def _amount(raw: str, why: Reasons) -> int | None:
     if not text:
         return None
     if not _AMOUNT.match(text):
-        why.append((N_("nominal must be whole rupiah, e.g. 1500000"), {}))
+        why.append((N_("nominal must be whole rupiah, e.g. 1500000"), _shown(raw)))
         return None
     return int(re.sub(r"[.,]", "", text))

@@ -22,7 +22,9 @@ from storage.roster.report import N_, Problem, RosterFileError
 from storage.roster.rules import roster_phone
 from storage.scope import Scope, region_filter, scoped
 
-OUTSIDE = N_("This row lies outside your region")
+# The same words for a foreign code and for a key of another region's record, with the row's own
+# values: the officer sees what they uploaded, and nothing says whether the key exists elsewhere.
+OUTSIDE = N_("This row lies outside your region: {column} {key}, kode_wilayah {code}")
 NOT_OURS = N_("No. KK {no_kk} is not a household of your region")
 LOOKUP_BATCH = 5000  # keys per IN (…): well under SQLite's limit of bound parameters
 
@@ -58,11 +60,21 @@ async def outside_rows(
         lambda batch: select(key).where(key.in_(batch), ~region_filter(model.region_code, scope)),
     )
     return [
-        Problem(line, OUTSIDE, {})
+        Problem(line, OUTSIDE, _values(c, column))
         for line, c in cells
         if not scope.covers(region_code(c.get("kode_wilayah")) or "")
         or read(c.get(column, "")) in elsewhere
     ]
+
+
+def _values(cells: dict[str, str], column: str) -> dict[str, str]:
+    """The row's key and region code as written in the file (cut short), for its reason."""
+    return {
+        "column": column,
+        "key": cells.get(column, "")[:40] or "–",
+        "code": cells.get("kode_wilayah", "")[:20] or "–",
+        "value": cells.get("kode_wilayah", "")[:20],
+    }
 
 
 async def _programs_outside(
@@ -76,7 +88,7 @@ async def _programs_outside(
         lambda batch: scoped(select(Household.no_kk).where(Household.no_kk.in_(batch)), scope),
     )
     return [
-        Problem(line, NOT_OURS, {"no_kk": c.get("no_kk", "")})
+        Problem(line, NOT_OURS, {"no_kk": c.get("no_kk", "")[:40]})
         for line, c in cells
         if c.get("no_kk", "") not in mine
     ]

@@ -29,6 +29,7 @@ ARGS = [
 ]
 PASSWORD = "kata-sandi-yang-panjang"
 CHAT = 568577002
+PARTNER_CHAT, PARTNER_PHONE = 730201, "+6281255550001"
 
 
 @dataclass
@@ -129,6 +130,35 @@ async def _seed(rt: Any) -> tuple[int, int, int]:
             region_code="6472",
             now=now,
         )
+        # An office of the chain with its own seat, and a chat on its number that hears of referrals.
+        from storage import partners
+        from storage.models import Organisation
+
+        session.add(
+            Organisation(
+                code="DPK-SMD",
+                name="Disperindagkop Kota Samarinda",
+                kind="disperindagkop",
+                region_code="6472",
+                phone=PARTNER_PHONE,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        session.add(
+            ChatIdentity(
+                channel="telegram",
+                external_id=str(PARTNER_CHAT),
+                phone=PARTNER_PHONE,
+                locale="id",
+                consent_at=now,
+                created_at=now,
+            )
+        )
+        await session.flush()
+        await partners.add_partner(
+            session, username="mitra-smd", password=PASSWORD, organisation_code="DPK-SMD", now=now
+        )
         await session.flush()
         return escs[0].id, req.id, first.id
 
@@ -209,17 +239,23 @@ def browser(site: Site) -> Iterator[Any]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, site: Site) -> Iterator[Any]:
-    """A fresh browser context, signed in as the Samarinda supervisor."""
+def sign_in(browser: Any, site: Site, username: str) -> Any:
+    """A tab in a browser context of its own, signed in as `username` (close its context)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
     tab = context.new_page()
     tab.goto(site.url + "/admin/login")
-    tab.fill("input[name=username]", "samarinda")
+    tab.fill("input[name=username]", username)
     tab.fill("input[name=password]", PASSWORD)
     tab.click("button[type=submit]")
+    return tab
+
+
+@pytest.fixture
+def page(browser: Any, site: Site) -> Iterator[Any]:
+    """A fresh browser context, signed in as the Samarinda supervisor."""
+    tab = sign_in(browser, site, "samarinda")
     tab.wait_for_url(site.url + "/admin")
     try:
         yield tab
     finally:
-        context.close()
+        tab.context.close()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHAT, Site
+from tests.browser.conftest import CHAT, PARTNER_CHAT, Site, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -111,3 +111,39 @@ def test_household_page_and_simulator(site: Site, page: Any) -> None:
     page.click("form.filters:has(input[name=text]) button")
     expect(page.locator(".msg.out").first).to_be_visible()
     site.shot(page, "simulator")
+
+
+def test_a_referral_lives_across_two_sign_ins(browser: Any, site: Site, page: Any) -> None:
+    """Dinsos refers the household to Disperindagkop; its partner, signed in on its own seat,
+    accepts with a plan; the office's chat heard of it, the household hears each step."""
+    before = len(site.telegram.sent(CHAT))
+    page.goto(f"{site.url}/admin/referrals/new?household={site.household}")
+    page.fill("input[name=asked]", "Modal usaha keripik")
+    page.fill("textarea[name=why]", "Usaha berjalan 6 bulan, perlu mesin pengemas")
+    page.click("form[action='/admin/referrals'] button")
+    site.shot(page, "referral-sent")
+    told = _wait_for(
+        lambda: [m for m in site.telegram.sent(CHAT)[before:] if "Disperindagkop" in m["text"]]
+    )
+    assert told, "the household hears where its referral went"
+    assert _wait_for(lambda: site.telegram.sent(PARTNER_CHAT)), "the office's chat hears of it"
+
+    partner = sign_in(browser, site, "mitra-smd")
+    partner.wait_for_url("**/admin/partner")
+    expect(partner.locator("body")).to_contain_text("Modal usaha keripik")
+    site.shot(partner, "partner-queue")
+    partner.locator("tbody a").first.click()
+    partner.fill(
+        "form[action$='/accept'] textarea[name=plan]", "Survei ke rumah tanggal 5 Desember"
+    )
+    partner.click("form[action$='/accept'] button")
+    expect(partner.locator("p.flash")).to_be_visible()
+    site.shot(partner, "partner-accepted")
+    accepted = _wait_for(
+        lambda: [m for m in site.telegram.sent(CHAT)[before:] if "5 Desember" in m["text"]]
+    )
+    assert accepted, "the household hears the office accepted, with its plan"
+    # The partner's seat is its referrals only: a household page is not for it.
+    refused = partner.goto(f"{site.url}/admin/households/{site.household}")
+    assert refused is not None and refused.status == 403
+    partner.context.close()

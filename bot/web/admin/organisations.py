@@ -6,15 +6,41 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from bot.web.admin.actions import see_other, staff_action
-from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt, admin_staff
+from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt, Staff, admin_staff
 from bot.web.admin.web import Id, locale_of, now_of, render, whole_number
 from handlers.labels import OFFICE_NAMES
 from locales.i18n import _, use_locale
 from storage import audit, organisations
+from storage.models import Organisation
 from storage.roster.rules import ORGANISATION_KINDS
 
 router = APIRouter()
 PAGE = "/admin/organisations"
+
+
+def _page(
+    request: Request,
+    staff: Staff,
+    rows: list[Organisation],
+    *,
+    form: dict[str, str],
+    errors: list[str],
+    done: str = "",
+    status_code: int = 200,
+) -> Response:
+    """The list of organisations with the add/edit form (filled in, with its errors)."""
+    return render(
+        request,
+        "admin/organisations.html",
+        status_code=status_code,
+        staff=staff,
+        rows=rows,
+        kinds=ORGANISATION_KINDS,
+        names=OFFICE_NAMES,
+        done=done,
+        errors=errors,
+        form=form,
+    )
 
 
 @router.get(PAGE)
@@ -22,16 +48,8 @@ async def listing(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     """Every organisation of my region, with a form to add one and to edit each."""
     async with rt.sessions() as session:
         rows = await organisations.listing(session, staff.scope)
-    return render(
-        request,
-        "admin/organisations.html",
-        staff=staff,
-        rows=rows,
-        kinds=ORGANISATION_KINDS,
-        names=OFFICE_NAMES,
-        done=request.query_params.get("done", ""),
-        errors=[],
-        form={},
+    return _page(
+        request, staff, rows, form={}, errors=[], done=request.query_params.get("done", "")
     )
 
 
@@ -79,18 +97,8 @@ async def save(
             rows = await organisations.listing(session, staff.scope)
         with use_locale(locale_of(request)):
             errors = [_(msgid).format(**params) for msgid, params in exc.reasons]
-        return render(
-            request,
-            "admin/organisations.html",
-            status_code=400,
-            staff=staff,
-            rows=rows,
-            kinds=ORGANISATION_KINDS,
-            names=OFFICE_NAMES,
-            done="",
-            errors=errors,
-            form={**cells, "organisation_id": organisation_id},
-        )
+        form = {**cells, "organisation_id": organisation_id}
+        return _page(request, staff, rows, form=form, errors=errors, status_code=400)
     return see_other(f"{PAGE}?done=saved")
 
 
@@ -110,14 +118,4 @@ async def edit(request: Request, rt: Rt, staff: AdminStaff, organisation_id: Id)
         "simpanan_pokok": "" if row.simpanan_pokok is None else str(row.simpanan_pokok),
         "simpanan_wajib": "" if row.simpanan_wajib is None else str(row.simpanan_wajib),
     }
-    return render(
-        request,
-        "admin/organisations.html",
-        staff=staff,
-        rows=rows,
-        kinds=ORGANISATION_KINDS,
-        names=OFFICE_NAMES,
-        done="",
-        errors=[],
-        form=form,
-    )
+    return _page(request, staff, rows, form=form, errors=[])

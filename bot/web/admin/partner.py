@@ -18,7 +18,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedPartner, CurrentPartner, Partner, Rt
 from bot.web.admin.web import Id, now_of, render
 from handlers import labels, notices
-from storage import audit, memberships, partners, referrals
+from storage import alumni, audit, memberships, partners, referrals
 from storage import requests as service_requests
 from storage.calendar import period_day
 from storage.models import Household, Organisation, Referral
@@ -50,6 +50,20 @@ async def queue(request: Request, rt: Rt, partner: CurrentPartner) -> Response:
         states=labels.REFERRAL_STATE_NAMES,
         outcomes=labels.OUTCOME_NAMES,
         done=request.query_params.get("done", ""),
+    )
+
+
+@router.get(HOME + "/usaha")
+async def businesses(request: Request, rt: Rt, partner: CurrentPartner) -> Response:
+    """The graduates' businesses listed with their consent in the organisation's region."""
+    async with rt.sessions() as session:
+        rows = await alumni.for_seat(session, partner.seat)
+    return render(
+        request,
+        "admin/partner_businesses.html",
+        staff=partner,
+        rows=rows,
+        kinds=labels.BUSINESS_KINDS,
     )
 
 
