@@ -51,7 +51,10 @@ async def seed(session: AsyncSession, vault: NikVault, now: datetime) -> bool:
     """Add the demo region once; False when it was already there."""
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0])):
         return False
-    session.add_all(Region(code=c, name=n, level=lvl) for c, n, lvl in REGIONS)
+    # `sinergi regions load` (run by `make demo` first) may already hold the official names.
+    codes = [code for code, _name, _level in REGIONS]
+    present = set(await session.scalars(select(Region.code).where(Region.code.in_(codes))))
+    session.add_all(Region(code=c, name=n, level=lvl) for c, n, lvl in REGIONS if c not in present)
     mentors = [
         Mentor(name=n, phone=p, region_code=r, created_at=now, updated_at=now)
         for n, p, r in MENTORS

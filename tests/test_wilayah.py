@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from storage import wilayah
+from storage import demo, wilayah
 from storage.db import make_engine
 from storage.models import Region
-from tests.test_roster import HH, MT, Sessions, csv_bytes, household, load, reasons
+from tests.test_roster import HH, MT, VAULT, Sessions, csv_bytes, household, load, reasons
 from tests.test_roster import db as db  # noqa: F401 - the roster tests' database fixture
 
 
@@ -81,3 +82,21 @@ def test_regions_load_puts_names_in_the_database_and_a_second_load_doubles_nothi
         "6472": ("Kota Samarinda", 2),
         "6472011001": ("Rawa Makmur Baru", 4),
     }
+
+
+async def test_the_demo_seeds_after_the_official_list_was_loaded(
+    db: Sessions,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`make demo` loads the regions first; the demo's own regions then add nothing twice."""
+    listing = tmp_path / "wilayah.csv"
+    listing.write_text("kode,nama\n64.72.01.1001,Rawa Makmur\n64.72,Kota Samarinda\n")
+    async with db() as session:
+        await wilayah.load(session, listing)
+        await session.commit()
+    async with db() as session:
+        assert await demo.seed(session, VAULT, datetime(2026, 11, 23, tzinfo=UTC))
+        await session.commit()
+    async with db() as session:
+        rows = dict((await session.execute(select(Region.code, Region.name))).all())
+    assert rows["6472011001"] == "Rawa Makmur" and rows["6472011002"] == "Handil Bakti"
