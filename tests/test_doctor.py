@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -100,10 +101,12 @@ async def migrate(cfg: Settings, *, regions: bool = True) -> None:
     engine = make_engine(cfg.database_url)
     await upgrade(engine)
     if regions:
-        listing = Path(cfg.database_url.rsplit("/", 1)[-1]).with_suffix(".regions.csv")
-        listing.write_text("kode,nama\n64.72.01,Palaran\n64.72.01.1001,Rawa Makmur\n")
-        async with unit_of_work(async_sessionmaker(engine)) as session:
-            await wilayah.load(session, listing)
+        # A scratch file, never beside the database: on PostgreSQL that was the working tree.
+        with tempfile.TemporaryDirectory() as scratch:
+            listing = Path(scratch) / "regions.csv"
+            listing.write_text("kode,nama\n64.72.01,Palaran\n64.72.01.1001,Rawa Makmur\n")
+            async with unit_of_work(async_sessionmaker(engine)) as session:
+                await wilayah.load(session, listing)
     await engine.dispose()
 
 
