@@ -357,6 +357,7 @@ ROSTER_KINDS = {
     "households": N_("Households"),
     "mentors": N_("Mentors"),
     "programs": N_("Program enrollments"),
+    "organisations": N_("Organisations"),
 }
 
 AUDIT_ACTIONS = {
