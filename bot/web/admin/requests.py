@@ -15,7 +15,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
-from handlers.labels import category_of
+from handlers.labels import category_of, filer
 from locales.i18n import N_
 from storage import audit, corrections, erasure, proposals, request_queue
 from storage.models import Household, ServiceRequest
@@ -185,7 +185,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
         history = await request_queue.history(session, row.id)
-        who = await names.authors(session, [e.actor for e in history])
+        who = await names.authors(session, [e.actor for e in history] + [filer(row.filed_by)])
     from storage import requests as service_requests  # the requests engineer's state machine
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())

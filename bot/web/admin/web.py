@@ -60,6 +60,7 @@ def make_templates() -> Environment:
     env.filters["topic"] = labels.topic_label
     env.filters["categories"] = labels.categories
     env.filters["author"] = _author
+    env.filters["filer"] = labels.filer
     env.filters["audit_detail"] = labels.audit_detail
     return env
 
