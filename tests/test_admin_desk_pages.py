@@ -139,10 +139,40 @@ async def test_region_codes_come_with_their_names(world: World) -> None:
         "/admin/mentors": ("6472", "Kota Samarinda"),
         f"/admin/mentors/{sam.mentor}": ("6472011001", "Rawa Makmur"),
         "/admin/proposals": ("6472011001", "Rawa Makmur"),
-        "/admin/audit": ("6472011001", "Rawa Makmur"),
+        f"/admin/graduation/households/{sam.household}": ("6472011001", "Rawa Makmur"),
     }
     for path, (code, name) in pages.items():
         answer = await client.get(path)
         assert answer.status_code == 200, path
         text = _visible(answer.text)
         assert _code_with_name(text, code, name), (path, text[:3000])
+        # The header names the officer's own region too.
+        assert _code_with_name(text, "6472", "Kota Samarinda"), path
+    admin = await world.client("kaltim")
+    for path, (code, name) in {
+        "/admin/audit": ("6472011001", "Rawa Makmur"),
+        "/admin/staff": ("6472", "Kota Samarinda"),
+    }.items():
+        answer = await admin.get(path)
+        assert answer.status_code == 200, path
+        assert _code_with_name(_visible(answer.text), code, name), path
+
+
+async def test_a_code_the_official_list_lacks_is_shown_alone(world: World) -> None:
+    """No name is made up: a code the loaded list lacks shows the roster's own name, or the
+    code alone when the roster had none."""
+    async with await world.h.session() as session:
+        for n, desa in [(1, "Kampung Roster"), (2, None)]:
+            hh = await factories.household(
+                session,
+                world.h.rt.vault,
+                nik=f"647201650381{n:04d}",
+                no_kk=f"647201010299{n:04d}",
+                name=f"Tanpa Nama Resmi {n}",
+                region_code=f"647201109{n}",
+            )
+            hh.desa = desa
+    client = await world.client("samarinda")
+    text = _visible((await client.get("/admin/households?q=Tanpa+Nama")).text)
+    assert "Kampung Roster 6472011091" in text
+    assert re.search(r"Tanpa Nama Resmi 2 \S+ 6472011092 ", text), text[-600:]
