@@ -357,6 +357,7 @@ ROSTER_KINDS = {
     "households": N_("Households"),
     "mentors": N_("Mentors"),
     "programs": N_("Program enrollments"),
+    "organisations": N_("Organisations"),
 }
 
 AUDIT_ACTIONS = {
@@ -510,6 +511,7 @@ def categories(raw: str | None) -> str:
 
 
 HOUSEHOLD_AUTHOR = N_("Family")
+HOUSEHOLD_CHAT = "chat:0"  # an author that is the family's chat, whichever chat it was
 SYSTEM_AUTHOR = N_("Sinergi (automatic)")
 
 
@@ -521,6 +523,12 @@ def author_ids(authors: list[str]) -> tuple[set[int], set[int]]:
         if number.isdigit() and kind in found:
             found[kind].add(int(number))
     return found["mentor"], found["staff"]
+
+
+def filer(filed_by: str | None) -> str:
+    """Who filed a request, as authors are stored; one filed before Sinergi kept it is the
+    family's (only the family's chat filed requests then)."""
+    return filed_by or HOUSEHOLD_CHAT
 
 
 def author(who: str | None, mentors: dict[int, str], staff: dict[int, str]) -> str:

@@ -75,6 +75,7 @@ async def file_request(
             created_at=now,
             updated_at=now,
             due_at=now + DEADLINES[kind] if kind in DEADLINES else None,
+            filed_by=actor[:80],
         )
         try:
             # Another worker may take the same reference or key at once; the savepoint lets us retry.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LoginFailure, StaffSession, StaffUser
+from storage.models import LoginFailure, Region, StaffSession, StaffUser
 from storage.staff import MIN_PASSWORD, hash_password, verify_password
 
 WINDOW = timedelta(minutes=15)
@@ -74,15 +74,17 @@ async def session_user(
     now: datetime,
     idle: timedelta | None = None,
     hours: int | None = None,
-) -> tuple[StaffSession, StaffUser] | None:
-    """The live session and active account behind a cookie, or None when expired or unknown.
+) -> tuple[StaffSession, StaffUser, str] | None:
+    """The live session, active account and its region's official name ("" when unknown)
+    behind a cookie, or None when expired or unknown.
 
     With `idle`, the use at `now` moves the idle deadline on (at most once a minute, to spare
     writes; never past `hours` after sign-in): the caller commits.
     """
     query = (
-        select(StaffSession, StaffUser)
+        select(StaffSession, StaffUser, Region.name)
         .join(StaffUser, StaffUser.id == StaffSession.staff_id)
+        .outerjoin(Region, Region.code == StaffUser.region_code)
         .where(
             StaffSession.token_hash == token_hash(token),
             StaffSession.expires_at > now,
@@ -94,14 +96,14 @@ async def session_user(
     found = (await session.execute(query)).first()
     if found is None:
         return None
-    row, user = found[0], found[1]
+    row, user, place = found[0], found[1], found[2] or ""
     if idle is not None:
         deadline = now + idle
         if hours is not None:
             deadline = min(deadline, row.created_at + timedelta(hours=hours))
         if deadline - row.expires_at >= TOUCH_EVERY:
             row.expires_at = deadline
-    return row, user
+    return row, user, place
 
 
 async def close_session(session: AsyncSession, token: str) -> None:

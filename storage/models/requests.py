@@ -34,6 +34,9 @@ class ServiceRequest(Base):
     # when forwarded to the national register, the day staff expect the national data to change.
     outcome: Mapped[str | None] = mapped_column(String(16))
     expected_on: Mapped[date | None] = mapped_column(Date)
+    # Who filed it, as authors are stored (`chat:12`, `mentor:3`, `staff:7`); NULL for requests
+    # filed before this was kept, which all came from the family's own chat.
+    filed_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class RequestEvent(Base):

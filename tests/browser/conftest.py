@@ -41,6 +41,22 @@ class Site:
     escalation: int
     request: int
     household: int
+    settings: Any = None
+
+    def seed(self, fill: Any) -> Any:
+        """Run `fill(session, rt)` in one unit of work on the served database; its answer."""
+        from bot.runtime import build_runtime
+        from storage.db import unit_of_work
+
+        async def run() -> Any:
+            rt = build_runtime(self.settings, clients={})
+            try:
+                async with unit_of_work(rt.sessions) as session:
+                    return await fill(session, rt)
+            finally:
+                await rt.close()
+
+        return asyncio.run(run())
 
     def shot(self, page: Any, name: str) -> None:
         """Save a full-page screenshot for the CI log."""
@@ -220,7 +236,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             break
         time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", fake, escalation, request, household)
+        yield Site(f"http://127.0.0.1:{port}", fake, escalation, request, household, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

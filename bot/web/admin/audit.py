@@ -28,6 +28,7 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     async with rt.sessions() as session:
         page = await audit.log(session, staff.scope, action, page_number(request))
         who = await names.authors(session, [e.actor for e in page.rows])
+        places = await names.places(session, [e.region_code for e in page.rows])
     base = "/admin/audit?" + (urlencode({"action": action}) + "&" if action else "")
     return render(
         request,
@@ -38,6 +39,7 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
         actions=list(AUDIT_ACTIONS),
         base=base,
         names=who,
+        places=places,
     )
 
 
@@ -46,11 +48,13 @@ async def accounts(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     """Staff accounts of my region, and a form for a new one."""
     async with rt.sessions() as session:
         people = await staff_store.listing(session, staff.scope)
+        places = await names.places(session, [p.region_code for p in people])
     return render(
         request,
         "admin/staff.html",
         staff=staff,
         people=people,
+        places=places,
         roles=ROLES,
         error=request.query_params.get("error", ""),
         done=request.query_params.get("done", ""),

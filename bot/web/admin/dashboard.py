@@ -89,7 +89,7 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff, region: str =
         reports = await numbers.reports_per_month(session, view, months)
         omzet = await numbers.median_omzet(session, view, months)
         trail = [c for c in regions.parents(view.prefix) if len(c) >= len(staff.scope.prefix)]
-        names = await regions.names(session, trail + [r.code for r in below])
+        places = await regions.names(session, trail + [r.code for r in below])
         categories = await numbers.by_category(session, view, list(CATEGORY_NAMES))
         today = await _today(session, staff, view, now)
         per_office = await referrals.overdue_per_office(session, view, now)
@@ -120,5 +120,5 @@ async def dashboard(request: Request, rt: Rt, staff: CurrentStaff, region: str =
         region=view.prefix,
         trail=trail,
         below=below,
-        names=names,
+        places=places,
     )

@@ -40,6 +40,7 @@ class Staff:
     region_code: str
     csrf: str
     scope: Scope
+    region_name: str = ""  # the official name of `region_code` ("" when the list lacks it)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,9 @@ class AggregatesOnly(Exception):
     """A coordinator asked for a page about people: they are sent to the coordination view."""
 
 
-async def _signed_in(request: Request) -> tuple[StaffSession, StaffUser]:
-    """The live session of this browser and its account; anyone else goes to the login page."""
+async def _signed_in(request: Request) -> tuple[StaffSession, StaffUser, str]:
+    """The live session of this browser, its account and its region's name; anyone else goes
+    to the login page."""
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         rt = runtime_of(request)
@@ -79,7 +81,7 @@ async def _signed_in(request: Request) -> tuple[StaffSession, StaffUser]:
 
 async def current_partner(request: Request) -> Partner:
     """The partner of this browser's session; staff of any other role are refused (403)."""
-    row, user = await _signed_in(request)
+    row, user, _place = await _signed_in(request)
     if user.role != partners.ROLE or user.organisation_id is None:
         raise HTTPException(status_code=403, detail="partners only")
     seat = partners.Seat(
@@ -91,7 +93,7 @@ async def current_partner(request: Request) -> Partner:
 async def signed_in(request: Request) -> Staff:
     """The staff member of this browser's session, coordinators too (a partner is refused,
     403); anyone else goes to the login page."""
-    row, user = await _signed_in(request)
+    row, user, place = await _signed_in(request)
     if user.role == partners.ROLE:  # a partner's seat is their organisation's referrals only
         raise HTTPException(status_code=403, detail="not for partners")
     try:
@@ -100,7 +102,9 @@ async def signed_in(request: Request) -> Staff:
         )
     except ScopeError:  # a malformed account sees nothing rather than everything
         raise LoginRequired(request.url.path) from None
-    return Staff(user.id, user.username, user.role, user.region_code, row.csrf_secret, scope)
+    return Staff(
+        user.id, user.username, user.role, user.region_code, row.csrf_secret, scope, place
+    )
 
 
 async def current_staff(staff: Annotated[Staff, Depends(signed_in)]) -> Staff:

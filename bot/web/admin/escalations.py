@@ -57,12 +57,14 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         kecamatan = await regions.within(session, staff.scope, 3)
         desa = await regions.within(session, staff.scope, 4, flt.kecamatan)
         people = await staff_store.colleagues(session, staff.scope)
+        places = await names.places(session, [row.household.region_code for row in page.rows])
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request,
         "admin/escalations.html",
         staff=staff,
         page=page,
+        places=places,
         flt=flt,
         now=now,
         sla_of=lambda e: escalations.sla_status(e.sla_due, now),
@@ -88,6 +90,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: I
         people = await staff_store.colleagues(session, staff.scope)
         who = await names.authors(session, [n.author for n in notes])
         lines = await _thread(rt, session, case.chats)
+        places = await names.places(session, [case.household.region_code])
     now = now_of(request)
     return render(
         request,
@@ -99,6 +102,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: I
         lines=lines,
         notes=notes,
         names=who,
+        places=places,
         people=people,
         sla=escalations.sla_status(esc.sla_due, now),
         flash=_flash(request),

@@ -57,10 +57,12 @@ async def overview(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         risky = await graduation.at_risk(session, staff.scope, page_number(request))
         waiting = await referrals.open_referrals(session, staff.scope, 1)
         overdue = await referrals.overdue_referrals(session, staff.scope, now_of(request))
+        places = await names.places(session, [hh.region_code for _st, hh in risky.rows])
     return render(
         request,
         "admin/graduation.html",
         staff=staff,
+        places=places,
         rows=rows,
         total=graduation.totals(rows),
         stages=STAGES,
@@ -111,6 +113,7 @@ async def household_path(
         )
         refs = await referrals.of_household(session, household.id)
         who = await names.authors(session, [t.confirmed_by for t in moves])
+        places = await names.places(session, [household.region_code])
         audit.record_on(
             session,
             household,
@@ -127,6 +130,7 @@ async def household_path(
         stage=stage,
         moves=moves,
         names=who,
+        places=places,
         signals=signals,
         refs=refs,
         stage_names=STAGE_NAMES,

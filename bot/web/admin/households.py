@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, Response
 
-from bot.web.admin import charts, spreadsheet
+from bot.web.admin import charts, names, spreadsheet
 from bot.web.admin.conversation import transcript
 from bot.web.admin.deps import CurrentStaff, Rt
 from bot.web.admin.referrals import referral_labels
@@ -66,12 +66,14 @@ async def listing(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         page = await households.listing(session, staff.scope, flt, page_number(request))
         kecamatan = await regions.within(session, staff.scope, 3)
         desa = await regions.within(session, staff.scope, 4, flt.kecamatan)
+        places = await names.places(session, [hh.region_code for hh in page.rows])
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return render(
         request,
         "admin/households.html",
         staff=staff,
         page=page,
+        places=places,
         flt=flt,
         kecamatan=kecamatan,
         desa=desa,
@@ -141,6 +143,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
             raise HTTPException(404) from None
         story = await story_context(rt, session, staff.scope, household_id, request)
         history = await referrals.history_of(session, staff.scope, view.household.id)
+        places = await names.places(session, [view.household.region_code])
         audit.record_on(
             session,
             view.household,
@@ -163,6 +166,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, household_id: Id
         v=view,
         chart=chart,
         history=history,
+        places=places,
         **referral_labels(now),
         **story,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, ids_of, now_of, page_number, render, whole_number
@@ -19,7 +20,8 @@ async def listing(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
     """Every mentor of my region with their numbers."""
     async with rt.sessions() as session:
         rows = await mentors.overview(session, staff.scope, now_of(request))
-    return render(request, "admin/mentors.html", staff=staff, rows=rows)
+        places = await names.places(session, [row["mentor"].region_code for row in rows])
+    return render(request, "admin/mentors.html", staff=staff, rows=rows, places=places)
 
 
 @router.get("/admin/mentors/{mentor_id}")
@@ -37,6 +39,9 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, mentor_id: Id) -
             for row in await mentors.overview(session, staff.scope, now_of(request))
             if row["mentor"].id != mentor.id
         ]
+        places = await names.places(
+            session, [mentor.region_code] + [hh.region_code for hh, _ in page.rows]
+        )
     return render(
         request,
         "admin/mentor.html",
@@ -44,6 +49,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, mentor_id: Id) -
         mentor=mentor,
         page=page,
         last_contact=last_contact,
+        places=places,
         others=others,
         base=f"/admin/mentors/{mentor.id}?",
         moved=request.query_params.get("moved", ""),

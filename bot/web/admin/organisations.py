@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.web.admin import names
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import AdminStaff, CheckedStaff, Rt, Staff, admin_staff
 from bot.web.admin.web import Id, locale_of, now_of, render, whole_number
@@ -21,7 +23,7 @@ PAGE = "/admin/organisations"
 def _page(
     request: Request,
     staff: Staff,
-    rows: list[Organisation],
+    listed: tuple[list[Organisation], dict[str, str]],
     *,
     form: dict[str, str],
     errors: list[str],
@@ -34,7 +36,8 @@ def _page(
         "admin/organisations.html",
         status_code=status_code,
         staff=staff,
-        rows=rows,
+        rows=listed[0],
+        places=listed[1],
         kinds=ORGANISATION_KINDS,
         names=OFFICE_NAMES,
         done=done,
@@ -43,11 +46,17 @@ def _page(
     )
 
 
+async def _listing(session: AsyncSession, staff: Staff) -> tuple[list[Organisation], dict[str, str]]:
+    """The organisations of my region, and the names of their regions."""
+    rows = await organisations.listing(session, staff.scope)
+    return rows, await names.places(session, [o.region_code for o in rows])
+
+
 @router.get(PAGE)
 async def listing(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     """Every organisation of my region, with a form to add one and to edit each."""
     async with rt.sessions() as session:
-        rows = await organisations.listing(session, staff.scope)
+        rows = await _listing(session, staff)
     return _page(
         request, staff, rows, form={}, errors=[], done=request.query_params.get("done", "")
     )
@@ -94,7 +103,7 @@ async def save(
             )
     except organisations.OrganisationError as exc:
         async with rt.sessions() as session:
-            rows = await organisations.listing(session, staff.scope)
+            rows = await _listing(session, staff)
         with use_locale(locale_of(request)):
             errors = [_(msgid).format(**params) for msgid, params in exc.reasons]
         form = {**cells, "organisation_id": organisation_id}
@@ -107,7 +116,7 @@ async def edit(request: Request, rt: Rt, staff: AdminStaff, organisation_id: Id)
     """The list, with the form filled in with one organisation to change it."""
     async with staff_action(rt) as session:
         row = await organisations.get(session, staff.scope, organisation_id)
-        rows = await organisations.listing(session, staff.scope)
+        rows = await _listing(session, staff)
     form = {
         "organisation_id": str(row.id),
         "kode": row.code,

@@ -15,7 +15,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt
 from bot.web.admin.web import Id, now_of, page_number, render
 from handlers import notices
-from handlers.labels import category_of
+from handlers.labels import category_of, filer
 from locales.i18n import N_
 from storage import audit, corrections, erasure, proposals, request_queue
 from storage.models import Household, ServiceRequest
@@ -49,6 +49,7 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         page = await request_queue.queue(
             session, staff.scope, state, page_number(request), category=category
         )
+        places = await names.places(session, [hh.region_code for _r, hh in page.rows])
     chosen = {k: v for k, v in (("state", state), ("category", category)) if v}
     base = "/admin/requests?" + (urlencode(chosen) + "&" if chosen else "")
     return render(
@@ -56,6 +57,7 @@ async def queue(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         "admin/requests.html",
         staff=staff,
         page=page,
+        places=places,
         state=state,
         states=STATES,
         category=category,
@@ -71,11 +73,13 @@ async def proposal_queue(request: Request, rt: Rt, staff: CurrentStaff) -> Respo
     """Families not on the roster, proposed from a chat in my region, oldest first."""
     async with rt.sessions() as session:
         page = await proposals.queue(session, staff.scope, page_number(request))
+        places = await names.places(session, [p.region_code for p in page.rows])
     return render(
         request,
         "admin/proposals.html",
         staff=staff,
         page=page,
+        places=places,
         base="/admin/proposals?",
         error=request.query_params.get("error", ""),
         done=request.query_params.get("done", ""),
@@ -185,7 +189,8 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
         history = await request_queue.history(session, row.id)
-        who = await names.authors(session, [e.actor for e in history])
+        who = await names.authors(session, [e.actor for e in history] + [filer(row.filed_by)])
+        places = await names.places(session, [row.region_code])
     from storage import requests as service_requests  # the requests engineer's state machine
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())
@@ -203,6 +208,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
         household=household,
         history=history,
         names=who,
+        places=places,
         actions=actions,
         outcomes=outcomes,
         outcome_names=OUTCOME_NAMES,

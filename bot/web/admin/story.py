@@ -13,11 +13,11 @@ from bot.runtime import Runtime
 from bot.web.admin import names
 from bot.web.admin.conversation import Line, inbound_line, name_presses, outbound_line
 from bot.web.admin.web import page_number
-from handlers.labels import TIMELINE_KINDS
+from handlers.labels import HOUSEHOLD_CHAT, TIMELINE_KINDS, filer
 from storage import timeline
 from storage.scope import Scope
 
-FAMILY, SYSTEM = "chat:0", "system"  # authors as labels.author reads them
+FAMILY, SYSTEM = HOUSEHOLD_CHAT, "system"  # authors as labels.author reads them
 
 
 @dataclass
@@ -35,7 +35,7 @@ def who_of(entry: timeline.Entry) -> str:
     by_source: dict[str, Any] = {
         "in": lambda: FAMILY,
         "report": lambda: FAMILY,
-        "request": lambda: FAMILY,
+        "request": lambda: filer(row.filed_by),
         "membership": lambda: FAMILY,
         "request_step": lambda: row.actor,
         "visit": lambda: f"mentor:{row.mentor_id}",

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,6 +54,7 @@ def make_templates() -> Environment:
     env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["rupiah"] = rupiah
     env.globals["category_names"] = CATEGORY_NAMES
+    env.globals["places"] = {}  # region names of a page (names.places); none: codes alone
     env.filters["day"] = _day
     env.filters["moment"] = _moment
     env.filters["month"] = _month
@@ -60,6 +62,8 @@ def make_templates() -> Environment:
     env.filters["topic"] = labels.topic_label
     env.filters["categories"] = labels.categories
     env.filters["author"] = _author
+    env.filters["filer"] = labels.filer
+    env.filters["place"] = _place
     env.filters["audit_detail"] = labels.audit_detail
     return env
 
@@ -96,6 +100,21 @@ def _month(period: str | None) -> str:
 def _label(code: str | None, table: str) -> str:
     """The name of a stored code in the reader's language (handlers/labels.py)."""
     return labels.label(table, code)
+
+
+@pass_context
+def _place(ctx: Context, code: str | None, known: str | None = None) -> Markup:
+    """A region as people read it: its official name next to its code (`Rawa Makmur 6472011001`).
+
+    The names come from the page's `places` (bot/web/admin/names.py); `known` is the roster's
+    own name, shown when the official list does not have the code.
+    """
+    if not code:
+        return Markup("–")
+    name = (ctx.get("places") or {}).get(code) or known
+    if not name:
+        return Markup("<code>{}</code>").format(code)
+    return Markup('<span class="place">{} <code>{}</code></span>').format(name, code)
 
 
 @pass_context
