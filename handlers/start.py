@@ -90,9 +90,7 @@ async def ask_partner_consent(turn: Turn, staff: StaffUser) -> None:
             "Sinergi uses your phone number and that account, from the Dinsos list of partner "
             "staff, to send you the referrals for your office and to record your answers.\n\n"
             "You can stop at any time by typing BERHENTI. Do you agree?"
-        ).format(
-            username=staff.username, organisation=organisation.name if organisation else "-"
-        ),
+        ).format(username=staff.username, organisation=organisation.name if organisation else "-"),
         [Choice("agree", _("SETUJU (I agree)")), Choice("decline", _("Do not agree"))],
     )
 

@@ -278,4 +278,6 @@ async def test_a_switched_off_partner_account_unlinks_the_chat(partner: Driver) 
     said = await partner.press("referrals_waiting")
     assert "tidak lagi tersambung ke akun mitra" in said[-1].text
     async with await partner.h.session() as s:
-        assert await s.scalar(select(ChatIdentity).where(ChatIdentity.staff_id.is_not(None))) is None
+        assert (
+            await s.scalar(select(ChatIdentity).where(ChatIdentity.staff_id.is_not(None))) is None
+        )
