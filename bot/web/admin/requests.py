@@ -185,7 +185,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
         history = await request_queue.history(session, row.id)
-        who = await names.authors(session, [e.actor for e in history])
+        who = await names.authors(session, staff.scope, [e.actor for e in history])
     from storage import requests as service_requests  # the requests engineer's state machine
 
     allowed = service_requests.TRANSITIONS.get(row.state, set())
