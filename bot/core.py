@@ -56,6 +56,8 @@ COMMAND_INTENTS = {"stop": "stop", "cancel": "cancel", "menu": "menu", "help": "
 YES_KEYS = ("yes", "agree", "send")
 # What a mentor's own words can open (the rest of the intents are a household's).
 MENTOR_INTENTS = ("greeting", "thanks", "help", "find_business")
+# What a partner's own words can open: their menu answers the rest.
+PARTNER_INTENTS = ("greeting", "thanks", "help")
 NO_KEYS = ("no", "decline")
 # How much of the waiting question is kept to repeat after a detour.
 MAX_ASKED = 900
@@ -133,6 +135,11 @@ def resolve_choice(
     return None
 
 
+def linked(identity: ChatIdentity) -> bool:
+    """The chat belongs to someone: a household, a mentor or a partner's staff account."""
+    return bool(identity.household_id or identity.mentor_id or identity.staff_id)
+
+
 def keyword_of(turn: Turn) -> str | None:
     """The global keyword typed, if the whole message is one (`/start@MyBot` too), or the
     command understood in the person's own words (`CANCEL`, `gak jadi`, `tolong`, `stopp`)
@@ -177,11 +184,15 @@ async def route(turn: Turn) -> None:
         await ACTIONS.get(name, _menu_action)(turn, arg)
     elif keyword in ("menu", "start", "cancel"):
         await _to_menu(turn, cancelled=keyword == "cancel")
-    elif not (turn.identity.household_id or turn.identity.mentor_id):
+    elif not linked(turn.identity):
         await _unlinked(turn, keyword)
     elif keyword == "status" and turn.identity.household_id:
         await detour(turn, INTENT_STEPS["status"])
-    elif turn.inbound.kind == "text" and turn.text.lower() in TYPED_KEYWORDS:
+    elif (
+        turn.inbound.kind == "text"
+        and turn.text.lower() in TYPED_KEYWORDS
+        and turn.identity.staff_id is None  # the words of families and mentors
+    ):
         await TYPED_KEYWORDS[turn.text.lower()](turn)
     elif (intent := _global_intent(turn)) is not None:
         await _to_intent(turn, intent)
@@ -199,6 +210,8 @@ def _global_intent(turn: Turn) -> str | None:
         return None
     if expects_text(turn) and not (heard.exact or heard.switching):
         return None
+    if turn.identity.staff_id is not None:  # a partner: their menu does the rest
+        return heard.intent if heard.intent in PARTNER_INTENTS else None
     if turn.identity.household_id is None:  # a mentor: only the words for everyone
         return heard.intent if heard.intent in MENTOR_INTENTS else None
     if heard.intent == turn.conversation.journey or (
@@ -275,7 +288,9 @@ async def _unlinked(turn: Turn, keyword: str | None) -> None:
     """A consented but unlinked chat can link, change language, or ask for help."""
     if turn.inbound.kind == "contact":
         await start.by_contact(turn)
-    elif turn.conversation.journey in ("link", "language", "propose"):
+    elif turn.conversation.journey in ("link", "language", "propose") or (
+        turn.conversation.journey == "consent" and turn.conversation.step == "partner"
+    ):  # a partner found after the household notice reads their own before linking
         await JOURNEYS[turn.conversation.journey](turn)
     else:
         await start.after_consent(turn)
@@ -302,7 +317,7 @@ async def _to_menu(turn: Turn, *, cancelled: bool) -> None:
         if cancelled
         else None
     )
-    if turn.identity.household_id or turn.identity.mentor_id:
+    if linked(turn.identity):
         await menu.show(turn, intro)
     else:
         await start.after_consent(turn)

@@ -54,6 +54,9 @@ class Inbound:
     # Telegram wants every button press answered, or the button spins.
     callback_id: str | None = None
     system: str | None = None
+    # The chat can share the sender's own number at a button press (set from the channel's
+    # Traits by its adapter): journeys offer "send my number" only where it works.
+    shares_contact: bool = False
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,20 @@ async def _mentor_of(turn: Turn) -> tuple[Household | None, Mentor | None]:
 
 
 async def help_text(turn: Turn) -> None:
-    """The person sees what they can type at any time (a mentor: only the words for mentors),
-    and a household the person to turn to."""
+    """The person sees what they can type at any time (a mentor or a partner: only the words
+    for them), and a household the person to turn to."""
+    if turn.identity.staff_id is not None:
+        turn.say(
+            _(
+                "You can type these words at any time:\n"
+                "MENU - partner menu\n"
+                "BATAL - cancel this step\n"
+                "BANTUAN - this help\n"
+                "BERHENTI - stop all messages\n\n"
+                "You can also type the number of a choice."
+            )
+        )
+        return
     if turn.identity.mentor_id is not None:
         turn.say(
             _(

@@ -1,4 +1,4 @@
-"""menu: main menu → choice → that journey's first step (household and mentor menus)."""
+"""menu: main menu → choice → that journey's first step (household, mentor and partner menus)."""
 
 from __future__ import annotations
 
@@ -24,16 +24,22 @@ class MenuItem:
 # Filled once by handlers.routes, which lists every journey's entry in the order shown.
 HOUSEHOLD_MENU: list[MenuItem] = []
 MENTOR_MENU: list[MenuItem] = []
+PARTNER_MENU: list[MenuItem] = []
 
 
-def configure(*, household: list[MenuItem], mentor: list[MenuItem]) -> None:
-    """Set the two menus (called by handlers.routes at import)."""
+def configure(
+    *, household: list[MenuItem], mentor: list[MenuItem], partner: list[MenuItem]
+) -> None:
+    """Set the three menus (called by handlers.routes at import)."""
     HOUSEHOLD_MENU[:] = household
     MENTOR_MENU[:] = mentor
+    PARTNER_MENU[:] = partner
 
 
 def items_for(turn: Turn) -> list[MenuItem]:
-    """The menu this person gets: mentor or household."""
+    """The menu this person gets: partner staff, mentor or household."""
+    if turn.identity.staff_id is not None:
+        return PARTNER_MENU
     return MENTOR_MENU if turn.identity.mentor_id is not None else HOUSEHOLD_MENU
 
 

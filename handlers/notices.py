@@ -386,7 +386,7 @@ async def referral_received(
     """The organisation's linked chats hear of a new referral, in delivery hours; how many."""
     return await tell_organisation(
         session,
-        organisation.phone,
+        organisation,
         lambda: Reply(referral_received_text(row, household)),
         now=now,
         dedupe_key=f"referral-partner:{row.id}",
@@ -627,7 +627,7 @@ async def membership_applied(
     """The cooperative's linked chats hear of a new application, in delivery hours; how many."""
     return await tell_organisation(
         session,
-        cooperative.phone,
+        cooperative,
         lambda: Reply(
             _(
                 "New membership application: {name} ({desa}). "

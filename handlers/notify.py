@@ -19,7 +19,7 @@ from storage.identities import (
     identities_of_mentor,
     identities_of_organisation,
 )
-from storage.models import ChatIdentity
+from storage.models import ChatIdentity, Organisation
 
 
 async def tell_chats(
@@ -76,8 +76,8 @@ async def tell_mentor(
 
 
 async def tell_organisation(
-    session: AsyncSession, phone: str | None, build: Callable[[], Reply], **options: Any
+    session: AsyncSession, organisation: Organisation, build: Callable[[], Reply], **options: Any
 ) -> int:
-    """Queue `build()` to each chat linked by an organisation's number (none without one); how many."""
-    chats = await identities_of_organisation(session, phone)
+    """Queue `build()` to each chat of the organisation (its number's, its partners' own); how many."""
+    chats = await identities_of_organisation(session, organisation.phone, organisation.id)
     return await tell_chats(session, chats, build, **options)

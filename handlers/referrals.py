@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import notices
-from storage import referrals
+from storage import audit, referrals
 from storage import requests as service_requests
 from storage.models import Household, Organisation, Referral, ServiceRequest
 from storage.scope import Scope
@@ -67,3 +67,23 @@ async def refer(
                 scope=scope,
             )
     return row
+
+
+async def answered(
+    session: AsyncSession, row: Referral, *, actor: str, action: str, now: datetime, **detail: str
+) -> None:
+    """The household and its mentor hear the partner's step; the household's audit trail records
+    it as done by `actor` (the partner's seat, in the admin view or in the chat)."""
+    await notices.referral_news(session, row, now=now)
+    household = await session.get(Household, row.household_id)
+    if household is not None:
+        audit.record_on(
+            session,
+            household,
+            actor=actor,
+            action=f"referral.{action}",
+            now=now,
+            referral=row.id,
+            organisation=row.organisation_id,
+            **detail,
+        )

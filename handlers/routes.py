@@ -13,6 +13,7 @@ from handlers import (
     mentor_graduation,
     mentor_ladder,
     menu,
+    partner,
     reports,
     requests,
     rights,
@@ -41,6 +42,7 @@ JOURNEYS: dict[str, Step] = {
     "rights": rights.step,
     "propose": rights.proposal_step,
     "alumni": alumni.step,
+    "partner": partner.step,
 }
 
 # Journeys that expect a photo or document; elsewhere media gets the "please type" answer.
@@ -83,7 +85,15 @@ MENTOR_MENU = [
     MenuItem("help", N_("Help"), common.help_text),
 ]
 
-menu.configure(household=HOUSEHOLD_MENU, mentor=MENTOR_MENU)
+# Partner staff of an organisation (an office, a cooperative) answer the referrals sent to it.
+PARTNER_MENU = [
+    MenuItem("referrals_waiting", N_("Referrals waiting for an answer"), partner.waiting),
+    MenuItem("referrals_accepted", N_("Accepted referrals (to close)"), partner.accepted),
+    MenuItem("language", N_("Language / Bahasa"), common.choose_language),
+    MenuItem("help", N_("Help"), common.help_text),
+]
+
+menu.configure(household=HOUSEHOLD_MENU, mentor=MENTOR_MENU, partner=PARTNER_MENU)
 
 
 async def unlink(turn: Turn, arg: str) -> None:
@@ -171,6 +181,8 @@ TEXT_STEPS: set[tuple[str, str]] = {
     ("propose", "about"),
     ("alumni", "name"),
     ("alumni", "search"),
+    ("partner", "plan"),
+    ("partner", "reason"),
 }
 
 

@@ -1,7 +1,8 @@
 """start: notice → SETUJU? → link (own contact | mentor's code | NIK + No. KK) → menu.
 
 Nothing personal is asked or shown before consent. WhatsApp senders whose number is on the
-roster are offered the link at once; everyone else picks one of the three ways.
+roster are offered the link at once; everyone else picks one of the three ways. A mentor's
+or a partner's staff number (known, or shared) gets their own notice and menu instead.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from bot.messages import Choice
 from handlers import common, menu, notices, rights
 from handlers.turn import Turn
 from locales.i18n import _, use_locale
-from storage import audit, households, identities, links
+from storage import audit, households, identities, links, partners
 from storage.crypto import mask_name
 from storage.links import CODE_ALPHABET, CODE_LENGTH
-from storage.models import Household, Mentor
+from storage.models import Household, Mentor, Organisation, StaffUser
 from storage.normalize import phone_e164, sixteen_digits, valid_nik
 
 # A phone number as typed: `0812 3456 7890`, `+62 812-3456-7890`.
@@ -25,11 +26,16 @@ _PHONE = re.compile(r"\+?[\d\s.-]{9,17}")
 async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
     """The person sees who we are, what we keep and why, and is asked to agree (a greeting
     is greeted back first); a mentor whose number we know reads the mentors' notice instead,
-    and on Telegram, where the number is not known yet, a mentor can say so."""
+    and where the chat can share its number but it is not known yet, a mentor can say so (a
+    partner's staff whose number is on their account read the partners' notice)."""
     phone = turn.identity.phone
     mentor = await households.mentor_by_phone(turn.session, phone) if phone else None
     if mentor is not None:
         ask_mentor_consent(turn, mentor.id, mentor.name)
+        return
+    staff = await partners.partner_by_phone(turn.session, phone) if phone else None
+    if staff is not None:
+        await ask_partner_consent(turn, staff)
         return
     turn.goto("consent", "ask")
     choices = [
@@ -37,8 +43,8 @@ async def ask_consent(turn: Turn, *, greeted: bool = False) -> None:
         Choice("decline", _("Do not agree")),
         Choice("language", "English / Bahasa"),
     ]
-    if turn.identity.channel == "telegram":
-        choices.append(Choice("mentor", _("I am a mentor (pendamping)")))
+    if turn.inbound.shares_contact:
+        choices.append(Choice("mentor", _("I am a mentor (pendamping) or partner staff")))
     hello = _("Hello, Bapak/Ibu! Thank you for contacting us.") + "\n\n" if greeted else ""
     turn.say(
         hello
@@ -69,11 +75,36 @@ def ask_mentor_consent(turn: Turn, mentor_id: int, name: str) -> None:
     )
 
 
+async def ask_partner_consent(turn: Turn, staff: StaffUser) -> None:
+    """Partner staff are told what Sinergi uses of theirs and why, and asked to agree."""
+    organisation = (
+        await turn.session.get(Organisation, staff.organisation_id)
+        if staff.organisation_id
+        else None
+    )
+    turn.goto("consent", "partner", staff_id=staff.id)
+    turn.say(
+        _(
+            "Hello, welcome to Sinergi. This number is on the partner account {username} of "
+            "{organisation}.\n\n"
+            "Sinergi uses your phone number and that account, from the Dinsos list of partner "
+            "staff, to send you the referrals for your office and to record your answers.\n\n"
+            "You can stop at any time by typing BERHENTI. Do you agree?"
+        ).format(username=staff.username, organisation=organisation.name if organisation else "-"),
+        [Choice("agree", _("SETUJU (I agree)")), Choice("decline", _("Do not agree"))],
+    )
+
+
 async def contact_before_consent(turn: Turn) -> None:
-    """A contact shared before agreeing is only matched against the mentors: a mentor reads
-    the mentors' notice; anyone else the household notice (their number is not kept)."""
+    """A contact shared before agreeing is only matched against the mentors and partner staff:
+    they read their notice; anyone else the household notice (their number is not kept)."""
     phone = phone_e164(turn.inbound.contact_phone) if turn.inbound.contact_is_own else None
     mentor = await households.mentor_by_phone(turn.session, phone) if phone else None
+    staff = await partners.partner_by_phone(turn.session, phone) if phone and not mentor else None
+    if phone is not None and staff is not None:
+        turn.identity.phone = phone
+        await ask_partner_consent(turn, staff)
+        return
     if phone is None or mentor is None:
         turn.say(
             _("This number is not on the list of mentors.")
@@ -90,6 +121,8 @@ async def consent_step(turn: Turn) -> None:
     """SETUJU records consent and moves on; a refusal is respected; anything else asks again."""
     if turn.step == "mentor":
         await _mentor_consent_step(turn)
+    elif turn.step == "partner":
+        await _partner_consent_step(turn)
     elif turn.choice == "mentor":
         await _ask_mentor_contact(turn)
     elif turn.choice == "agree" or _says_agree(turn):
@@ -120,13 +153,14 @@ def _says_agree(turn: Turn) -> bool:
 
 
 async def _ask_mentor_contact(turn: Turn) -> None:
-    """A mentor on Telegram is asked for their number, to be found on the list of mentors."""
+    """A mentor or partner is asked for their number, to be found on the Dinsos lists."""
     turn.goto("consent", "mentor_contact")
     turn.say(
         _(
-            "Welcome! To recognise you as a mentor, press the button below to send your phone "
-            "number. We only look it up in the Dinsos list of mentors.\n\n"
-            "Not a mentor? Type MENU."
+            "Welcome! To recognise you as a mentor or partner staff, press the button below to "
+            "send your phone number. We only look it up in the Dinsos lists of mentors and "
+            "partner staff.\n\n"
+            "Neither? Type MENU."
         ),
         ask_contact=True,
     )
@@ -154,6 +188,29 @@ async def _mentor_consent_step(turn: Turn) -> None:
     await ask_consent(turn)
 
 
+async def _partner_consent_step(turn: Turn) -> None:
+    """Partner staff's SETUJU records consent and opens the partner menu; a refusal is respected."""
+    staff = await partners.partner_by_id(turn.session, turn.data.get("staff_id"))
+    if staff is not None and (turn.choice == "agree" or _says_agree(turn)):
+        await identities.give_consent(
+            turn.session, turn.identity, turn.now, version=identities.PARTNER_NOTICE_VERSION
+        )
+        await _link_partner(turn, staff)
+        return
+    if turn.choice == "decline" or turn.text.upper() in {"TIDAK", "NO"}:
+        turn.say(
+            _(
+                "All right, we respect that. Without your agreement Sinergi cannot send you "
+                "the referrals for your office. Type SETUJU if you change your mind."
+            )
+        )
+        return
+    if staff is not None:
+        await ask_partner_consent(turn, staff)
+        return
+    await ask_consent(turn)
+
+
 async def language_step(turn: Turn) -> None:
     """The chosen language is saved, and the person goes on where they were going, in it: the
     privacy notice before consent, the ways to link, or the menu."""
@@ -169,7 +226,7 @@ async def language_step(turn: Turn) -> None:
 
 async def after_consent(turn: Turn) -> None:
     """A linked person gets their menu; a known phone is offered the link; others choose a way."""
-    if turn.identity.household_id or turn.identity.mentor_id:
+    if turn.identity.household_id or turn.identity.mentor_id or turn.identity.staff_id:
         await menu.show(turn)
         return
     if turn.identity.phone and await _offer_phone_link(turn, turn.identity.phone):
@@ -194,7 +251,7 @@ async def offer_ways(turn: Turn) -> None:
         Choice("nik", _("Use NIK and No. KK")),
         Choice("usul", _("My family is not registered yet")),
     ]
-    if turn.identity.channel == "telegram":
+    if turn.inbound.shares_contact:
         ways.insert(0, Choice("contact", _("Send my phone number")))
     turn.say(_("Let us connect this chat to your family data. Choose one way:"), ways)
 
@@ -293,10 +350,13 @@ async def by_contact(turn: Turn) -> None:
 
 
 async def _offer_phone_link(turn: Turn, phone: str) -> bool:
-    """A mentor's number links at once; one household with this number is asked to confirm."""
+    """A mentor's number links at once; partner staff read their notice; one household with
+    this number is asked to confirm."""
     mentor = await households.mentor_by_phone(turn.session, phone)
     if mentor is not None:
         await _link_mentor(turn, mentor.id, mentor.name)
+        return True
+    if await _partner_asked(turn, phone):
         return True
     found = await households.households_by_phone(turn.session, phone)
     if len(found) != 1:
@@ -321,16 +381,28 @@ async def _confirm_phone(turn: Turn) -> None:
 
 
 async def _link_known_phone(turn: Turn, phone: str, *, method: str) -> bool:
-    """Link to the mentor or the single household with this phone; False when there is none."""
+    """Link to the mentor or the single household with this phone (partner staff are asked
+    to agree to their notice first); False when there is none."""
     mentor = await households.mentor_by_phone(turn.session, phone)
     if mentor is not None:
         await _link_mentor(turn, mentor.id, mentor.name)
+        return True
+    if await _partner_asked(turn, phone):
         return True
     found = await households.households_by_phone(turn.session, phone)
     if len(found) == 1:
         await _link_household(turn, found[0], method=method)
         return True
     return False
+
+
+async def _partner_asked(turn: Turn, phone: str) -> bool:
+    """Partner staff with this number are asked to agree to their own notice; False if none."""
+    staff = await partners.partner_by_phone(turn.session, phone)
+    if staff is None:
+        return False
+    await ask_partner_consent(turn, staff)
+    return True
 
 
 async def _enter_code(turn: Turn) -> None:
@@ -480,3 +552,17 @@ async def _link_mentor(turn: Turn, mentor_id: int, name: str, *, agreed: bool = 
         else _("Hello {name}. You are registered as a mentor (pendamping).")
     )
     await menu.show(turn, hello.format(name=name) + "\n\n" + _("Mentor menu. Choose a number:"))
+
+
+async def _link_partner(turn: Turn, staff: StaffUser) -> None:
+    """A partner's chat is recognised by the number on their account and gets the partner menu."""
+    identities.link_partner(turn.identity, staff.id)
+    organisation = (
+        await turn.session.get(Organisation, staff.organisation_id)
+        if staff.organisation_id
+        else None
+    )
+    hello = _("Thank you. This chat now answers the referrals sent to {organisation}.").format(
+        organisation=organisation.name if organisation else "-"
+    )
+    await menu.show(turn, hello + "\n\n" + _("Partner menu. Choose a number:"))

@@ -9,11 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import outbox
-from storage.models import ChatIdentity, Consent, Conversation, Household
+from storage.models import ChatIdentity, Consent, Conversation, Household, StaffUser
 
 NOTICE_VERSION = "2026-11"
 # Mentors read their own, shorter notice: what Sinergi uses of theirs, from the mentors roster.
 MENTOR_NOTICE_VERSION = "2026-11-mentor"
+# Partner staff read theirs: their name, number and organisation, to answer referrals.
+PARTNER_NOTICE_VERSION = "2026-12-partner"
 # The conversation data's key for the choices last shown, so that a typed "2" means the second.
 OFFERED = "_choices"
 
@@ -145,28 +147,47 @@ async def identities_of_mentor(session: AsyncSession, mentor_id: int) -> list[Ch
     return list(rows)
 
 
-def partner_chats_query(phone: Any) -> Any:
-    """SQL: the chats of an organisation's number that agreed and belong to no household or mentor.
+def of_organisation(phone: Any, organisation_id: Any) -> Any:
+    """SQL: a chat of an organisation: one of its number that belongs to no household or
+    mentor, or one its active partner staff linked as theirs (columns or values alike).
 
-    A partner links a chat as a mentor does: by starting Sinergi from the office's number
-    (WhatsApp knows it; on Telegram they share their contact), here the organisation's `no_hp`.
+    A partner links a chat as a mentor does: by starting Sinergi from their own number
+    (WhatsApp knows it; on Telegram they share their contact), the one on their account
+    (handlers/partner.py). A chat of the office's `no_hp` hears the news without a menu.
     """
+    staff = select(StaffUser.id).where(
+        StaffUser.organisation_id == organisation_id, StaffUser.active.is_(True)
+    )
+    of_number = (
+        (ChatIdentity.phone == phone)
+        & ChatIdentity.household_id.is_(None)
+        & ChatIdentity.mentor_id.is_(None)
+    )
+    return of_number | ChatIdentity.staff_id.in_(staff.scalar_subquery())
+
+
+def partner_chats_query(phone: str | None, organisation_id: int) -> Any:
+    """SQL: the reachable chats of an organisation (consented, not opted out)."""
+    # No number is no chat by number (`phone == None` would be every chat without one).
+    who = of_organisation(phone or "", organisation_id)
     return select(ChatIdentity).where(
-        ChatIdentity.phone == phone,
-        ChatIdentity.household_id.is_(None),
-        ChatIdentity.mentor_id.is_(None),
+        who,
         ChatIdentity.opted_out.is_(False),
         ChatIdentity.consent_at.is_not(None),
     )
 
 
 async def identities_of_organisation(
-    session: AsyncSession, phone: str | None
+    session: AsyncSession, phone: str | None, organisation_id: int
 ) -> list[ChatIdentity]:
-    """The reachable chats of an organisation's number (none without a number)."""
-    if not phone:
-        return []
-    return list(await session.scalars(partner_chats_query(phone)))
+    """The reachable chats of an organisation: its number's, and its partner staff's own."""
+    return list(await session.scalars(partner_chats_query(phone, organisation_id)))
+
+
+def link_partner(identity: ChatIdentity, staff_id: int) -> None:
+    """The chat is a partner's: it answers referrals for that account, and is no one else's."""
+    identity.staff_id, identity.household_id, identity.mentor_id = staff_id, None, None
+    identity.link_method = "phone"
 
 
 async def first_chat_of_mentor(session: AsyncSession, mentor_id: int, identity_id: int) -> bool:

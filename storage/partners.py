@@ -52,15 +52,26 @@ class Handoff:
 
 
 async def add_partner(
-    session: AsyncSession, *, username: str, password: str, organisation_code: str, now: datetime
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    organisation_code: str,
+    now: datetime,
+    phone: str | None = None,
 ) -> StaffUser:
-    """A new active partner account of an organisation; its region is the organisation's."""
+    """A new active partner account of an organisation; its region is the organisation's.
+
+    `phone` (E.164) is the partner's own number: the chat that shares it links to this account.
+    """
     organisation = await session.scalar(
         select(Organisation).where(Organisation.code == organisation_code.strip().upper())
     )
     if organisation is None:
         raise StaffError(f"no organisation with kode {organisation_code}")
-    return await new_account(
+    if phone and await partner_by_phone(session, phone) is not None:
+        raise StaffError(f"the number {phone} is already another partner's")
+    user = await new_account(
         session,
         username=username,
         password=password,
@@ -69,6 +80,41 @@ async def add_partner(
         organisation_id=organisation.id,
         now=now,
     )
+    user.phone = phone or None
+    return user
+
+
+async def partner_by_phone(session: AsyncSession, phone: str) -> StaffUser | None:
+    """The active partner account whose own number this is (a chat recognising itself)."""
+    return await session.scalar(
+        select(StaffUser)
+        .where(
+            StaffUser.phone == phone,
+            StaffUser.role == ROLE,
+            StaffUser.active.is_(True),
+            StaffUser.organisation_id.is_not(None),
+        )
+        .order_by(StaffUser.id)
+        .limit(1)
+    )
+
+
+async def partner_by_id(session: AsyncSession, staff_id: object) -> StaffUser | None:
+    """The active partner account with this id (None for any other account or none)."""
+    if not isinstance(staff_id, int):
+        return None
+    user = await session.get(StaffUser, staff_id)
+    if user is None or not user.active or user.role != ROLE or user.organisation_id is None:
+        return None
+    return user
+
+
+async def seat_of(session: AsyncSession, staff_id: int | None) -> Seat | None:
+    """The seat of an active partner account (None once it is switched off or is no partner)."""
+    user = await partner_by_id(session, staff_id)
+    if user is None or user.organisation_id is None:
+        return None
+    return Seat(organisation_id=user.organisation_id, staff_id=user.id, username=user.username)
 
 
 _FIELDS = (
@@ -103,9 +149,15 @@ def _mine(seat: Seat) -> object:
     )
 
 
-async def queue(session: AsyncSession, seat: Seat, *, limit: int = 200) -> list[Handoff]:
-    """The organisation's referrals: unanswered first (oldest first), then accepted, then closed."""
-    query = _mine(seat).order_by(_FIRST, Referral.sent_at, Referral.id).limit(limit)  # type: ignore[attr-defined]
+async def queue(
+    session: AsyncSession, seat: Seat, *, limit: int = 200, state: str | None = None
+) -> list[Handoff]:
+    """The organisation's referrals: unanswered first (oldest first), then accepted, then closed
+    (only those in `state` when given)."""
+    query = _mine(seat)
+    if state is not None:
+        query = query.where(Referral.state == state)  # type: ignore[attr-defined]
+    query = query.order_by(_FIRST, Referral.sent_at, Referral.id).limit(limit)  # type: ignore[attr-defined]
     return [Handoff(*row) for row in (await session.execute(query)).all()]
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.sql import ColumnElement
 
 from storage.bulk import Hours, as_text, deferred, outbox_insert, promptable, touched_rows
 from storage.calendar import add_working_days, period_day
+from storage.identities import of_organisation
 from storage.models import ChatIdentity, Household, Organisation, OutboxMessage, Referral
 from storage.organisations import serving
 from storage.paging import Page, paged
@@ -211,7 +212,8 @@ async def overdue_per_office(
 
 async def remind_overdue(session: AsyncSession, now: datetime, *, render: str, hours: Hours) -> int:
     """Set-based: each overdue referral not yet reminded gets one deferred reminder to every
-    chat of its organisation's number, and is marked reminded; how many referrals.
+    chat of its organisation (its number's, its partners' own), and is marked reminded; how
+    many referrals.
 
     Marked even when the organisation has no linked chat: the reminder is once, and the
     referring officer sees the referral as overdue on their dashboard either way.
@@ -235,13 +237,8 @@ async def remind_overdue(session: AsyncSession, now: datetime, *, render: str, h
         .select_from(Referral)
         .join(og, og.id == Referral.organisation_id)
         .join(hh, hh.id == Referral.household_id)
-        .join(ci, ci.phone == og.phone)
-        .where(
-            due,
-            ci.household_id.is_(None),
-            ci.mentor_id.is_(None),
-            promptable(ci),
-        )
+        .join(ci, of_organisation(og.phone, og.id))
+        .where(due, promptable(ci))
     )
     await session.execute(outbox_insert(session, source))
     marked = await session.execute(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
-from storage.models import StaffUser
-from storage.scope import NotFound, Scope, scoped
+from storage.models import Household, Mentor, StaffUser
+from storage.scope import LEVELS, NotFound, Scope, region_filter, scoped
 
 ROLES = ("admin", "supervisor", "officer", "coordinator")
 MIN_PASSWORD = 10
@@ -125,26 +127,43 @@ async def set_active(session: AsyncSession, scope: Scope, staff_id: int, active:
     return row
 
 
+def _could_reach(column: Any, scope: Scope) -> ColumnElement[bool]:
+    """SQL: a region whose people could act on a record inside the scope: one inside it, or
+    one that holds it (a provinsi's or the national office's), never a neighbour's."""
+    held_by = [scope.prefix[:n] for n in (0, *LEVELS) if n <= len(scope.prefix)]
+    return or_(region_filter(column, scope), column.in_(held_by))
+
+
 async def names_of(
-    session: AsyncSession, *, mentor_ids: set[int], staff_ids: set[int]
+    session: AsyncSession, scope: Scope, *, mentor_ids: set[int], staff_ids: set[int]
 ) -> tuple[dict[int, str], dict[int, str]]:
-    """The names of the mentors and staff a page's records name as their authors.
+    """The names of the mentors and staff a page's records name as their authors, as far as
+    they could have written on a record the reader may see.
 
-    Not scoped: an author is shown only on a record the reader already may see, and a
-    colleague of another region who acted on it is named as such.
+    A staff member acts only inside their own region, so one who wrote on a record in the
+    scope works inside it or above it: a colleague of another kabupaten is never named, even
+    for an id typed by hand. A mentor writes on their own families: one of the scope's region,
+    or the mentor of one of its households. Anyone else reads as "a mentor" / "an officer"
+    (handlers/labels.py), which is also what a record moved from another region shows.
     """
-    from storage.models import Mentor
-
     mentors: dict[int, str] = {}
     staff: dict[int, str] = {}
     if mentor_ids:
+        theirs = select(Household.mentor_id).where(
+            Household.mentor_id.in_(mentor_ids), region_filter(Household.region_code, scope)
+        )
         rows = await session.execute(
-            select(Mentor.id, Mentor.name).where(Mentor.id.in_(mentor_ids))
+            select(Mentor.id, Mentor.name).where(
+                Mentor.id.in_(mentor_ids),
+                or_(_could_reach(Mentor.region_code, scope), Mentor.id.in_(theirs)),
+            )
         )
         mentors = {int(i): str(n) for i, n in rows.all()}
     if staff_ids:
         rows = await session.execute(
-            select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(staff_ids))
+            select(StaffUser.id, StaffUser.username).where(
+                StaffUser.id.in_(staff_ids), _could_reach(StaffUser.region_code, scope)
+            )
         )
         staff = {int(i): str(n) for i, n in rows.all()}
     return mentors, staff

@@ -9,6 +9,7 @@ Each broken rule is reported as `file:line: imports X (why not)`.
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,3 +161,61 @@ def test_imports_that_point_down_pass(tmp_path: Path, path: str, source: str) ->
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(source, encoding="utf-8")
     assert violations(tmp_path) == []
+
+
+# A journey asks what a chat can do (`Inbound.shares_contact`), never which platform it is on.
+CHANNEL_NAMES = ("telegram", "whatsapp", "simulator", "console")
+
+
+def channel_tests(root: Path) -> list[str]:
+    """Every comparison with a channel's name in handlers/, as `file:line`."""
+    found = []
+    for file in sorted((root / "handlers").rglob("*.py")):
+        rel = file.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"), filename=rel)):
+            if isinstance(node, ast.Compare):
+                names = [node.left, *node.comparators]
+                if any(isinstance(n, ast.Constant) and n.value in CHANNEL_NAMES for n in names):
+                    found.append(f"{rel}:{node.lineno}")
+    return found
+
+
+def test_journeys_never_ask_which_platform_they_are_on() -> None:
+    found = channel_tests(ROOT)
+    assert found == [], "\n".join(found)
+
+
+def test_a_journey_naming_a_platform_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "handlers").mkdir()
+    (tmp_path / "handlers" / "start.py").write_text(
+        'def f(turn):\n    return turn.identity.channel == "telegram"\n', encoding="utf-8"
+    )
+    assert channel_tests(tmp_path) == ["handlers/start.py:2"]
+
+
+def test_the_telegram_adapter_says_its_chats_can_share_a_contact_and_whatsapp_does_not() -> None:
+    from bot.channels import telegram
+    from bot.channels.whatsapp import parse as whatsapp_parse  # the function
+    from bot.channels.whatsapp.graph import WhatsAppClient
+    from tests.fakes import whatsapp as wa
+
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 1764669600,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "Rina"},
+            "text": "halo",
+        },
+    }
+    assert telegram.TelegramClient.traits.shares_contact
+    assert [m.shares_contact for m in telegram.parse(json.dumps(update))] == [True]
+    # The webhook stores one item per message: the message and its sender's contact entry.
+    item = {
+        "message": wa.message("wamid.X", "6281300000001", 1764669600, "text", text={"body": "hi"}),
+        "contact": wa.contact("6281300000001", "ID.1"),
+    }
+    assert not WhatsAppClient.traits.shares_contact
+    parsed = whatsapp_parse(json.dumps(item))
+    assert parsed and not any(m.shares_contact for m in parsed)

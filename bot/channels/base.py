@@ -37,6 +37,9 @@ class Traits:
     max_text: int = 4096
     # Replies go to the person's number when it is known, not the identity's key (BSUIDs).
     addressed_by_phone: bool = False
+    # A button can ask the person to share their own number (Telegram's request_contact): the
+    # adapter stamps it on every Inbound, so journeys offer "send my number" without a name.
+    shares_contact: bool = False
 
 
 @dataclass(frozen=True)

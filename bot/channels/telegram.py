@@ -32,6 +32,8 @@ log = logging.getLogger("sinergi.telegram")
 # Telegram's limit is 4096 characters; leave room for the numbered choices.
 MAX_TEXT = 4000
 MAX_CAPTION = 1024
+# A keyboard button shares the user's own contact (request_contact), so linking by number works.
+TRAITS = Traits(max_text=MAX_TEXT, shares_contact=True)
 # What sendVoice plays as a voice message; anything else would be refused there.
 VOICE_TYPES = {"audio/ogg", "audio/mpeg", "audio/mp4", "audio/m4a", "audio/x-m4a"}
 
@@ -63,6 +65,7 @@ def parse(raw: str) -> list[Inbound]:
         sent_at=message.date.astimezone(UTC),
         message_id=str(update.update_id),
         language=user.language_code,
+        shares_contact=TRAITS.shares_contact,
     )
     if message.text is not None:
         return [Inbound(kind="text", text=message.text, **base)]
@@ -128,6 +131,7 @@ def _from_callback(update: Update) -> list[Inbound]:
             choice=query.data or "",
             callback_id=query.id,
             language=query.from_user.language_code,
+            shares_contact=TRAITS.shares_contact,
         )
     ]
 
@@ -147,7 +151,7 @@ class TelegramClient:
     """Sends replies through python-telegram-bot's Bot, pointed at `{api_url}/bot{token}`."""
 
     name = CHANNEL
-    traits = Traits(max_text=MAX_TEXT)
+    traits = TRAITS
 
     def __init__(
         self,

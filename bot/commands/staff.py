@@ -10,7 +10,7 @@ from bot.commands.common import migrated_runtime, run, settings
 from bot.workers import utcnow
 from storage import partners
 from storage.db import unit_of_work
-from storage.normalize import region_code
+from storage.normalize import phone_e164, region_code
 from storage.scope import ScopeError, check_account
 from storage.staff import StaffError, add_staff
 
@@ -38,11 +38,20 @@ def add(
     org: str = typer.Option(
         "", "--org", help="with --role partner: the organisation's kode (its region is theirs)"
     ),
+    phone: str = typer.Option(
+        "",
+        "--phone",
+        help="with --role partner: their own number; the chat that shares it becomes theirs",
+    ),
 ) -> None:
     """Create an active staff account scoped to a region, or a partner of one organisation."""
     code = "" if region.strip() == "" else region_code(region)
     if (role == partners.ROLE) != bool(org.strip()) or (org.strip() and region.strip()):
         typer.echo("refused: --org goes with --role partner, instead of --region", err=True)
+        raise typer.Exit(2)
+    own = phone_e164(phone) if phone.strip() else None
+    if phone.strip() and (own is None or role != partners.ROLE):
+        typer.echo("refused: --phone is a partner's own valid number", err=True)
         raise typer.Exit(2)
     try:
         if code is None:
@@ -65,6 +74,7 @@ def add(
                         password=password,
                         organisation_code=org,
                         now=utcnow(),
+                        phone=own,
                     )
                     return
                 await add_staff(

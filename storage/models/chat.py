@@ -32,6 +32,8 @@ class ChatIdentity(Base):
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     mentor_id: Mapped[int | None] = mapped_column(ForeignKey("mentors.id"), index=True)
+    # A partner's chat: the staff account (role `partner`) it answers referrals for.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     link_method: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(8), default="id")
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

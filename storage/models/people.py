@@ -76,6 +76,8 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A partner (role `partner`) works for one organisation and sees only its referrals.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # A partner's own number: the chat that shares it is recognised as theirs (handlers/partner.py).
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 Index("ix_households_region_mentor", Household.region_code, Household.mentor_id)

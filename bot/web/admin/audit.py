@@ -27,7 +27,7 @@ async def log(request: Request, rt: Rt, staff: AdminStaff) -> Response:
     action = request.query_params.get("action", "")[:40]
     async with rt.sessions() as session:
         page = await audit.log(session, staff.scope, action, page_number(request))
-        who = await names.authors(session, [e.actor for e in page.rows])
+        who = await names.authors(session, staff.scope, [e.actor for e in page.rows])
         places = await names.places(session, [e.region_code for e in page.rows])
     base = "/admin/audit?" + (urlencode({"action": action}) + "&" if action else "")
     return render(

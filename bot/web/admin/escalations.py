@@ -88,7 +88,7 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, escalation_id: I
             raise HTTPException(404) from None
         notes = (await escalations.notes(session, [esc.id])).get(esc.id, [])
         people = await staff_store.colleagues(session, staff.scope)
-        who = await names.authors(session, [n.author for n in notes])
+        who = await names.authors(session, staff.scope, [n.author for n in notes])
         lines = await _thread(rt, session, case.chats)
         places = await names.places(session, [case.household.region_code])
     now = now_of(request)

@@ -112,7 +112,7 @@ async def household_path(
             )
         )
         refs = await referrals.of_household(session, household.id)
-        who = await names.authors(session, [t.confirmed_by for t in moves])
+        who = await names.authors(session, staff.scope, [t.confirmed_by for t in moves])
         places = await names.places(session, [household.region_code])
         audit.record_on(
             session,

@@ -9,14 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.labels import author_ids
 from storage import regions, staff
+from storage.scope import Scope
 
 Names = tuple[dict[int, str], dict[int, str]]
 
 
-async def authors(session: AsyncSession, who: Iterable[str | None]) -> Names:
-    """Mentors' and staff members' names for the `author` filter of the templates."""
+async def authors(session: AsyncSession, scope: Scope, who: Iterable[str | None]) -> Names:
+    """Mentors' and staff members' names for the `author` filter of the templates, as far as
+    they could have written on the reader's records."""
     mentor_ids, staff_ids = author_ids([w for w in who if w])
-    return await staff.names_of(session, mentor_ids=mentor_ids, staff_ids=staff_ids)
+    return await staff.names_of(session, scope, mentor_ids=mentor_ids, staff_ids=staff_ids)
 
 
 async def places(session: AsyncSession, codes: Iterable[str | None]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedPartner, CurrentPartner, Partner, Rt
 from bot.web.admin.web import Id, now_of, render
 from handlers import labels, notices
+from handlers import referrals as handoffs
 from storage import alumni, audit, memberships, partners, referrals
 from storage import requests as service_requests
 from storage.calendar import period_day
@@ -142,18 +143,7 @@ async def _told(
     session: AsyncSession, partner: Partner, row: Referral, action: str, *, now: datetime
 ) -> None:
     """The household and its mentor hear the step; the household's audit trail records it."""
-    await notices.referral_news(session, row, now=now)
-    household = await session.get(Household, row.household_id)
-    if household is not None:
-        audit.record_on(
-            session,
-            household,
-            actor=partner.username,
-            action=f"referral.{action}",
-            now=now,
-            referral=row.id,
-            organisation=row.organisation_id,
-        )
+    await handoffs.answered(session, row, actor=partner.username, action=action, now=now)
 
 
 MEMBERSHIP_ACTIONS = ("verify", "refuse", "pokok", "wajib")

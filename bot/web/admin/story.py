@@ -83,5 +83,5 @@ async def story_context(
         "kinds": kinds,
         "kind_names": TIMELINE_KINDS,
         "story_base": f"/admin/households/{household_id}?{query}{'&' if query else ''}",
-        "names": await names.authors(session, [s.who for s in shown]),
+        "names": await names.authors(session, scope, [s.who for s in shown]),
     }
