@@ -78,7 +78,8 @@ async def test_a_request_says_who_filed_it(world: World, actor: str, shown: str)
     client = await world.client("samarinda")
     story = await client.get(f"/admin/households/{world.samarinda.household}?kind=request")
     entry = next(
-        li for li in re.findall(r"<li class=\"story-request.*?</li>", story.text, re.S)
+        li
+        for li in re.findall(r"<li class=\"story-request.*?</li>", story.text, re.S)
         if reference in li
     )
     assert f"· {shown}" in _visible(entry), _visible(entry)
@@ -95,7 +96,8 @@ async def test_an_old_request_without_its_filer_reads_as_the_familys(world: Worl
     client = await world.client("samarinda")
     story = await client.get(f"/admin/households/{world.samarinda.household}?kind=request")
     entry = next(
-        li for li in re.findall(r"<li class=\"story-request.*?</li>", story.text, re.S)
+        li
+        for li in re.findall(r"<li class=\"story-request.*?</li>", story.text, re.S)
         if "PL-2611-0001" in li
     )
     assert "· Keluarga" in _visible(entry)

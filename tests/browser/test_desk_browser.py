@@ -445,7 +445,9 @@ def test_import_preview_tells_the_truth_and_imports_the_good_rows(
     cards = page.locator(".box .cards")
     expect(cards.locator(".card.ok b")).to_have_text("2")
     expect(cards.locator(".card.bad b")).to_have_text("3")
-    expect(page.locator("div.box").first).to_contain_text("2 baris benar dan bisa diimpor; 3 baris ditolak")
+    expect(page.locator("div.box").first).to_contain_text(
+        "2 baris benar dan bisa diimpor; 3 baris ditolak"
+    )
     by_line = {
         r.locator("td").nth(0).inner_text(): (
             r.locator("td").nth(1).inner_text(),

@@ -102,9 +102,7 @@ async def signed_in(request: Request) -> Staff:
         )
     except ScopeError:  # a malformed account sees nothing rather than everything
         raise LoginRequired(request.url.path) from None
-    return Staff(
-        user.id, user.username, user.role, user.region_code, row.csrf_secret, scope, place
-    )
+    return Staff(user.id, user.username, user.role, user.region_code, row.csrf_secret, scope, place)
 
 
 async def current_staff(staff: Annotated[Staff, Depends(signed_in)]) -> Staff:

@@ -46,7 +46,9 @@ def _page(
     )
 
 
-async def _listing(session: AsyncSession, staff: Staff) -> tuple[list[Organisation], dict[str, str]]:
+async def _listing(
+    session: AsyncSession, staff: Staff
+) -> tuple[list[Organisation], dict[str, str]]:
     """The organisations of my region, and the names of their regions."""
     rows = await organisations.listing(session, staff.scope)
     return rows, await names.places(session, [o.region_code for o in rows])

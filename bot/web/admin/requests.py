@@ -189,7 +189,9 @@ async def detail(request: Request, rt: Rt, staff: CurrentStaff, request_id: Id) 
             raise HTTPException(404) from None
         household = await session.get(Household, row.household_id)
         history = await request_queue.history(session, row.id)
-        who = await names.authors(session, staff.scope, [e.actor for e in history] + [filer(row.filed_by)])
+        who = await names.authors(
+            session, staff.scope, [e.actor for e in history] + [filer(row.filed_by)]
+        )
         places = await names.places(session, [row.region_code])
     from storage import requests as service_requests  # the requests engineer's state machine
 
