@@ -111,7 +111,9 @@ def _place(ctx: Context, code: str | None, known: str | None = None) -> Markup:
     """
     if not code:
         return Markup("–")
-    name = (ctx.get("places") or {}).get(code) or known
+    # Only a mapping is ours: the import preview's own `places` is a list of its rows' regions.
+    places = ctx.get("places")
+    name = (places.get(code) if isinstance(places, dict) else None) or known
     if not name:
         return Markup("<code>{}</code>").format(code)
     return Markup('<span class="place">{} <code>{}</code></span>').format(name, code)
