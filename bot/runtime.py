@@ -145,5 +145,6 @@ def build_runtime(
             lease=timedelta(seconds=settings.outbox_lease_seconds),
             pacer=pacer_from(settings),
             media=MediaStore(settings.media_path),
+            delivery_hours=rules.delivery_hours,
         ),
     )

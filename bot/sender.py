@@ -174,6 +174,9 @@ class OutboxSender:
     skip_channels: tuple[str, ...] = (TERMINAL,)
     # Where a message's attachment (a voice note for a mentor) is read from just before sending.
     media: MediaStore | None = None
+    # The deployment's delivery hours, local to the recipient: the window of a message whose
+    # `hours` name only its region (storage/outbox.within_hours).
+    delivery_hours: tuple[str, str] = ("08:00", "18:00")
     # Pipelining: claim again when fewer than this many seconds of sends are booked, and
     # return after this many seconds of sending (the caller's loop calls again).
     claim_ahead: float = 0.3
@@ -286,8 +289,8 @@ class OutboxSender:
     ) -> Job | None:
         """The row as a job; a row that cannot be rendered (a renderer gone) is dead at once, and
         so is a failing prompt whose deadline passed while it waits for delivery hours."""
-        hours = row.payload.get("hours")
-        waits = isinstance(hours, dict) and opens_at(hours, now) is not None
+        hours = self._hours(row)
+        waits = hours is not None and opens_at(hours, now) is not None
         if waits and row.attempts > 1 and now >= self._deadline(row):
             row.state, row.lease_until = "dead", None
             erasure.scrub_farewell(row)
@@ -295,7 +298,7 @@ class OutboxSender:
             log.warning("outbox message %s dead: its hours closed past the deadline", row.id)
             return None
         try:
-            return _job(row, windows.get(row.identity_id), self.traits(row.channel))
+            return _job(row, windows.get(row.identity_id), self.traits(row.channel), hours)
         except UnknownMessage as exc:
             row.state, row.lease_until, row.error = "dead", None, f"unknown message {exc}"[:200]
             erasure.scrub_farewell(row)
@@ -478,9 +481,17 @@ class OutboxSender:
     def _deadline(self, row: OutboxMessage) -> datetime:
         """Until when a transient failure is retried: a reply for a day; a prompt kept to
         delivery hours until the close of the next day's hours (it waits out the night)."""
-        hours = row.payload.get("hours")
-        closing = closes_next_day(hours, row.created_at) if isinstance(hours, dict) else None
+        hours = self._hours(row)
+        closing = closes_next_day(hours, row.created_at) if hours is not None else None
         return closing or row.created_at + self.reply_deadline
+
+    def _hours(self, row: OutboxMessage) -> dict[str, Any] | None:
+        """The row's delivery window, the deployment's own where the row names only its region."""
+        hours = row.payload.get("hours")
+        if not isinstance(hours, dict):
+            return None
+        start, end = self.delivery_hours
+        return {"start": start, "end": end, **hours}
 
     def _dead(self, row: OutboxMessage, result: SendResult, reason: str) -> None:
         """Given up: counted and logged (a refused template is the operator's to fix, not ours to retry)."""
@@ -511,12 +522,14 @@ def _by_chat(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
 
 
 def _job(
-    row: OutboxMessage, window: tuple[datetime | None, str | None] | None, traits: Traits
+    row: OutboxMessage,
+    window: tuple[datetime | None, str | None] | None,
+    traits: Traits,
+    hours: dict[str, Any] | None,
 ) -> Job:
     """A claimed row as plain data; the number is the address when the channel wants it (WhatsApp)."""
     last, phone = window or (None, None)
     recipient = phone.lstrip("+") if traits.addressed_by_phone and phone else row.recipient
-    hours = row.payload.get("hours")
     return Job(
         row.id,
         row.channel,
@@ -526,7 +539,7 @@ def _job(
         last,
         traits,
         row.created_at,
-        hours if isinstance(hours, dict) else None,
+        hours,
         row.recipient,
     )
 

@@ -40,9 +40,6 @@ from storage.models import (
 
 # Requests --------------------------------------------------------------------------------------
 
-# Messages to mentors wait for the morning when sent at night (bot/sender.py).
-DELIVERY_HOURS = ("08:00", "18:00")
-
 
 async def request_moved(
     session: AsyncSession, row: ServiceRequest, event: RequestEvent, *, now: datetime
@@ -309,7 +306,7 @@ async def referral_news(session: AsyncSession, row: Referral, *, now: datetime) 
             lambda: Reply(referral_mentor_text(row, household, office)),
             now=now,
             dedupe_key=f"referral-mentor:{row.id}:{row.state}",
-            hours=outbox.within_hours(household.region_code, DELIVERY_HOURS),
+            hours=outbox.within_hours(household.region_code),
         )
     return told
 
@@ -390,7 +387,7 @@ async def referral_received(
         lambda: Reply(referral_received_text(row, household)),
         now=now,
         dedupe_key=f"referral-partner:{row.id}",
-        hours=outbox.within_hours(organisation.region_code, DELIVERY_HOURS),
+        hours=outbox.within_hours(organisation.region_code),
     )
 
 
@@ -435,7 +432,7 @@ async def report_flagged(
     household: Household,
     *,
     now: datetime,
-    hours: tuple[str, str] = DELIVERY_HOURS,
+    hours: tuple[str, str] | None = None,
 ) -> int:
     """The household's mentor hears the same day, in their delivery hours (a report sent at
     night waits for the morning), why this report needs a look; how many chats."""
@@ -636,7 +633,7 @@ async def membership_applied(
         ),
         now=now,
         dedupe_key=f"membership-new:{row.id}:{row.applied_at.isoformat()}",
-        hours=outbox.within_hours(cooperative.region_code, DELIVERY_HOURS),
+        hours=outbox.within_hours(cooperative.region_code),
     )
 
 

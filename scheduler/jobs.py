@@ -115,7 +115,7 @@ JOBS: tuple[Job, ...] = (
     Job("weekly", _ladder(ladder.weekly)),
     Job("digests", _ladder(ladder.digests)),
     Job("stale_reports", _plain(reports.close_stale_reports)),
-    Job("referrals_overdue", _plain(referrals.remind_overdue)),
+    Job("referrals_overdue", _ladder(referrals.remind_overdue)),
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
     Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
     Job("retention", _retention, slot="retention"),

@@ -77,10 +77,7 @@ class Plan:
 
     def hours(self) -> tuple[str, str]:
         """Delivery hours as written into a deferred message: ("08:00", "18:00")."""
-        return (
-            self.delivery_start.isoformat(timespec="minutes"),
-            self.delivery_end.isoformat(timespec="minutes"),
-        )
+        return (_clock(self.delivery_start), _clock(self.delivery_end))
 
     def zones(self, now: datetime, column: Any) -> Any:
         """SQL: the region of `column` is within delivery hours now."""
@@ -296,3 +293,10 @@ async def _prompt(
         with use_locale(locale):
             choices[locale] = [[c.key, c.label] for c in reply_to("").choices]
     await store.offer_choices(session, run, choices, default=DEFAULT_LOCALE)
+
+
+def _clock(moment: time) -> str:
+    """A time of day as "08:00", or to the microsecond when it is not a whole minute (a window
+    that ends at 23:59:59.999999 must not close for the last minute of the day)."""
+    whole = moment.second == 0 and moment.microsecond == 0
+    return moment.isoformat(timespec="minutes" if whole else "auto")

@@ -47,12 +47,16 @@ def enqueue(
     return row
 
 
-def within_hours(region_code: str, hours: tuple[str, str]) -> dict[str, str]:
-    """A payload's `hours`: keep the message to ("08:00", "18:00") local to this region.
+def within_hours(region_code: str, hours: tuple[str, str] | None = None) -> dict[str, str]:
+    """A payload's `hours`: keep the message to delivery hours local to this region.
 
-    The sender holds such a message until the next opening (bot/sender.py); the ladder writes
-    the same keys in SQL (storage/ladder.py).
+    Without `hours` the message keeps to the deployment's own window (SINERGI_DELIVERY_START/END),
+    which the sender fills in when it sends (bot/sender.py): code far from the settings, such as
+    a notice written from an admin page, need not carry them. The ladder writes the same keys
+    in SQL (storage/ladder.py).
     """
+    if hours is None:
+        return {"region": region_code}
     start, end = hours
     return {"region": region_code, "start": start, "end": end}
 

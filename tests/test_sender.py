@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.channels.base import SendResult
+from bot.config import Settings
 from bot.messages import Attachment, Choice, Reply
 from bot.metrics import Metrics
 from bot.sender import Job, OutboxSender, Pacer, merge_burst
@@ -514,3 +515,36 @@ async def test_a_retry_after_pauses_the_whole_channel_in_every_process(harness: 
         int(p["chat_id"]) for _t, p in harness.telegram.delivered if p["text"] == "Ada kabar baru."
     ]
     assert sorted(got) == [p.user_id for p in people]
+
+
+# Delivery hours --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("closing", "sent_at_once"), [(time(18, 0), False), (time(21, 0), True)])
+async def test_a_notice_naming_only_its_region_keeps_to_the_deployments_delivery_hours(
+    settings: Settings, closing: time, sent_at_once: bool
+) -> None:
+    """An office's notice written from an admin page carries no hours of its own: at 19.30 WITA
+    it waits for the morning where the site closes at 18.00, and goes at once where it is 21.00."""
+    h = await Harness.start(settings.model_copy(update={"delivery_end": closing}))
+    try:
+        h.now = datetime(2026, 11, 24, 11, 30, tzinfo=UTC)  # Tuesday 19.30 in Samarinda (WITA)
+        person = TelegramDriver(h, user_id=700)
+        await person.text("/start")
+        await h.work()
+        seen = len(h.telegram_said(700))
+        payload = {
+            **Reply("Rujukan baru dari Dinsos.").to_payload(),
+            "hours": outbox.within_hours("6472"),
+        }
+        async with await h.session() as s:
+            identity = await s.scalar(select(ChatIdentity).where(ChatIdentity.external_id == "700"))
+            assert identity is not None
+            outbox.enqueue(s, identity, payload, now=h.now)
+        await h.work()
+        assert bool(h.telegram_said(700, since=seen)) is sent_at_once
+        h.now = datetime(2026, 11, 25, 0, 5, tzinfo=UTC)  # Wednesday 08.05 WITA: open everywhere
+        await h.work()
+        assert [s.text for s in h.telegram_said(700, since=seen)] == ["Rujukan baru dari Dinsos."]
+    finally:
+        await h.stop()

@@ -240,15 +240,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if server.started:
             break
         time.sleep(0.05)
-    # Offices' and mentors' notices keep to their own delivery window (handlers/notices.py), not
-    # to the settings': on the wall clock at night they would wait for the morning.
-    from handlers import notices
-
-    window, notices.DELIVERY_HOURS = notices.DELIVERY_HOURS, ("00:00", "23:59:59.999999")
     try:
         yield Site(f"http://127.0.0.1:{port}", fake, escalation, request, household, settings)
     finally:
-        notices.DELIVERY_HOURS = window
         server.should_exit = True
         thread.join(timeout=10)
 
