@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit, proposals, staff_sessions
 from storage.erasure import months_before, purge_before
+from storage.roster import jobs as import_jobs
 from storage.roster import uploads
 
 # Failed sign-ins are kept this long (the throttle reads minutes of them; an audit, weeks).
@@ -41,8 +42,9 @@ async def purge(
 
 
 async def expire_previews(session: AsyncSession, now: datetime, *, folder: Path | None) -> int:
-    """Roster previews past their hour deleted; an audit line when any went."""
+    """Roster previews past their hour deleted (their sealed files emptied); an audit line when any went."""
     gone = uploads.expire(folder, now=now) if folder is not None else 0
+    gone += await import_jobs.expire_previews(session, now)
     if gone:
         audit.record(session, actor="scheduler", action="retention.previews", now=now, files=gone)
     return gone

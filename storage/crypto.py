@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -41,6 +43,22 @@ class NikVault:
         if not stored.startswith(SEALED):
             return stored
         return self._fernet.decrypt(stored[len(SEALED) :].encode()).decode()
+
+    def seal_bytes(self, data: bytes) -> str:
+        """A whole file sealed as text (an uploaded roster: every NIK and name of it)."""
+        return SEALED + self._fernet.encrypt(data).decode()
+
+    def open_bytes(self, stored: str) -> bytes:
+        """A sealed file back."""
+        return self._fernet.decrypt(stored.removeprefix(SEALED).encode())
+
+    def seal_json(self, value: Any) -> str:
+        """A JSON value sealed as text (an import's report quotes the file's values)."""
+        return self.seal_bytes(json.dumps(value, default=str).encode())
+
+    def open_json(self, stored: str) -> Any:
+        """A sealed JSON value back."""
+        return json.loads(self.open_bytes(stored))
 
 
 _SIXTEEN = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")

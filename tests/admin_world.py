@@ -372,7 +372,7 @@ def fill(path: str, region: Any) -> str:
         "organisation_id": region.organisation or 1,
         "action": "accept",
         "membership_id": 1,
-        "job_id": "0",  # an import job lives in the serve process; none is running here
+        "job_id": "0",  # no import job has this id (test_admin_labels makes one)
         "code": "en",
     }
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

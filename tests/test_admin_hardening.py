@@ -12,7 +12,8 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select, update
 
 from bot import workers
-from storage.models import AuditEvent, Escalation, Household, Mentor
+from scheduler import retention
+from storage.models import AuditEvent, Escalation, Household, ImportJob, Mentor
 from storage.roster import uploads
 from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
 
@@ -153,7 +154,7 @@ async def test_an_xlsx_declaring_an_entity_is_refused_not_expanded(world: World)
     assert "HaHa" not in names
 
 
-# 13: previews do not stay on disk ---------------------------------------------------------------
+# 13: previews never reach the disk, and their sealed files go after an hour ---------------------
 
 
 def _previews(world: World) -> list[Path]:
@@ -161,28 +162,42 @@ def _previews(world: World) -> list[Path]:
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
+async def _kept_files(world: World) -> int:
+    """How many import jobs still keep their (sealed) uploaded file."""
+    async with await world.h.session() as session:
+        return len(
+            list(await session.scalars(select(ImportJob.id).where(ImportJob.upload.is_not(None))))
+        )
+
+
 async def test_abandoned_previews_are_deleted_after_an_hour_and_at_start(world: World) -> None:
-    """A preview left alone for an hour is gone (its confirmation is a 404); a start clears the rest."""
+    """A preview left alone for an hour cannot be confirmed (404) and the sweep empties its file;
+    no upload is ever written to the disk, and a start still clears what an older version left."""
     officer = await world.client("samarinda")
     body = (HOUSEHOLDS + SAMARINDA_ROW.format(kk="6472010101000066", name="Lupa")).encode()
     abandoned = await _upload(officer, "households", "kpm.csv", body)
-    assert len(_previews(world)) == 1
-    assert _previews(world)[0].stat().st_mode & 0o077 == 0  # only the service reads NIKs in clear
+    assert _previews(world) == [] and await _kept_files(world) == 1
     world.h.advance(minutes=61)
     officer = await world.client("samarinda")  # the idle session ended too; the same officer
     late = await _confirm(officer, "households", abandoned)
     assert late.status_code == 404
-    assert _previews(world) == []
-    await _upload(officer, "households", "kpm.csv", body)
-    world.h.advance(minutes=61)
-    officer = await world.client("samarinda")
-    assert uploads.expire(world.h.rt.settings.data_dir / "uploads", now=world.h.now) == 1
-    await _upload(officer, "households", "kpm.csv", body)
-    assert len(_previews(world)) == 1
+    async with await world.h.session() as session:
+        assert await retention.expire_previews(session, world.h.now, folder=None) == 1
+    assert await _kept_files(world) == 0
+    assert "lebih dari satu jam" in (await officer.get(_job_of(abandoned))).text
+    folder = world.h.rt.settings.data_dir / "uploads"
+    uploads.keep(folder, 7, "abc123", body, now=world.h.now)  # what an older version left
     tasks = workers.start(world.h.rt)  # what `sinergi serve` does at start
     for task in tasks:
         task.cancel()
     assert _previews(world) == []
+
+
+def _job_of(preview: httpx.Response) -> str:
+    """The page of the job a preview belongs to (its confirm form names it)."""
+    found = TOKEN.search(preview.text)
+    assert found, preview.text[-1000:]
+    return f"/admin/import/jobs/{found.group(1)}"
 
 
 # 14: forwarded headers --------------------------------------------------------------------------

@@ -1,19 +1,25 @@
 """Import that tells the truth, over HTTP: out-of-region rows refused with their values, the
-correct rows saved and counted, and a big file checked and saved in the background."""
+correct rows saved and counted, and a big file checked and saved in the background, its job
+in the database: seen by every web process, kept across a restart, failed when its runner died."""
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+import storage.roster
 from bot.web.admin import imports
-from storage.models import Household
-from tests.admin_world import World, csrf_of, world_fixture  # noqa: F401
+from storage.models import Base, Household, ImportJob
+from tests.admin_world import PASSWORD, World, csrf_of, login, world_fixture  # noqa: F401
+from tests.harness import Harness
 
 HEADER = "no_kk,nik,nama,tanggal_lahir,jenis_kelamin,no_hp,alamat,kode_wilayah,desil\n"
 TOKEN = re.compile(r'name="token" value="(\w+)"')
@@ -163,3 +169,129 @@ async def test_a_big_upload_runs_in_the_background_and_keeps_its_result(
     assert len({n for n in await _names(world) if n.startswith("Warga Besar")}) == 7
     # Coming back later, the result is still there.
     assert "7 baris disimpan." in (await officer.get(saving.headers["location"])).text
+
+
+@asynccontextmanager
+async def _another_process(
+    world: World, username: str = "samarinda", spawned: Spawned | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A second web process on the same database (its own runtime and app), and a browser on it."""
+    other = await Harness.start(world.h.rt.settings)
+    app = other.client._transport.app  # type: ignore[attr-defined]
+    app.state.clock = lambda: world.h.now
+    app.state.import_spawn = spawned
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sinergi.test"
+    )
+    try:
+        assert (await login(client, username, PASSWORD)).status_code == 303
+        yield client
+    finally:
+        await client.aclose()
+        await other.stop()
+
+
+class Paused:
+    """Holds the runner after its first batch is told, until the test lets it go on."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reached, self.go = asyncio.Event(), asyncio.Event()
+        told = imports.Runner.told
+
+        async def hold(runner: imports.Runner, rows: int) -> None:
+            await told(runner, rows)
+            if not self.reached.is_set():
+                self.reached.set()
+                await self.go.wait()
+
+        monkeypatch.setattr(imports.Runner, "told", hold)
+
+
+BIG = HEADER + "".join(_row(n, f"Warga Besar {n}") for n in range(1, 8))
+
+
+async def test_a_second_web_process_sees_the_progress_and_the_result(
+    world: World, spawned: Spawned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar moves in the database: another process's page shows 2 of 7 rows, then the preview."""
+    monkeypatch.setattr(storage.roster, "BATCH", 2)
+    paused = Paused(monkeypatch)
+    officer = await world.client("samarinda")
+    job = (await _upload(officer, BIG)).headers["location"]
+    async with _another_process(world, spawned=spawned) as elsewhere:
+        assert '<progress value="0" max="7">' in (await elsewhere.get(job)).text
+        running = asyncio.create_task(spawned.run_next())
+        await asyncio.wait_for(paused.reached.wait(), 30)
+        halfway = await elsewhere.get(job)
+        assert '<progress value="2" max="7">' in halfway.text, halfway.text[-1500:]
+        paused.go.set()
+        await running
+        preview = await elsewhere.get(job)
+        assert "7 baris benar dan bisa diimpor; 0 baris ditolak." in preview.text
+        # The other process confirms it too: the file waits in the database, not in a process.
+        saving = await _confirm(elsewhere, preview)
+        assert saving.status_code == 303
+        await spawned.run_next()
+    result = await officer.get(saving.headers["location"])
+    assert "7 baris disimpan." in result.text
+    assert len({n for n in await _names(world) if n.startswith("Warga Besar")}) == 7
+
+
+async def test_the_result_outlasts_a_restart_and_is_the_uploaders_alone(
+    world: World, spawned: Spawned
+) -> None:
+    """After a restart (a new app) the officer finds the job in the recent list with its result;
+    another officer sees no such job, neither in the list nor by its address."""
+    officer = await world.client("samarinda")
+    job = (await _upload(officer, BIG)).headers["location"]
+    await spawned.run_next()
+    async with _another_process(world) as restarted:
+        page = await restarted.get("/admin/import")
+        assert f'<a href="{job}">kpm.csv</a>' in page.text, page.text[-2000:]
+        assert "Sudah diperiksa, belum disimpan" in page.text
+        assert "7 baris benar dan bisa diimpor" in (await restarted.get(job)).text
+    async with _another_process(world, "balikpapan") as other:
+        assert job not in (await other.get("/admin/import")).text
+        assert (await other.get(job)).status_code == 404
+
+
+async def test_a_job_whose_runner_died_is_marked_failed(world: World, spawned: Spawned) -> None:
+    """No beat for two minutes (the process was restarted): the page says so, the file is gone."""
+    officer = await world.client("samarinda")
+    job = (await _upload(officer, BIG)).headers["location"]
+    spawned.waiting.pop().close()  # the process ends before its runner starts
+    world.h.advance(minutes=1)
+    assert '<progress value="0" max="7">' in (await officer.get(job)).text
+    world.h.advance(minutes=2)
+    page = await officer.get(job)
+    assert "Impor terhenti karena server dimulai ulang. Unggah lagi berkas Anda." in page.text
+    assert '<meta http-equiv="refresh"' not in page.text
+    async with await world.h.session() as session:
+        row = await session.get(ImportJob, job.rsplit("/", 1)[1])
+    assert row is not None and row.state == "failed" and row.upload is None
+    assert "Terhenti" in (await officer.get("/admin/import")).text
+
+
+async def test_the_uploaded_file_is_never_kept_in_clear(world: World) -> None:
+    """Neither the database's rows nor its bytes, nor the data folder, hold a name of a file
+    waiting for confirmation."""
+    officer = await world.client("samarinda")
+    preview = await _upload(officer, HEADER + _row(1, "Nyonya Rahasia Sekali"))
+    assert "1 baris benar dan bisa diimpor" in preview.text
+    secret = "Nyonya Rahasia Sekali"
+    async with await world.h.session() as session:
+        assert await session.scalar(select(ImportJob.upload)) is not None
+        for table in Base.metadata.sorted_tables:
+            rows = (await session.execute(select(table))).all()
+            assert secret not in repr(rows), table.name
+    # The data folder holds the uploads folder, and on SQLite the database and its WAL.
+    assert _files_holding(Path(world.h.rt.settings.data_dir), secret.encode()) == []
+    done = await _confirm(officer, preview)
+    assert "1 baris disimpan." in done.text
+    async with await world.h.session() as session:
+        assert await session.scalar(select(ImportJob.upload)) is None  # emptied once ended
+
+
+def _files_holding(folder: Path, secret: bytes) -> list[Path]:
+    """The files under `folder` whose bytes contain `secret`."""
+    return [p for p in folder.rglob("*") if p.is_file() and secret in p.read_bytes()]

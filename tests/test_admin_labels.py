@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.local import make_update
 from bot.messages import Choice, Reply
-from bot.web.admin.imports import ImportJob
 from handlers import labels
 from locales.catalog import _read as read_catalog
 from storage import outbox
@@ -48,6 +47,7 @@ from storage.models import (
     StaffUser,
     StageTransition,
 )
+from storage.roster import jobs as import_jobs
 from storage.roster.rules import CATEGORIES, ORGANISATION_KINDS
 from storage.staff import ROLES
 from tests import factories
@@ -438,8 +438,18 @@ async def _a_big_import_under_way(session: AsyncSession, world: World) -> None:
     """The admin's big households file, a third checked: its page is the job `fill` names."""
     admin = await session.scalar(select(StaffUser.id).where(StaffUser.username == "kaltim"))
     assert admin is not None
-    job = ImportJob("0", admin, "households", "kpm.csv", "t", True, total=9000, done=3000)
-    world.app.state.import_jobs = {job.id: job}
+    job = import_jobs.create(
+        session,
+        job_id="0",
+        staff_id=admin,
+        kind="households",
+        filename="kpm.csv",
+        data=b"no_kk\n",
+        total=9000,
+        vault=world.h.rt.vault,
+        now=world.h.now,
+    )
+    job.state, job.done = "running", 3000
 
 
 def _pages(world: World, ids: dict[str, list[int]]) -> list[str]:

@@ -23,6 +23,7 @@ from storage.models.graduation import (
     RelapseSignal,
     StageTransition,
 )
+from storage.models.imports import ImportJob
 from storage.models.jobs import JobRun
 from storage.models.ladder import Escalation, EscalationNote, LadderAction, LadderState
 from storage.models.partners import Membership, Organisation
@@ -51,6 +52,7 @@ __all__ = [
     "Consent",
     "Conversation",
     "Household",
+    "ImportJob",
     "JobRun",
     "InboxUpdate",
     "LinkAttempt",

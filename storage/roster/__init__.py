@@ -8,6 +8,7 @@ reasons as msgids, so the CLI and the admin page each render them in their reade
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -50,14 +51,14 @@ async def import_roster(
     dry_run: bool = False,
     actor: str = "cli",
     scope: Scope | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
     """Validate every row, write the good ones in batches, and say what happened to each bad one.
 
     With a staff member's scope, a row outside it (by code or by key) is refused like any bad
     row, with its reason, and never reaches the writer; the other good rows are written.
     `progress` is told how many rows each batch held, once it is written (a terminal's progress
-    bar, the page's for a big file).
+    bar, the page's for a big file); when it returns an awaitable, that is awaited.
     """
     outside = [] if scope is None else await outside_rows(session, scope, kind, data, filename)
     report = ImportReport(kind=kind, dry_run=dry_run)
@@ -106,7 +107,7 @@ async def _pipeline(
     rows: Iterator[Row],
     report: ImportReport,
     refused_first: dict[int, list[tuple[str, dict[str, Any]]]],
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], object] | None,
 ) -> None:
     """Check a chunk, then write its good rows in one batch; rows refused first are only counted.
 
@@ -122,8 +123,9 @@ async def _pipeline(
         for line, why in refused:
             report.refuse(line, why)
         await importer.write(good)
-        if progress is not None:
-            progress(len(chunk))
+        told = progress(len(chunk)) if progress is not None else None
+        if inspect.isawaitable(told):
+            await told
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:

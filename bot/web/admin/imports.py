@@ -1,8 +1,10 @@
 """Import: upload a roster (CSV/XLSX), see a dry-run preview with each bad row, then confirm.
 
-A file of more than BACKGROUND_ROWS rows is checked (and later written) in the background: the
+Every upload is a job in the database (storage/roster/jobs.py), its file sealed in the row. A
+file of more than BACKGROUND_ROWS rows is checked (and later saved) in the background: the
 officer is sent to the job's page, which shows a progress bar and reloads itself until the
-result is there, and which they can come back to for as long as the serve process runs.
+result is there. Any web process shows it, and the result outlasts a restart; the import page
+lists the officer's recent jobs.
 """
 
 from __future__ import annotations
@@ -13,62 +15,73 @@ import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 
+from bot.runtime import Runtime
 from bot.web.admin.actions import see_other
 from bot.web.admin.deps import CheckedStaff, CurrentStaff, Rt, Staff
 from bot.web.admin.web import locale_of, now_of, render
-from locales.i18n import _, use_locale
+from locales.i18n import N_, _, use_locale
 from storage import audit, regions
-from storage.db import unit_of_work
-from storage.roster import KINDS, ImportReport, count_rows, import_roster, uploads
+from storage.db import is_locked, is_postgres, unit_of_work
+from storage.models import ImportJob
+from storage.roster import KINDS, ImportReport, count_rows, import_roster
+from storage.roster import jobs as import_jobs
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 MAX_UPLOAD = 20 * 1024 * 1024
-BACKGROUND_ROWS = 5000  # more rows than this: checked and written in the background
-MAX_JOBS = 200  # finished jobs kept for their result pages; the oldest go first
+BACKGROUND_ROWS = 5000  # more rows than this: checked and saved in the background
 MAX_PLACES = 300  # region codes listed in a preview
+STATES = {
+    "queued": N_("Waiting"),
+    "running": N_("Checking"),
+    "preview": N_("Checked, not saved yet"),
+    "saving": N_("Saving"),
+    "done": N_("Saved"),
+    "failed": N_("Stopped"),
+}
+Clock = Callable[[], datetime]
 
 
 @dataclass
-class ImportJob:
-    """A big upload being checked or written in the background, and its result when done."""
+class Runner:
+    """One job's work in this process: the rows done so far, told to the database as it goes."""
 
-    id: str
-    staff_id: int
-    kind: str
-    filename: str
-    token: str  # the kept upload, to confirm after the check
-    dry_run: bool
-    total: int
+    rt: Runtime
+    job_id: str
+    clock: Clock
+    live: bool  # False while SQLite's write lock is ours: nobody else could write a beat
     done: int = 0
-    report: ImportReport | None = None
-    failed: bool = False
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
-    def percent(self) -> int:
-        """How far it is, 0 to 100."""
-        return 100 if self.report else min(99, self.done * 100 // max(1, self.total))
+    async def told(self, rows: int) -> None:
+        """A batch is done: the page's bar moves."""
+        self.done += rows
+        await self.beat()
 
+    async def beat(self) -> None:
+        """Progress and a sign of life, in a transaction of their own (a failed one is only logged)."""
+        if not self.live:
+            return
+        try:
+            async with unit_of_work(self.rt.sessions) as session:
+                await import_jobs.beat(session, self.job_id, self.done, self.clock())
+        except OperationalError as exc:
+            log.warning("import %s: no beat written (%s)", self.job_id, type(exc).__name__)
 
-def _uploads(rt: Rt) -> Path:
-    """The folder where previews wait for their confirmation."""
-    return rt.settings.uploads_path
-
-
-def _jobs(request: Request) -> dict[str, ImportJob]:
-    """The serve process's import jobs, by id."""
-    state = request.app.state
-    if not hasattr(state, "import_jobs"):
-        state.import_jobs = {}
-    jobs: dict[str, ImportJob] = state.import_jobs
-    return jobs
+    async def beating(self) -> None:
+        """Beat every BEAT while the work lasts (a long XLSX read or region check moves no bar)."""
+        while not self.stop.is_set():
+            try:
+                await asyncio.wait_for(self.stop.wait(), import_jobs.BEAT.total_seconds())
+            except TimeoutError:
+                await self.beat()
 
 
 def _spawn(request: Request) -> Callable[[Coroutine[Any, Any, None]], Any]:
@@ -76,61 +89,120 @@ def _spawn(request: Request) -> Callable[[Coroutine[Any, Any, None]], Any]:
     return getattr(request.app.state, "import_spawn", None) or asyncio.create_task
 
 
+async def _sweep(rt: Runtime, staff: Staff, now: datetime) -> None:
+    """Mark failed the staff member's jobs whose runner died (a read first: usually none)."""
+    async with rt.sessions() as session:
+        if not await import_jobs.has_stale(session, staff.id, now):
+            return
+    try:
+        async with unit_of_work(rt.sessions) as session:
+            await import_jobs.fail_stale(session, now, staff.id)
+    except OperationalError as exc:  # SQLite: a long saving holds the lock; it is alive
+        if not is_locked(exc):
+            raise
+
+
 @router.get("/admin/import")
-async def form(request: Request, staff: CurrentStaff) -> Response:
-    """Choose what to import and the file."""
-    return render(request, "admin/import.html", staff=staff, kinds=KINDS, report=None)
+async def form(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
+    """Choose what to import and the file; the officer's recent imports below."""
+    return render(
+        request,
+        "admin/import.html",
+        staff=staff,
+        kinds=KINDS,
+        report=None,
+        **await _recent(rt, staff, now_of(request)),
+    )
 
 
-async def _run(
-    rt: Rt,
+async def _recent(rt: Runtime, staff: Staff, now: datetime) -> dict[str, Any]:
+    """The officer's own latest jobs, for the list on the import page."""
+    await _sweep(rt, staff, now)
+    async with rt.sessions() as session:
+        return {"recent": await import_jobs.recent(session, staff.id), "states": STATES}
+
+
+async def _work(
+    rt: Runtime, staff: Staff, job: ImportJob, data: bytes, *, dry_run: bool, clock: Clock
+) -> None:
+    """The job's work: its report kept in its row when done, or `failed` (logged) when it broke."""
+    live = dry_run or is_postgres(rt.engine)
+    runner = Runner(rt, job.id, clock, live=live)
+    beating = asyncio.create_task(runner.beating())
+    try:
+        if dry_run:
+            await _check(rt, staff, job, data, runner)
+        else:
+            await _save(rt, staff, job, data, runner)
+    except Exception:
+        log.exception("import %s failed", job.id)
+        async with unit_of_work(rt.sessions) as session:
+            await import_jobs.fail(session, job.id, clock())
+    finally:
+        runner.stop.set()
+        await beating
+
+
+async def _check(rt: Runtime, staff: Staff, job: ImportJob, data: bytes, runner: Runner) -> None:
+    """The dry run reads a snapshot (no write lock: the beats get through), then keeps its preview."""
+    now = runner.clock()
+    async with unit_of_work(rt.sessions) as session:
+        await import_jobs.move(session, job.id, from_="queued", to="running", now=now)
+    async with unit_of_work(rt.sessions, write=False) as session:
+        report = await _import(session, rt, staff, job, data, runner, dry_run=True, now=now)
+    async with unit_of_work(rt.sessions) as session:
+        _audit(session, staff, job, report, now)
+        await import_jobs.finish(session, job.id, report, vault=rt.vault, now=runner.clock())
+
+
+async def _save(rt: Runtime, staff: Staff, job: ImportJob, data: bytes, runner: Runner) -> None:
+    """The correct rows in one transaction, which also ends the job: both or neither."""
+    now = runner.clock()
+    async with unit_of_work(rt.sessions) as session:
+        report = await _import(session, rt, staff, job, data, runner, dry_run=False, now=now)
+        _audit(session, staff, job, report, now)
+        await import_jobs.finish(session, job.id, report, vault=rt.vault, now=runner.clock())
+
+
+async def _import(
+    session: Any,
+    rt: Runtime,
     staff: Staff,
     job: ImportJob,
     data: bytes,
+    runner: Runner,
     *,
+    dry_run: bool,
     now: datetime,
 ) -> ImportReport:
     """Import (or only check) the file; rows outside the region are refused, each with its reason."""
-
-    def progress(rows: int) -> None:
-        job.done += rows
-
-    async with unit_of_work(rt.sessions) as session:
-        report = await import_roster(
-            session,
-            job.kind,
-            data,
-            job.filename,
-            vault=rt.vault,
-            now=now,
-            dry_run=job.dry_run,
-            actor=staff.username,
-            scope=staff.scope,
-            progress=progress,
-        )
-        audit.record(
-            session,
-            actor=staff.username,
-            action="import.check" if report.dry_run else "import",
-            now=now,
-            region_code=staff.region_code,
-            kind=job.kind,
-            created=report.created,
-            updated=report.updated,
-            rejected=report.rejected,
-        )
-    return report
+    return await import_roster(
+        session,
+        job.kind,
+        data,
+        job.filename,
+        vault=rt.vault,
+        now=now,
+        dry_run=dry_run,
+        actor=staff.username,
+        scope=staff.scope,
+        progress=runner.told,
+    )
 
 
-async def _in_background(rt: Rt, staff: Staff, job: ImportJob, data: bytes, now: datetime) -> None:
-    """The job's work: its report when done, or `failed` (logged) when it broke."""
-    try:
-        job.report = await _run(rt, staff, job, data, now=now)
-        if not job.dry_run:
-            uploads.forget(_uploads(rt), staff.id, job.token)
-    except Exception:
-        job.failed = True
-        log.exception("background import %s failed", job.id)
+def _audit(session: Any, staff: Staff, job: ImportJob, report: ImportReport, now: datetime) -> None:
+    """The audit line of a check or an import, with its counts."""
+    audit.record(
+        session,
+        actor=staff.username,
+        action="import.check" if report.dry_run else "import",
+        now=now,
+        region_code=staff.region_code,
+        kind=job.kind,
+        created=report.created,
+        updated=report.updated,
+        rejected=report.rejected,
+    )
 
 
 def _messages(request: Request, report: ImportReport) -> list[tuple[int, str, str]]:
@@ -142,13 +214,15 @@ def _messages(request: Request, report: ImportReport) -> list[tuple[int, str, st
         ]
 
 
-async def _result_page(request: Request, rt: Rt, staff: Staff, job: ImportJob) -> Response:
-    """The import page with a preview (a token to confirm it) or the written result."""
-    report = job.report
+async def _result_page(request: Request, rt: Runtime, staff: Staff, job: ImportJob) -> Response:
+    """The import page with a preview (its job id confirms it) or the saved result."""
+    report = import_jobs.report_of(job, rt.vault)
     assert report is not None
     places = sorted(report.places.items())[:MAX_PLACES]
+    now = now_of(request)
     async with rt.sessions() as session:
         names = await regions.names(session, [code for code, _n in places])
+    confirmable = import_jobs.confirmable(job, now)
     return render(
         request,
         "admin/import.html",
@@ -156,31 +230,28 @@ async def _result_page(request: Request, rt: Rt, staff: Staff, job: ImportJob) -
         kinds=KINDS,
         report=report,
         kind=job.kind,
-        token=job.token if report.dry_run else "",
+        token=job.id if confirmable else "",
+        expired=report.dry_run and not confirmable,
         filename=job.filename,
         problems=_messages(request, report),
         places=places,
         place_names=names,
         good=report.created + report.updated,
         confirmed=not report.dry_run,
+        **await _recent(rt, staff, now),
     )
 
 
 async def _start(
-    request: Request, rt: Rt, staff: Staff, job: ImportJob, data: bytes, now: datetime
+    request: Request, rt: Runtime, staff: Staff, job: ImportJob, data: bytes, *, dry_run: bool
 ) -> Response:
     """Run the job here and show its result, or, for a big file, start it and go to its page."""
-    if job.total <= BACKGROUND_ROWS:
-        job.report = await _run(rt, staff, job, data, now=now)
-        if not job.dry_run:
-            uploads.forget(_uploads(rt), staff.id, job.token)
-        return await _result_page(request, rt, staff, job)
-    jobs = _jobs(request)
-    for old in [j for j in jobs.values() if j.report or j.failed][: max(0, len(jobs) - MAX_JOBS)]:
-        del jobs[old.id]
-    jobs[job.id] = job
-    job.task = _spawn(request)(_in_background(rt, staff, job, data, now))
-    return see_other(f"/admin/import/jobs/{job.id}")
+    work = _work(rt, staff, job, data, dry_run=dry_run, clock=partial(now_of, request))
+    if job.total > BACKGROUND_ROWS:
+        _spawn(request)(work)
+        return see_other(f"/admin/import/jobs/{job.id}")
+    await work
+    return await _job_page(request, rt, staff, job.id)
 
 
 @router.post("/admin/import")
@@ -194,41 +265,50 @@ async def preview(
     if len(data) > MAX_UPLOAD:
         raise HTTPException(413, "file too large")
     filename = (file.filename or "roster.csv")[-120:]
-    token, now = secrets.token_hex(16), now_of(request)
-    uploads.keep(_uploads(rt), staff.id, token, data, now=now)
-    job = ImportJob(
-        secrets.token_hex(8), staff.id, kind, filename, token, True, count_rows(data, filename)
-    )
-    return await _start(request, rt, staff, job, data, now)
+    async with unit_of_work(rt.sessions) as session:
+        job = import_jobs.create(
+            session,
+            job_id=secrets.token_hex(16),
+            staff_id=staff.id,
+            kind=kind,
+            filename=filename,
+            data=data,
+            total=count_rows(data, filename),
+            vault=rt.vault,
+            now=now_of(request),
+        )
+    return await _start(request, rt, staff, job, data, dry_run=True)
 
 
 @router.post("/admin/import/confirm")
-async def confirm(
-    request: Request,
-    rt: Rt,
-    staff: CheckedStaff,
-    token: str = Form(""),
-    kind: str = Form(""),
-    filename: str = Form("roster.csv"),
-) -> Response:
-    """Write the valid rows of the previewed file; the bad ones stay refused."""
+async def confirm(request: Request, rt: Rt, staff: CheckedStaff, token: str = Form("")) -> Response:
+    """Save the valid rows of the previewed file (`token` is its job); the bad ones stay refused."""
     now = now_of(request)
-    data = uploads.take(_uploads(rt), staff.id, token, now=now) if kind in KINDS else None
-    if data is None:  # unknown, someone else's, or older than an hour (and then deleted)
-        raise HTTPException(404)
-    filename = filename[-120:]
-    job = ImportJob(
-        secrets.token_hex(8), staff.id, kind, filename, token, False, count_rows(data, filename)
-    )
-    return await _start(request, rt, staff, job, data, now)
+    async with unit_of_work(rt.sessions) as session:
+        job = await import_jobs.own(session, token, staff.id)
+        # Unknown, someone else's, already confirmed, or older than an hour: nothing to save.
+        if job is None or not import_jobs.confirmable(job, now):
+            raise HTTPException(404)
+        await import_jobs.move(session, job.id, from_="preview", to="saving", now=now)
+        assert job.upload is not None
+        data = rt.vault.open_bytes(job.upload)
+    return await _start(request, rt, staff, job, data, dry_run=False)
 
 
 @router.get("/admin/import/jobs/{job_id}")
 async def job_page(request: Request, rt: Rt, staff: CurrentStaff, job_id: str) -> Response:
-    """A big import: its progress (the page reloads itself) and then its result, for its uploader."""
-    job = _jobs(request).get(job_id[:32])
-    if job is None or job.staff_id != staff.id:
+    """An import: its progress (the page reloads itself), then its result, for its uploader alone."""
+    return await _job_page(request, rt, staff, job_id)
+
+
+async def _job_page(request: Request, rt: Runtime, staff: Staff, job_id: str) -> Response:
+    """The job's result page, or its progress while it runs; 404 for anyone but its uploader."""
+    await _sweep(rt, staff, now_of(request))
+    async with rt.sessions() as session:
+        job = await import_jobs.own(session, job_id, staff.id)
+    if job is None:
         raise HTTPException(404)
-    if job.report is not None:
+    if job.state in ("preview", "done"):
         return await _result_page(request, rt, staff, job)
-    return render(request, "admin/import_job.html", staff=staff, job=job)
+    percent = min(99, job.done * 100 // max(1, job.total))
+    return render(request, "admin/import_job.html", staff=staff, job=job, percent=percent)
