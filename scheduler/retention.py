@@ -42,9 +42,10 @@ async def purge(
 
 
 async def expire_previews(session: AsyncSession, now: datetime, *, folder: Path | None) -> int:
-    """Roster previews past their hour deleted (their sealed files emptied); an audit line when any went."""
+    """Roster previews past their hour emptied, ended import jobs past KEPT deleted; an audit line when any went."""
     gone = uploads.expire(folder, now=now) if folder is not None else 0
     gone += await import_jobs.expire_previews(session, now)
+    gone += await import_jobs.purge_ended(session, now)
     if gone:
         audit.record(session, actor="scheduler", action="retention.previews", now=now, files=gone)
     return gone

@@ -185,6 +185,11 @@ async def test_abandoned_previews_are_deleted_after_an_hour_and_at_start(world: 
         assert await retention.expire_previews(session, world.h.now, folder=None) == 1
     assert await _kept_files(world) == 0
     assert "lebih dari satu jam" in (await officer.get(_job_of(abandoned))).text
+    world.h.advance(days=30)  # the sealed report goes too, a month after the job ended
+    async with await world.h.session() as session:
+        assert await retention.expire_previews(session, world.h.now, folder=None) == 1
+    officer = await world.client("samarinda")
+    assert (await officer.get(_job_of(abandoned))).status_code == 404
     folder = world.h.rt.settings.data_dir / "uploads"
     uploads.keep(folder, 7, "abc123", body, now=world.h.now)  # what an older version left
     tasks = workers.start(world.h.rt)  # what `sinergi serve` does at start

@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import NikVault
@@ -24,6 +24,7 @@ ACTIVE = ("queued", "running", "saving")
 BEAT = timedelta(seconds=15)  # how often a working runner says it is alive
 STALE = timedelta(minutes=2)  # no beat for this long: the runner is gone
 RECENT = 10  # jobs listed on the import page
+KEPT = timedelta(days=30)  # an ended job (its sealed reports) is deleted this long after
 RESTARTED = N_("The import stopped because the server was restarted. Upload your file again.")
 BROKE = N_("Nothing of it was saved. Try again, or ask the operator to look at the log.")
 
@@ -184,3 +185,13 @@ def report_of(job: ImportJob, vault: NikVault) -> ImportReport | None:
     """The job's latest report: the saving's result, else the check's preview."""
     sealed = job.result or job.preview
     return from_json(vault.open_json(sealed)) if sealed else None
+
+
+async def purge_ended(session: AsyncSession, now: datetime) -> int:
+    """Ended jobs older than KEPT deleted, their sealed reports with them (one DELETE); how many."""
+    gone = await session.execute(
+        delete(ImportJob)
+        .where(ImportJob.state.not_in(ACTIVE), ImportJob.updated_at <= now - KEPT)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(gone, "rowcount", 0) or 0)

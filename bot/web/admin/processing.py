@@ -16,6 +16,7 @@ from bot.web.admin.web import locale_of, render
 from locales.i18n import N_, _, use_locale
 from scheduler.retention import LOGIN_FAILURE_DAYS
 from storage import processing
+from storage.roster import jobs as import_jobs
 from storage.roster.uploads import MAX_AGE
 
 router = APIRouter()
@@ -106,10 +107,13 @@ ENTRIES = (
         N_("The desa operator and Dinsos staff whose region covers the desa"),
     ),
     Entry(
-        N_("Uploaded roster files (they hold NIKs in clear)"),
-        N_("To preview an import before it is confirmed"),
+        N_("Uploaded roster files and their import reports (sealed; they hold names and NIKs)"),
+        N_("To preview an import before it is confirmed, and to show its result"),
         PUBLIC_TASK,
-        N_("At most {upload_minutes} minutes, then deleted by a scheduled job"),
+        N_(
+            "The file at most {upload_minutes} minutes, the reports {report_days} days; "
+            "then deleted by a scheduled job"
+        ),
         N_("The staff member who uploaded the file"),
     ),
     Entry(
@@ -146,6 +150,7 @@ async def register(request: Request, rt: Rt, staff: CurrentStaff) -> Response:
         "hours": settings.session_hours,
         "failure_days": LOGIN_FAILURE_DAYS,
         "upload_minutes": int(MAX_AGE.total_seconds() // 60),
+        "report_days": import_jobs.KEPT.days,
     }
     async with rt.sessions() as session:
         counts = await processing.held(session, staff.scope)
