@@ -54,8 +54,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "graduation": ("graduation",),
     "note": ("note",),
     "voice": ("voice",),
-    "membership": ("membership",),
+    "membership": ("membership", "membership_step"),
 }
+# The cooperative's steps on a membership, each its own line (audit lines of bot/web/admin/partner.py).
+MEMBERSHIP_STEPS = (
+    "membership.verify",
+    "membership.refuse",
+    "membership.pokok",
+    "membership.wajib",
+)
 KIND_OF = {source: kind for kind, sources in KINDS.items() for source in sources}
 # At one moment a person's message comes before the bot's answer, and both before the rest.
 RANK = {"in": 0, "out": 1}
@@ -178,6 +185,13 @@ def _parts(hh: int, keys: list[str], chats: list[int]) -> dict[str, Select[Any]]
         "membership": _part(
             "membership", Membership.id, Membership.applied_at, Membership.household_id == hh
         ),
+        "membership_step": _part(
+            "membership_step",
+            AuditEvent.id,
+            AuditEvent.at,
+            AuditEvent.household_id == hh,
+            AuditEvent.action.in_(MEMBERSHIP_STEPS),
+        ),
     }
 
 
@@ -286,7 +300,19 @@ async def _rows(
             .where(Membership.id.in_(wanted["membership"]))
         )
         found["membership"] = {m.id: (m, name) for m, name in joined.all()}
+    if wanted["membership_step"]:
+        found["membership_step"] = await _membership_steps(session, wanted["membership_step"])
     return found
+
+
+async def _membership_steps(session: AsyncSession, ids: set[int]) -> dict[int, tuple[Any, Any]]:
+    """The cooperative's steps (audit lines), each with its cooperative's name."""
+    events = list(await session.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids))))
+    org_of = {e.id: (e.detail or {}).get("organisation") for e in events}
+    orgs = [o for o in org_of.values() if isinstance(o, int)]
+    query = select(Organisation.id, Organisation.name).where(Organisation.id.in_(orgs))
+    names: dict[Any, str] = {id_: name for id_, name in (await session.execute(query)).all()}
+    return {e.id: (e, names.get(org_of[e.id], "")) for e in events}
 
 
 # The escalation page -----------------------------------------------------------------------

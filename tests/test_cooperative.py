@@ -13,7 +13,7 @@ from sqlalchemy import select
 from storage import partners
 from storage.models import Membership, ServiceRequest
 from tests import factories
-from tests.admin_world import PASSWORD, login
+from tests.admin_world import PASSWORD, login, signed_in_officer
 from tests.case_helpers import linked, menu_key, person_on, seed
 from tests.conftest import T0
 from tests.drivers import DRIVERS, Driver
@@ -155,3 +155,46 @@ async def _applied_on_telegram(h: Harness) -> tuple[Driver, Membership]:
     await linked(person)
     await _apply(person)
     return person, await _membership(h)
+
+
+STORY_LINE = re.compile(
+    r'<li class="story-membership">\s*<small><span class="kind">[^<]*</span> · ([^<]*?) · [^<]*</small>\s*(.*?)\s*</li>',
+    re.S,
+)
+
+
+async def test_each_membership_step_is_its_own_dated_line_in_the_household_story(
+    harness: Harness,
+) -> None:
+    """Verified, simpanan pokok and each simpanan wajib payment: a line each, on its own day,
+    in the officer's story of the household (not only the application's line with today's state)."""
+    _person, row = await _applied_on_telegram(harness)
+
+    async def step(action: str, **form: str) -> None:
+        """The pengurus sign in (a day later the last session has ended) and record one step."""
+        pengurus, token = await _pengurus(harness, "pengurus-rm")
+        done = await pengurus.post(
+            f"/admin/partner/memberships/{row.id}/{action}", data={"csrf_token": token, **form}
+        )
+        assert done.headers["location"].endswith("done=membership"), done.headers["location"]
+
+    harness.advance(days=1)
+    await step("verify")
+    harness.advance(days=2)
+    await step("pokok", paid_on="2026-11-25")
+    await step("wajib", through="2026-11")
+    harness.advance(days=14)
+    await step("wajib", through="2026-12")
+    officer = await signed_in_officer(harness, "petugas-rm", "6472")
+    page = await officer.get(f"/admin/households/{row.household_id}?kind=membership")
+    lines = [(when, re.sub(r"\s+", " ", text)) for when, text in STORY_LINE.findall(page.text)]
+    cooperative = "Kopdes Merah Putih Rawa Makmur"
+    assert [text for _when, text in lines] == [
+        f"Mendaftar ke {cooperative} · sekarang: anggota",
+        f"Menjadi anggota {cooperative}",
+        f"Simpanan pokok dibayar ke {cooperative} · 25 November 2026",
+        f"Simpanan wajib dibayar ke {cooperative} · sampai Nov 2026",
+        f"Simpanan wajib dibayar ke {cooperative} · sampai Des 2026",
+    ], page.text[page.text.find('<ol class="story">') :][:3000]
+    days = [when.rsplit(" ", 1)[0] for when, _text in lines]
+    assert days[0] != days[1] != days[2] == days[3] != days[4], days

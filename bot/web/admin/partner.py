@@ -22,7 +22,7 @@ from handlers import referrals as handoffs
 from storage import alumni, audit, memberships, partners, referrals
 from storage import requests as service_requests
 from storage.calendar import period_day
-from storage.models import Household, Organisation, Referral
+from storage.models import Household, Membership, Organisation, Referral
 from storage.scope import NotFound
 
 router = APIRouter()
@@ -149,6 +149,15 @@ async def _told(
 MEMBERSHIP_ACTIONS = ("verify", "refuse", "pokok", "wajib")
 
 
+def _paid(row: Membership, action: str) -> dict[str, str]:
+    """What a saving step recorded, kept with its audit line (the household's story shows it)."""
+    if action == "pokok" and row.pokok_paid_on is not None:
+        return {"paid_on": row.pokok_paid_on.isoformat()}
+    if action == "wajib" and row.wajib_paid_through:
+        return {"through": row.wajib_paid_through}
+    return {}
+
+
 @router.post(HOME + "/memberships/{membership_id}/{action}")
 async def membership(
     request: Request,
@@ -207,6 +216,7 @@ async def membership(
                 now=now,
                 membership=row.id,
                 organisation=row.organisation_id,
+                **_paid(row, action),
             )
     rt.outbox_wake.set()
     return see_other(f"{HOME}?done=membership")

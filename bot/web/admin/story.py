@@ -45,6 +45,7 @@ def who_of(entry: timeline.Entry) -> str:
         "graduation": lambda: row.confirmed_by,
         "note": lambda: row.author,
         "voice": lambda: row.actor,
+        "membership_step": lambda: row.actor,
     }
     return str(by_source.get(entry.source, lambda: SYSTEM)())
 

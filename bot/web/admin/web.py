@@ -75,10 +75,13 @@ def _zone(ctx: Context) -> str:
 
 
 @pass_context
-def _day(ctx: Context, value: date | datetime | None) -> str:
-    """A date in the active locale's long form; a moment by the reader's clock."""
+def _day(ctx: Context, value: date | datetime | str | None) -> str:
+    """A date in the active locale's long form; a moment by the reader's clock; an ISO day as kept
+    in an audit line's detail."""
     if not value:
         return "–"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     if isinstance(value, datetime):
         value = calendar.local(value, _zone(ctx)).date()
     return i18n.long_date(value)
