@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import alumni, audit, identities
+from storage import alumni, audit, households, identities
 from storage.crypto import mask_name
 from storage.media import LOCAL_PREFIX, MediaStore
 from storage.models import (
@@ -245,6 +245,7 @@ async def erase_household(
     household.phone = None
     household.updated_at = now
     await session.flush()
+    await households.forget(session, household_id)  # the name index is Sinergi's copy too
     audit.record_on(
         session,
         household,

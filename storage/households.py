@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, column, func, literal, select, table, union
+from sqlalchemy import Select, and_, column, func, literal, or_, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -23,13 +23,15 @@ from storage.models import (
     ProgressReport,
     ServiceRequest,
 )
-from storage.models.search import FTS_TABLE, MIN_TERM
-from storage.paging import Page, paged
+from storage.models.search import FORGET, FTS_TABLE, KEY_SPAN, MIN_TERM, key_range
+from storage.paging import PAGE_SIZE, Page, paged
 from storage.priority import in_category
-from storage.scope import NotFound, Scope, narrow, prefix_filter, scoped
+from storage.scope import NotFound, Scope, ScopeError, narrow, prefix_filter, scoped
 
 SILENT_RUNGS = ("reminder", "mentor", "dinsos")  # the ladder's rungs of a household gone silent
 VOICE_NOTE = "voice_note"  # the audit event a household's voice note is kept as
+SEARCH_CAP = 1000  # a search counts this far and no further ("more than 1,000")
+EXACT_LIMIT = 20  # No. KK is unique; a phone is shared by a few households at most
 
 
 async def households_by_phone(session: AsyncSession, phone: str) -> list[Household]:
@@ -97,20 +99,49 @@ class HouseholdFilter:
     category: str = ""  # "", a roster kategori or "desil1" (storage/priority.py)
 
 
-def name_match(term: str, dialect: str) -> Select:
-    """Ids of households whose name contains `term`, found through the name index.
+def _index(dialect: str) -> tuple[Any, Any]:
+    """The keyed name index (storage/models/search.py) and its key column, on this dialect."""
+    key = "rowid" if dialect == "sqlite" else "key"
+    index = table(FTS_TABLE, column(key), column("name"), column(FTS_TABLE))
+    return index, index.c[key]
+
+
+def _match(index: Any, term: str, dialect: str) -> Any:
+    """The index rows whose name contains `term` (a shorter term than a trigram: starts with it).
 
     SQLite asks its FTS5 trigram table; PostgreSQL's ILIKE is served by the pg_trgm index.
     A term shorter than a trigram has no such index: it matches names that start with it,
-    which keeps the answer short (the scan it costs is bounded by the staff's region).
+    found along the key range (the scan it costs is bounded by the staff's region and the page).
     """
     if len(term) < MIN_TERM:
-        return select(Household.id).where(Household.name.ilike(f"{_literal(term)}%", escape="\\"))
+        return index.c.name.ilike(f"{_literal(term)}%", escape="\\")
     if dialect == "sqlite":
         phrase = '"' + term.replace('"', '""') + '"'  # one FTS5 string: no query syntax
-        match = column(FTS_TABLE).op("MATCH")(literal(phrase))
-        return select(column("rowid")).select_from(table(FTS_TABLE)).where(match)
-    return select(Household.id).where(Household.name.ilike(f"%{_literal(term)}%", escape="\\"))
+        return index.c[FTS_TABLE].op("MATCH")(literal(phrase))
+    return index.c.name.ilike(f"%{_literal(term)}%", escape="\\")
+
+
+def _in_keys(key: Any, prefix: str) -> Any:
+    """The index keys of the desa codes that start with `prefix`: one key range."""
+    low, high = key_range(prefix)
+    return and_(key >= low, key < high)
+
+
+def name_match(scope: Scope, term: str, dialect: str, place: str = "") -> Select:
+    """(household id, key) of the scope's households whose name contains `term`, in region order.
+
+    The scope (narrowed to `place`) is a key range of the index itself, so the database reads
+    only the region's part of the index, in order, and stops at whatever limit the caller sets.
+    """
+    if not isinstance(scope, Scope):
+        raise ScopeError("a staff query needs a Scope")
+    index, key = _index(dialect)
+    return (
+        select((key % KEY_SPAN).label("household_id"), key.label("key"))
+        .select_from(index)
+        .where(_match(index, term, dialect), _in_keys(key, narrow(scope, place)))
+        .order_by(key)
+    )
 
 
 def _literal(term: str) -> str:
@@ -118,30 +149,91 @@ def _literal(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def matching_ids(term: str, dialect: str) -> Any:
-    """Ids of households whose No. KK or phone is `term`, or whose name contains it."""
-    return union(
-        select(Household.id).where(Household.no_kk == term),
-        select(Household.id).where(Household.phone == term),
-        name_match(term, dialect),
-    )
-
-
-def household_query(scope: Scope, flt: HouseholdFilter, dialect: str) -> Select:
-    """Households of the scope matching the filters, by name."""
-    query = scoped(select(Household), scope)
+def _filtered(query: Select, scope: Scope, flt: HouseholdFilter) -> Select:
+    """`query` (over Household) kept to the scope, the place, the category and 'only silent'."""
+    query = scoped(query, scope)
     place = flt.desa or flt.kecamatan
     if place:
         query = query.where(prefix_filter(Household.region_code, narrow(scope, place)))
-    if flt.q.strip():
-        query = query.where(Household.id.in_(matching_ids(flt.q.strip()[:60], dialect)))
     if flt.category:
         query = query.where(in_category(flt.category))
     if flt.silent:
         query = query.join(LadderState, LadderState.household_id == Household.id).where(
             LadderState.rung.in_(SILENT_RUNGS)
         )
+    return query
+
+
+def _exact(term: str) -> Any:
+    """The households whose No. KK or phone is `term`."""
+    return or_(Household.no_kk == term, Household.phone == term)
+
+
+def household_query(scope: Scope, flt: HouseholdFilter, dialect: str) -> Select:
+    """Households of the scope matching the filters, by name (the export's whole list)."""
+    query = _filtered(select(Household), scope, flt)
+    term = flt.q.strip()[:60]
+    if term:
+        names = name_match(scope, term, dialect, flt.desa or flt.kecamatan).subquery()
+        query = query.where(or_(_exact(term), Household.id.in_(select(names.c.household_id))))
     return query.order_by(Household.name, Household.id)
+
+
+def _exact_query(scope: Scope, flt: HouseholdFilter, term: str) -> Select:
+    """Households of the filters whose No. KK or phone is `term` (a handful at most)."""
+    query = _filtered(select(Household), scope, flt).where(_exact(term))
+    return query.order_by(Household.region_code, Household.id).limit(EXACT_LIMIT)
+
+
+def _names(scope: Scope, flt: HouseholdFilter, term: str, dialect: str, skip: list[int]) -> Any:
+    """The index's name matches of the filters (the exact hits `skip`ped), in region order."""
+    names = name_match(scope, term, dialect, flt.desa or flt.kecamatan)
+    return names.where(names.selected_columns.household_id.not_in(skip)) if skip else names
+
+
+def _rows(names: Select, scope: Scope, flt: HouseholdFilter, limit: int, offset: int) -> Select:
+    """Households of `names`' matches, `limit` of them after `offset`, in region order.
+
+    With no filter beyond the place, the scope and the place are the index's key range and the
+    limit is taken there; the households' own scope check (failing closed) only reads that page.
+    A category or 'only silent' must be asked of each household, so then the limit comes after.
+    """
+    if flt.category or flt.silent:
+        sub = names.subquery()
+        joined = select(Household).join(sub, Household.id == sub.c.household_id)
+        return _filtered(joined, scope, flt).order_by(sub.c.key).limit(limit).offset(offset)
+    sub = names.limit(limit).offset(offset).subquery()
+    joined = select(Household).join(sub, Household.id == sub.c.household_id)
+    return _filtered(joined, scope, flt).order_by(sub.c.key)
+
+
+async def search(
+    session: AsyncSession, scope: Scope, flt: HouseholdFilter, page: int = 1, size: int = PAGE_SIZE
+) -> Page:
+    """One page of a search: exact No. KK or phone hits first, then name matches in region order.
+
+    Nothing reads past what the page shows: the count stops at SEARCH_CAP (the page says "more
+    than" that) and the pages end there, so a common name costs the same in any register.
+    """
+    term, dialect = flt.q.strip()[:60], dialect_of(session)
+    exact = list(await session.scalars(_exact_query(scope, flt, term)))
+    names = _names(scope, flt, term, dialect, [hh.id for hh in exact])
+    counted = _rows(names, scope, flt, SEARCH_CAP + 1 - len(exact), 0).order_by(None)
+    found = await session.scalar(select(func.count()).select_from(counted.subquery()))
+    total = len(exact) + int(found or 0)
+    last = max(1, (min(SEARCH_CAP, total) + size - 1) // size)
+    page = min(max(1, page), last)
+    start = (page - 1) * size
+    rows = exact[start : start + size]
+    if len(rows) < size:
+        more = _rows(names, scope, flt, size - len(rows), max(0, start - len(exact)))
+        rows += list(await session.scalars(more))
+    return Page(rows, min(total, SEARCH_CAP), page, size, capped=total > SEARCH_CAP)
+
+
+async def forget(session: AsyncSession, household_id: int) -> None:
+    """Take the household out of the name index (an erasure: no search finds it by name)."""
+    await session.execute(text(FORGET[dialect_of(session)]), {"id": household_id})
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -150,7 +242,9 @@ def dialect_of(session: AsyncSession) -> str:
 
 
 async def listing(session: AsyncSession, scope: Scope, flt: HouseholdFilter, page: int = 1) -> Page:
-    """One page of households of the scope."""
+    """One page of households of the scope (a search when there is a term)."""
+    if flt.q.strip():
+        return await search(session, scope, flt, page)
     return await paged(session, household_query(scope, flt, dialect_of(session)), page)
 
 

@@ -19,6 +19,7 @@ class Page:
     total: int
     page: int
     size: int = PAGE_SIZE
+    capped: bool = False  # the count stopped at `total`: there are more
 
     @property
     def pages(self) -> int:

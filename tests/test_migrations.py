@@ -122,3 +122,60 @@ async def test_0008_moves_old_escalations_to_the_desa_and_indexes_old_names(
             assert [row.name for row in found] == ["Siti Aminah"]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_0015_rebuilds_the_name_index_keyed_by_desa(backend: str, tmp_path: object) -> None:
+    """Households written before 0015 are in the index under their desa code's key afterwards,
+    and a kecamatan officer's search finds them along that key range (and a neighbour's not)."""
+    from datetime import UTC, datetime
+
+    from storage.db import make_sessions
+    from storage.households import HouseholdFilter, search
+    from storage.models import Household
+    from storage.models.search import key_of
+    from storage.scope import Scope
+
+    if backend == "postgres" and not PG_URL:
+        pytest.skip("SINERGI_TEST_POSTGRES_URL not set")
+    url, name = _fresh_urls(tmp_path)[0 if backend == "sqlite" else 1]
+    admin = sa.create_engine(_sync_url(PG_URL), isolation_level="AUTOCOMMIT") if name else None
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url)
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_to, "0013_partner")
+            for i, code in enumerate(("6472011001", "6472021001")):
+                await conn.execute(
+                    sa.insert(Household).values(
+                        no_kk=f"647201010100000{i}",
+                        nik_hash=f"h{i}",
+                        nik_encrypted="-",
+                        nik_masked="-",
+                        name="Siti Aminah",
+                        region_code=code,
+                        categories="",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        await upgrade(engine)
+        key = "rowid" if backend == "sqlite" else "key"
+        async with engine.connect() as conn:
+            keys = (await conn.execute(sa.text(f"SELECT {key} FROM households_fts"))).scalars()
+            assert sorted(keys) == [key_of("6472011001", 1), key_of("6472021001", 2)]
+        async with make_sessions(engine)() as session:
+            kecamatan = Scope("647201", "officer", 1, "x")
+            page = await search(session, kecamatan, HouseholdFilter(q="minah"))
+            assert [(hh.name, hh.region_code) for hh in page.rows] == [
+                ("Siti Aminah", "6472011001")
+            ]
+    finally:
+        await engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
