@@ -147,7 +147,7 @@ async def test_0015_rebuilds_the_name_index_keyed_by_desa(backend: str, tmp_path
     now = datetime(2026, 11, 23, tzinfo=UTC)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(_to, "0013_partner")
+            await conn.run_sync(_to, "0014_impjobs")
             for i, code in enumerate(("6472011001", "6472021001")):
                 await conn.execute(
                     sa.insert(Household).values(
