@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from scheduler.jobs import named, run_due
 from storage.models import AuditEvent, GraduationStage, StageTransition
 from storage.scope import ScopeError, check_account
 from storage.staff import add_staff
@@ -73,6 +74,12 @@ def _move(
     )  # fmt: skip
 
 
+async def _count(world: World) -> None:
+    """The hourly job: the summaries the pages read, counted as of the world's moment."""
+    counts = await run_due(world.h.rt.sessions, T0, jobs=named("coordination"), slots=False)
+    assert counts["coordination"] > 0, counts
+
+
 def _personal(world: World) -> list[str]:
     """Every name, NIK, No. KK and phone of the world's people, as they could appear in a page."""
     found = []
@@ -103,6 +110,7 @@ async def test_the_view_counts_per_kabupaten_with_small_cells_suppressed(world: 
         data={"csrf_token": token, "region": "64.72", "year": "2026", "graduations": "10"},
     )
     assert posted.status_code == 303 and "error" not in posted.headers["location"]
+    await _count(world)
 
     client = await world.client("taskin")
     page = await client.get("/admin/koordinasi")
@@ -115,7 +123,7 @@ async def test_the_view_counts_per_kabupaten_with_small_cells_suppressed(world: 
     assert "<td>7 (70%)</td>" in samarinda
     assert "<td>200</td>" in samarinda
     assert "5 / 7 (71%)" in samarinda
-    # Balikpapan has one household: every count of it is "<5", no share is given.
+    # Balikpapan has one household: its counts are "<5" or 0, no share is given.
     balikpapan = text[text.index("Kota 6471") : text.index("Kota 6472")]
     assert "&lt;5" in balikpapan and "%" not in balikpapan
 
@@ -124,6 +132,7 @@ async def test_no_page_or_export_shows_a_coordinator_a_person(world: World) -> N
     """Every staff route as a coordinator: people's pages send them away, nothing personal is in any answer."""
     await _graduates(world)
     await _coordinator(world, "bappenas", "")
+    await _count(world)
     client = await world.client("bappenas")
     token = await csrf_of(client, "/admin/koordinasi")
     personal = _personal(world)
@@ -159,6 +168,7 @@ async def test_the_export_is_suppressed_and_audited(world: World) -> None:
     """The CSV has the same suppressed counts, and the export is an audit event."""
     await _graduates(world)
     await _coordinator(world, "kemenkop", "64")
+    await _count(world)
     client = await world.client("kemenkop")
     response = await client.get("/admin/koordinasi/export")
     assert response.status_code == 200
@@ -166,7 +176,9 @@ async def test_the_export_is_suppressed_and_audited(world: World) -> None:
     by_code = {row[0]: row for row in rows[1:]}
     assert set(by_code) == {"6471", "6472"}
     assert by_code["6471"][2] == "<5"  # one household
-    assert by_code["6472"][2] == "8"
+    # Samarinda's 8 would give Balikpapan's "<5" away beside the province's total: hidden too.
+    assert by_code["6472"][2] == "*"
+    assert by_code["6472"][-1] == rows[1][-1] and "2026" in by_code["6472"][-1]
     async with await world.h.session() as session:
         events = list(
             await session.scalars(select(AuditEvent).where(AuditEvent.action == "export"))
@@ -179,10 +191,13 @@ async def test_the_export_is_suppressed_and_audited(world: World) -> None:
 async def test_a_kabupaten_coordinator_sees_its_kecamatan_only(world: World) -> None:
     """Samarinda's coordinator reads Palaran's row and nothing of Balikpapan."""
     await _coordinator(world, "bappeda-smd", "6472")
+    await _count(world)
     client = await world.client("bappeda-smd")
     text = (await client.get("/admin/koordinasi")).text
     assert "Palaran" in text
     assert "Balikpapan" not in text and "6471" not in text
+    export = (await client.get("/admin/koordinasi/export")).content.decode("utf-8-sig")
+    assert [row[0] for row in csv.reader(io.StringIO(export))][1:] == ["647201"]
 
 
 async def test_only_an_admin_sets_a_target_and_only_inside_its_scope(world: World) -> None:

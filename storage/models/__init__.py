@@ -16,6 +16,13 @@ from storage.models.chat import (
     OutboxMessage,
     PendingReceipt,
 )
+from storage.models.coordination import (
+    CoordinationArea,
+    CoordinationGraduation,
+    CoordinationOffice,
+    CoordinationRun,
+    CoordinationStage,
+)
 from storage.models.graduation import (
     GraduationStage,
     Referral,
@@ -38,6 +45,11 @@ __all__ = [
     "Base",
     "ChannelPause",
     "ChatIdentity",
+    "CoordinationArea",
+    "CoordinationGraduation",
+    "CoordinationOffice",
+    "CoordinationRun",
+    "CoordinationStage",
     "Escalation",
     "GraduationStage",
     "EscalationNote",
