@@ -71,7 +71,7 @@ LEVELS = (DESA, KECAMATAN, KABUPATEN)  # the finest first: the coarser ones add 
 
 def cell(count: int) -> str:
     """A count as a coordinator may read it: "<5" from 1 to 4 (a zero is a zero)."""
-    return SMALL if 0 < count < SMALL_CELL else str(count)
+    return SMALL if _small(count) else str(count)
 
 
 def share(part: int, whole: int) -> str:
@@ -209,7 +209,7 @@ def hide(
 ) -> list[list[bool]]:
     """Which cells of `grid` to hide: every count 1-4, then, while a row or column (a line whose
     total can be read elsewhere) holds exactly one hidden count, the next smallest count of it."""
-    hidden = [[0 < n < SMALL_CELL for n in row] for row in grid]
+    hidden = [[_small(n) for n in row] for row in grid]
     lines: list[list[tuple[int, int]]] = []
     if rows:
         lines += [[(i, j) for j in range(len(row))] for i, row in enumerate(grid)]
@@ -236,24 +236,26 @@ def _next_smallest(
 ) -> tuple[int, int] | None:
     """The smallest shown count of the line to hide beside its lone hidden one (None: no need).
 
-    A zero is hidden only when nothing else is left and the lone cell is not itself small: a
-    line of one "<5" and zeros adds up to that "<5", and its total is shown as "<5" too."""
-    shown = [(grid[i][j], (i, j)) for i, j in line if not hidden[i][j]]
-    counted = [s for s in shown if s[0] > 0]
+    A zero is hidden only when nothing else is left and the lone cell is not a "<5": a line of
+    one "<5" and zeros adds up to that "<5", and its total is shown as "<5" too."""
+    left = [(grid[i][j], (i, j)) for i, j in line if not hidden[i][j]]
+    counted = [c for c in left if c[0] > 0]
     if counted:
         return min(counted)[1]
-    if shown and grid[lone[0]][lone[1]] >= SMALL_CELL:
-        return min(shown)[1]
+    if left and not _small(grid[lone[0]][lone[1]]):
+        return min(left)[1]
     return None
+
+
+def _small(count: int) -> bool:
+    """A count from 1 to 4: shown as "<5" whatever else is hidden."""
+    return 0 < count < SMALL_CELL
 
 
 def shown(grid: Sequence[Sequence[int]], hidden: list[list[bool]]) -> list[list[str]]:
     """The grid as a coordinator reads it: "<5" for 1-4, "*" for a count hidden beside one."""
     return [
-        [
-            HIDDEN if h and n >= SMALL_CELL else cell(n) if h else str(n)
-            for n, h in zip(row, flags, strict=True)
-        ]
+        [SMALL if _small(n) else HIDDEN if h else str(n) for n, h in zip(row, flags, strict=True)]
         for row, flags in zip(grid, hidden, strict=True)
     ]
 
@@ -445,7 +447,8 @@ def _graduates(level: int, postgres: bool, rules: Rules) -> Any:
         func.count().label("graduates"),
         func.sum(ranked.c.relapsed).label("relapsed"),
         (
-            func.sum(case((middle, ranked.c.days), else_=0)) / func.sum(case((middle, 1), else_=0))
+            func.sum(case((middle, ranked.c.days), else_=0), type_=Integer)
+            // func.sum(case((middle, 1), else_=0), type_=Integer)
         ).label("median_days"),
     ).group_by(ranked.c.code)
 
