@@ -277,6 +277,7 @@ class Tables:
     offices: list[list[str]]  # per office: sent, accepted, completed, declined, overdue
     totals: dict[str, int | None]  # per stage over the areas, None when small
     silent_bars: list[tuple[str, int, int]]  # (area, households, silent) where both are shown
+    target_bars: list[tuple[str, int, int]]  # (area, target, graduated up to it) where shown
 
 
 def tables(result: Summary) -> Tables:
@@ -298,6 +299,11 @@ def tables(result: Summary) -> Tables:
     ]
     totals = {s: sum(a.stages[s] for a in areas) for s in STAGES}
     bars = [(a.name, a.households, a.silent) for i, a in enumerate(areas) if shares[i][2] != "–"]
+    targets = [
+        (a.name, a.target or 0, min(a.graduated_year, a.target or 0))
+        for i, a in enumerate(areas)
+        if shares[i][0] != "–"
+    ]
     return Tables(
         shown(funnel, funnel_hidden),
         shown(outcomes, hidden),
@@ -305,6 +311,7 @@ def tables(result: Summary) -> Tables:
         shown(offices, hide(offices, rows=False)),
         {s: n if n >= SMALL_CELL else None for s, n in totals.items()},
         bars,
+        targets,
     )
 
 

@@ -55,6 +55,9 @@ async def page(request: Request, rt: Rt, staff: SignedIn) -> Response:
                 empty,
             ),
             "silent": charts.share_bars(shown.silent_bars[:12], _("Silent share per area"), empty),
+            "targets": charts.share_bars(
+                shown.target_bars[:12], _("Graduated this year against the target"), empty
+            ),
         }
         office_names = {code: _(name) for code, name in OFFICE_NAMES.items()}
         as_of = _as_of(staff, result)
