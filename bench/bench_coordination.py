@@ -1,4 +1,4 @@
-"""The coordinators' view at two sizes: `storage.coordination.areas` and `offices` at 100k and 1M households.
+"""The coordinators' view at two sizes: the hourly summaries job and the page's reads at 100k and 1M households.
 
     python -m bench coordination                                   # SQLite, 100,000 and 1,000,000
     SINERGI_BENCH_COORDINATION_SIZES=20000,200000 python -m bench coordination
@@ -7,10 +7,12 @@
 For each size: the households (gen.populate, no programs), every one of them on the path
 spread over the six stages, every other one with a dated history (a start, and for the mandiri ones
 the graduation, a seventh of those stepping back within the year), a tenth silent on the
-ladder and one in fifty referred. Then the best of a few runs of each storage function as
-the coordinator page calls them, for a province coordinator. The `ratio_to_small` column
-is each time over the same case's time at the smallest size: the issue's bar is 2× at ten
-times the households. Nothing is asserted here.
+ladder, one in fifty referred, and the ones with a history enrolled in PKH. Then the
+`coordination` job once (`storage.coordination.refresh`: it grows with the register, but runs
+hourly), and the best of a few runs of what the coordinator page reads (the summaries and
+their suppression) for a province and for the whole country. The `ratio_to_small` column is
+each time over the same case's time at the smallest size: the issue's bar is 2× for the
+pages at ten times the households. Nothing is asserted here.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ SIZES = [
 ]
 REPEAT = 3
 PROVINCE = Scope(prefix="64", role="coordinator", staff_id=1, username="bench")
+COUNTRY = Scope(prefix="", role="coordinator", staff_id=1, username="bench")
 
 
 def run() -> list[dict[str, Any]]:
@@ -67,21 +70,26 @@ async def _measure(url: str) -> dict[str, float]:
     try:
         async with unit_of_work(sessions) as session:
             await _fill(session)
+        async with unit_of_work(sessions) as session:
+            start = time.perf_counter()
+            await coordination.refresh(session, gen.NOW)
+        job = time.perf_counter() - start
         return {
-            "areas (province)": await _best(sessions, coordination.areas),
-            "offices (province)": await _best(sessions, coordination.offices),
+            "job coordination": job,
+            "page (province)": await _best(sessions, PROVINCE),
+            "page (country)": await _best(sessions, COUNTRY),
         }
     finally:
         await engine.dispose()
 
 
-async def _best(sessions: Any, call: Any) -> float:
-    """The best of a few runs (the first warms the cache)."""
+async def _best(sessions: Any, scope: Scope) -> float:
+    """The best of a few runs of the page's reads and suppression (the first warms the cache)."""
     times = []
     for _ in range(REPEAT):
         async with sessions() as session:
             start = time.perf_counter()
-            await call(session, PROVINCE, gen.NOW)
+            coordination.tables(await coordination.summary(session, scope, gen.NOW.year))
             times.append(time.perf_counter() - start)
     return min(times)
 
@@ -142,6 +150,14 @@ async def _fill(session: Any) -> None:
             sa.text(history.format(src=src, dst=dst, dir=way, extra=extra)),
             {"at": at + timedelta(seconds=shift)} | days,
         )
+    await session.execute(
+        sa.text(
+            "INSERT INTO program_enrollments (household_id, program, status, period, as_of, source, "
+            "updated_at) SELECT id, 'PKH', 'disalurkan', 'Tahap 1 2024', :day, 'bench', :at "
+            "FROM households WHERE id % 2 = 1"
+        ),
+        {"day": date(2023, 12, 1), "at": at},
+    )
     await session.execute(
         sa.text(
             "INSERT INTO ladder_states (household_id, cycle_start, rung, updated_at) "

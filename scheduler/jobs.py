@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Renderer
 from scheduler import graduation, ladder, ladder_messages, referrals, reports, retention
 from scheduler.ladder import PLAN, Plan
-from storage import outbox
+from storage import coordination, outbox
 from storage.db import Sessions, unit_of_work
 from storage.graduation_rules import RULES, Rules
 from storage.jobs import claim_slot
@@ -35,7 +35,11 @@ class Schedule:
     # The graduation sweeps read every household in a program (seconds at a million): stages
     # move on evidence of days and months, so once an hour is plenty.
     slots: dict[str, timedelta] = field(
-        default_factory=lambda: {"graduation": timedelta(hours=1), "retention": timedelta(days=1)}
+        default_factory=lambda: {
+            "graduation": timedelta(hours=1),
+            "coordination": timedelta(hours=1),
+            "retention": timedelta(days=1),
+        }
     )
     # Chat transcripts, photos and voice notes are kept this long after the last contact.
     retention_months: int = 24
@@ -51,6 +55,7 @@ class Schedule:
             rules=Rules.from_settings(settings),
             slots={
                 "graduation": timedelta(minutes=settings.graduation_every_minutes),
+                "coordination": timedelta(hours=1),
                 "retention": timedelta(days=1),
             },
             retention_months=settings.retention_months,
@@ -118,6 +123,8 @@ JOBS: tuple[Job, ...] = (
     Job("referrals_overdue", _ladder(referrals.remind_overdue)),
     Job("graduation", _graduation(graduation.advance_stages), slot="graduation"),
     Job("relapse", _graduation(graduation.watch_relapse), slot="graduation"),
+    # The coordinators' summaries, after the stages have moved: the pages read only these.
+    Job("coordination", _graduation(coordination.refresh), slot="coordination"),
     Job("retention", _retention, slot="retention"),
     Job("previews", _previews),
 )

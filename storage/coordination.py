@@ -1,30 +1,57 @@
 """The coordinators' numbers: aggregates per area with small cells suppressed, never a person.
 
 BP Taskin, Kemenkop, Bappeda or a provincial team read how households move from aid to
-independence across many kabupaten. Every figure here is a count or a median over an area;
-any count below `SMALL_CELL` is shown as "<5", and a share is only given when both of its
-counts are shown, so no single family can be picked out of a small desa.
+independence across many kabupaten. The hourly `coordination` job (`refresh`) counts the
+register into summary tables at desa, kecamatan and kabupaten level with set-based SQL; the
+pages read only those summaries (`summary`), so a page costs the same at a million households
+as at a hundred thousand, and says when its numbers were counted ("Data per …").
+
+Every figure is a count or a median over an area. Any count from 1 to 4 is shown as "<5";
+where a row or column adds up to a total that can be read elsewhere (a parent area's row, the
+chart's totals), a lone "<5" is protected by hiding the next smallest count of that line too
+(`hide`), so no single family can be worked out of a small desa.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    Integer,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.calendar import period_day
+from storage.db import is_postgres
 from storage.graduation import area_digits
-from storage.graduation_rules import STAGES
+from storage.graduation_rules import RULES, STAGES, Rules
 from storage.households import SILENT_RUNGS
 from storage.models import (
+    CoordinationArea,
+    CoordinationGraduation,
+    CoordinationOffice,
+    CoordinationRun,
+    CoordinationStage,
     GraduationStage,
     Household,
     LadderState,
     Organisation,
+    ProgramEnrollment,
     Referral,
     Region,
     RegionTarget,
@@ -34,13 +61,17 @@ from storage.referrals import overdue
 from storage.scope import NotFound, Scope, region_filter
 
 SMALL_CELL = 5
+SMALL = f"<{SMALL_CELL}"
+HIDDEN = "*"  # a count hidden so that a "<5" beside it cannot be worked out from a total
 GRADUATED = "mandiri"
 RELAPSE_WINDOW = timedelta(days=365)
+DESA, KECAMATAN, KABUPATEN = 10, 6, 4
+LEVELS = (DESA, KECAMATAN, KABUPATEN)  # the finest first: the coarser ones add it up
 
 
 def cell(count: int) -> str:
-    """A count as a coordinator may read it: "<5" below the small-cell limit."""
-    return f"<{SMALL_CELL}" if count < SMALL_CELL else str(count)
+    """A count as a coordinator may read it: "<5" from 1 to 4 (a zero is a zero)."""
+    return SMALL if _small(count) else str(count)
 
 
 def share(part: int, whole: int) -> str:
@@ -52,7 +83,7 @@ def share(part: int, whole: int) -> str:
 
 @dataclass
 class Area:
-    """One kabupaten (or kecamatan) in numbers."""
+    """One kabupaten (or kecamatan, or desa) in numbers."""
 
     code: str
     name: str
@@ -62,12 +93,12 @@ class Area:
     graduated_year: int = 0
     graduates: int = 0
     relapsed: int = 0
-    median: int | None = None  # days from the first recorded stage to independence
+    median: int | None = None  # days from the first PKH/BPNT/BLT enrollment to independence
     target: int | None = None
 
     @property
     def median_days(self) -> int | None:
-        """Median days from the first recorded stage to independence (None under the small-cell limit)."""
+        """Median days from the first aid enrollment to independence (None under the small-cell limit)."""
         if self.graduates < SMALL_CELL:
             return None
         return self.median
@@ -85,168 +116,456 @@ class OfficeFigures:
     overdue: int
 
 
+@dataclass(frozen=True)
+class Summary:
+    """What a coordinator page shows: the scope's areas and offices, and when they were counted."""
+
+    areas: list[Area]
+    offices: list[OfficeFigures]
+    computed_at: datetime | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: the pages touch only the summaries (a few hundred rows whatever the register's size).
+
+
+def level_of(scope: Scope) -> int:
+    """The level a scope's page lists: kabupaten for the country or a province, then finer."""
+    return area_digits(scope)
+
+
+async def summary(session: AsyncSession, scope: Scope, year: int) -> Summary:
+    """The scope's areas (with `year`'s graduations and target) and offices, from the summaries."""
+    level = level_of(scope)
+    computed_at = await session.scalar(select(func.max(CoordinationRun.computed_at)))
+    return Summary(
+        await _areas(session, scope, level, year),
+        await _offices(session, scope, level),
+        computed_at,
+    )
+
+
+async def _areas(session: AsyncSession, scope: Scope, level: int, year: int) -> list[Area]:
+    """The summary rows of the scope's areas at `level`, with stages, the year and names."""
+    A, S, G = CoordinationArea, CoordinationStage, CoordinationGraduation
+    found: dict[str, Area] = {}
+    for row in await session.scalars(
+        select(A).where(A.level == level, region_filter(A.code, scope))
+    ):
+        found[row.code] = Area(
+            row.code, row.code, row.households, row.silent, graduates=row.graduates,
+            relapsed=row.relapsed, median=row.median_days,
+        )  # fmt: skip
+    for code, stage, n in await session.execute(
+        select(S.code, S.stage, S.households).where(S.level == level, region_filter(S.code, scope))
+    ):
+        if code in found and stage in found[code].stages:
+            found[code].stages[stage] = n
+    for code, n in await session.execute(
+        select(G.code, G.graduated).where(
+            G.level == level, G.year == year, region_filter(G.code, scope)
+        )
+    ):
+        if code in found:
+            found[code].graduated_year = n
+    for code, goal in await session.execute(
+        select(RegionTarget.region_code, RegionTarget.graduations).where(
+            RegionTarget.year == year, RegionTarget.region_code.in_(list(found))
+        )
+    ):
+        found[code].target = goal
+    for code, name in await session.execute(
+        select(Region.code, Region.name).where(Region.code.in_(list(found)))
+    ):
+        found[code].name = name
+    return sorted(found.values(), key=lambda a: (a.name, a.code))
+
+
+async def _offices(session: AsyncSession, scope: Scope, level: int) -> list[OfficeFigures]:
+    """Referrals per office over the scope's areas at `level`, from the summaries."""
+    O = CoordinationOffice  # noqa: E741,N806
+    rows = await session.execute(
+        select(
+            O.office,
+            func.sum(O.sent),
+            func.sum(O.accepted),
+            func.sum(O.completed),
+            func.sum(O.declined),
+            func.sum(O.overdue),
+        )
+        .where(O.level == level, region_filter(O.code, scope))
+        .group_by(O.office)
+        .order_by(O.office)
+    )
+    return [OfficeFigures(str(o), *(int(n or 0) for n in rest)) for o, *rest in rows]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small cells: primary suppression (1-4) and secondary suppression along rows and columns.
+
+
+def hide(
+    grid: Sequence[Sequence[int]], *, rows: bool = True, columns: bool = True
+) -> list[list[bool]]:
+    """Which cells of `grid` to hide: every count 1-4, then, while a row or column (a line whose
+    total can be read elsewhere) holds exactly one hidden count, the next smallest count of it."""
+    hidden = [[_small(n) for n in row] for row in grid]
+    lines: list[list[tuple[int, int]]] = []
+    if rows:
+        lines += [[(i, j) for j in range(len(row))] for i, row in enumerate(grid)]
+    if columns and grid:
+        lines += [[(i, j) for i in range(len(grid))] for j in range(len(grid[0]))]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            lone = [(i, j) for i, j in line if hidden[i][j]]
+            if len(lone) != 1:
+                continue
+            pick = _next_smallest(grid, hidden, line, lone[0])
+            if pick is not None:
+                hidden[pick[0]][pick[1]] = changed = True
+    return hidden
+
+
+def _next_smallest(
+    grid: Sequence[Sequence[int]],
+    hidden: list[list[bool]],
+    line: list[tuple[int, int]],
+    lone: tuple[int, int],
+) -> tuple[int, int] | None:
+    """The smallest shown count of the line to hide beside its lone hidden one (None: no need).
+
+    A zero is hidden only when nothing else is left and the lone cell is not a "<5": a line of
+    one "<5" and zeros adds up to that "<5", and its total is shown as "<5" too."""
+    left = [(grid[i][j], (i, j)) for i, j in line if not hidden[i][j]]
+    counted = [c for c in left if c[0] > 0]
+    if counted:
+        return min(counted)[1]
+    if left and not _small(grid[lone[0]][lone[1]]):
+        return min(left)[1]
+    return None
+
+
+def _small(count: int) -> bool:
+    """A count from 1 to 4: shown as "<5" whatever else is hidden."""
+    return 0 < count < SMALL_CELL
+
+
+def shown(grid: Sequence[Sequence[int]], hidden: list[list[bool]]) -> list[list[str]]:
+    """The grid as a coordinator reads it: "<5" for 1-4, "*" for a count hidden beside one."""
+    return [
+        [SMALL if _small(n) else HIDDEN if h else str(n) for n, h in zip(row, flags, strict=True)]
+        for row, flags in zip(grid, hidden, strict=True)
+    ]
+
+
+def shown_share(part: int, part_hidden: bool, whole: int, whole_hidden: bool) -> str:
+    """A share, only when both of its counts are shown and not small."""
+    if part_hidden or whole_hidden:
+        return "–"
+    return share(part, whole)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Every count of a summary as shown: each table suppressed along its lines."""
+
+    funnel: list[list[str]]  # per area: households, then each stage
+    outcomes: list[list[str]]  # per area: graduated this year, graduates, relapsed, silent
+    shares: list[tuple[str, str, str]]  # per area: of the target, relapsed, silent
+    offices: list[list[str]]  # per office: sent, accepted, completed, declined, overdue
+    totals: dict[str, int | None]  # per stage over the areas, None when small
+    silent_bars: list[tuple[str, int, int]]  # (area, households, silent) where both are shown
+    target_bars: list[tuple[str, int, int]]  # (area, target, graduated up to it) where shown
+
+
+def tables(result: Summary) -> Tables:
+    """The summary's counts as shown, with primary and secondary suppression."""
+    areas = result.areas
+    # A row's households add up its stages; each column adds up to the parent area's figure.
+    funnel = [[a.households, *(a.stages[s] for s in STAGES)] for a in areas]
+    funnel_hidden = hide(funnel)
+    outcomes = [[a.graduated_year, a.graduates, a.relapsed, a.silent] for a in areas]
+    hidden = hide(outcomes, rows=False)
+    offices = [[o.sent, o.accepted, o.completed, o.declined, o.overdue] for o in result.offices]
+    shares = [
+        (
+            shown_share(a.graduated_year, hidden[i][0], a.target or 0, False),
+            shown_share(a.relapsed, hidden[i][2], a.graduates, hidden[i][1]),
+            shown_share(a.silent, hidden[i][3], a.households, funnel_hidden[i][0]),
+        )
+        for i, a in enumerate(areas)
+    ]
+    totals = {s: sum(a.stages[s] for a in areas) for s in STAGES}
+    bars = [(a.name, a.households, a.silent) for i, a in enumerate(areas) if shares[i][2] != "–"]
+    targets = [
+        (a.name, a.target or 0, min(a.graduated_year, a.target or 0))
+        for i, a in enumerate(areas)
+        if shares[i][0] != "–"
+    ]
+    return Tables(
+        shown(funnel, funnel_hidden),
+        shown(outcomes, hidden),
+        shares,
+        shown(offices, hide(offices, rows=False)),
+        {s: n if n >= SMALL_CELL else None for s, n in totals.items()},
+        bars,
+        targets,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The hourly job: every summary recounted from the register in a few set-based statements.
+
+
+async def refresh(session: AsyncSession, now: datetime, rules: Rules = RULES) -> int:
+    """Recount every summary as of `now` (one transaction: a page sees the old run or the new); area rows written."""
+    for table in (
+        CoordinationArea,
+        CoordinationStage,
+        CoordinationGraduation,
+        CoordinationOffice,
+        CoordinationRun,
+    ):
+        await session.execute(delete(table))
+    postgres = is_postgres(session)
+    for level in LEVELS:
+        await _count_areas(session, level, postgres, rules)
+        await _count_stages(session, level)
+        await _count_graduations(session, level, postgres)
+        await _count_offices(session, level, now)
+    session.add(CoordinationRun(computed_at=now))
+    await session.flush()
+    written = await session.scalar(select(func.count()).select_from(CoordinationArea))
+    return int(written or 0)
+
+
 def _area(column: Any, width: int) -> Any:
     """The first `width` digits of a region code (literals, so PostgreSQL groups by the same expression)."""
     return func.substr(column, literal_column("1"), literal_column(str(int(width))))
 
 
-async def areas(session: AsyncSession, scope: Scope, now: datetime) -> list[Area]:
-    """Every area of the scope: households, silent, stages, graduations, relapse and target."""
-    width = area_digits(scope)
-    today = now.date()
-    found: dict[str, Area] = {}
-    await _households(session, scope, width, found)
-    await _graduations(session, scope, width, today, found)
-    for target in await session.scalars(
-        select(RegionTarget).where(
-            RegionTarget.year == today.year, RegionTarget.region_code.in_(list(found))
+def _level(level: int) -> Any:
+    """The level as a literal column of the INSERT … SELECT."""
+    return literal_column(str(int(level)))
+
+
+async def _count_areas(session: AsyncSession, level: int, postgres: bool, rules: Rules) -> None:
+    """One row per area: households and silent ones (the desa from the register, coarser levels
+    added up from the desa rows) beside graduates, relapses and the median (counted per level)."""
+    A = CoordinationArea  # noqa: N806
+    zero: Any = literal_column("0")
+    none: Any = cast(null(), Integer)
+    if level == DESA:
+        area = _area(Household.region_code, level)
+        silent = func.sum(case((LadderState.rung.in_(SILENT_RUNGS), 1), else_=0))
+        people = (
+            select(
+                area.label("code"),
+                func.count(Household.id).label("households"),
+                silent.label("silent"),
+                zero.label("graduates"),
+                zero.label("relapsed"),
+                none.label("median_days"),
+            )
+            .outerjoin(LadderState, LadderState.household_id == Household.id)
+            .group_by(area)
         )
-    ):
-        found[target.region_code].target = target.graduations
-    for code, name in await session.execute(
-        select(Region.code, Region.name).where(Region.code.in_(list(found)))
-    ):
-        found[code].name = name
-    return sorted(found.values(), key=lambda a: a.name)
+    else:
+        people = select(
+            _area(A.code, level).label("code"),
+            A.households,
+            A.silent,
+            zero.label("graduates"),
+            zero.label("relapsed"),
+            none.label("median_days"),
+        ).where(A.level == DESA)
+    both = union_all(people, _graduates(level, postgres, rules)).subquery()
+    await session.execute(
+        insert(A).from_select(
+            ["level", "code", "households", "silent", "graduates", "relapsed", "median_days"],
+            select(
+                _level(level),
+                both.c.code,
+                func.sum(both.c.households),
+                func.sum(both.c.silent),
+                func.sum(both.c.graduates),
+                func.sum(both.c.relapsed),
+                func.max(both.c.median_days),
+            ).group_by(both.c.code),
+        )
+    )
 
 
-async def _households(
-    session: AsyncSession, scope: Scope, width: int, found: dict[str, Area]
-) -> None:
-    """Households per stage, all households and silent ones per area (households with no stage
-    yet are counted too). Two grouped scans: one three-way join grouped by area and stage is
-    slower on SQLite than both together."""
-    area = _area(Household.region_code, width)
-    for code, stage, n in await session.execute(
-        select(area, GraduationStage.stage, func.count())
-        .select_from(GraduationStage)
-        .join(Household, Household.id == GraduationStage.household_id)
-        .where(region_filter(Household.region_code, scope))
-        .group_by(area, GraduationStage.stage)
-    ):
-        found.setdefault(code, Area(code, code)).stages[stage] = int(n)
-    silent = func.sum(case((LadderState.rung.in_(SILENT_RUNGS), 1), else_=0))
-    for code, households, quiet in await session.execute(
-        select(area, func.count(Household.id), silent)
-        .outerjoin(LadderState, LadderState.household_id == Household.id)
-        .where(region_filter(Household.region_code, scope))
-        .group_by(area)
-    ):
-        entry = found.setdefault(code, Area(code, code))
-        entry.households = int(households)
-        entry.silent = int(quiet or 0)
-
-
-def _dialect(session: AsyncSession) -> str:
-    """The database's dialect name (date arithmetic is written differently on each)."""
-    return session.bind.dialect.name if session.bind is not None else "sqlite"
-
-
-def _days_between(later: Any, earlier: Any, dialect: str) -> Any:
-    """SQL: whole days from `earlier` to `later` (two dates)."""
-    if dialect == "postgresql":
-        return type_coerce(later - earlier, Integer)
-    return cast(func.julianday(later) - func.julianday(earlier), Integer)
-
-
-def _days_after(day: Any, days: int, dialect: str) -> Any:
-    """SQL: the date `days` after `day`."""
-    if dialect == "postgresql":
-        return day + literal_column(str(int(days)))
-    return func.date(day, f"+{int(days)} days")
-
-
-async def _graduations(
-    session: AsyncSession, scope: Scope, width: int, today: date, found: dict[str, Area]
-) -> None:
-    """Graduations this year, median days from first stage to independence, relapse within 12
-    months: counted and ranked in SQL, one row per area whatever the number of graduates."""
-    dialect = _dialect(session)
-    first = (
-        select(StageTransition.household_id, func.min(StageTransition.on_date).label("first"))
-        .where(region_filter(StageTransition.region_code, scope))
-        .group_by(StageTransition.household_id)
-        .subquery()
+def _graduates(level: int, postgres: bool, rules: Rules) -> Any:
+    """Per area: graduations ever, those set back within 12 months, the median days from the
+    first PKH/BPNT/BLT enrollment (the first recorded stage when none was imported)."""
+    T = StageTransition  # noqa: N806
+    enrolled = (
+        select(func.min(ProgramEnrollment.as_of))
+        .where(
+            ProgramEnrollment.household_id == T.household_id,
+            ProgramEnrollment.program.in_(rules.bansos_programs),
+        )
+        .scalar_subquery()
+    )
+    earliest = aliased(StageTransition)
+    first_stage = (
+        select(func.min(earliest.on_date))
+        .where(earliest.household_id == T.household_id)
+        .scalar_subquery()
     )
     back = aliased(StageTransition)
     relapsed = (
         select(back.id)
         .where(
-            back.household_id == StageTransition.household_id,
-            region_filter(back.region_code, scope),
+            back.household_id == T.household_id,
             back.from_stage == GRADUATED,
             back.direction == "back",
-            back.on_date >= StageTransition.on_date,
-            back.on_date <= _days_after(StageTransition.on_date, RELAPSE_WINDOW.days, dialect),
+            back.on_date >= T.on_date,
+            back.on_date <= _days_after(T.on_date, RELAPSE_WINDOW.days, postgres),
         )
         .exists()
     )
-    area = _area(StageTransition.region_code, width)
-    days = _days_between(StageTransition.on_date, first.c.first, dialect)
-    this_year = and_(
-        StageTransition.on_date >= date(today.year, 1, 1),
-        StageTransition.on_date < date(today.year + 1, 1, 1),
-    )
+    area = _area(T.region_code, level)
+    days = _days_between(T.on_date, func.coalesce(enrolled, first_stage), postgres)
     each = (
         select(
-            area.label("area"),
+            area.label("code"),
             days.label("days"),
-            case((this_year, 1), else_=0).label("this_year"),
             case((relapsed, 1), else_=0).label("relapsed"),
-            func.row_number().over(partition_by=area, order_by=days).label("rank"),
-            func.count().over(partition_by=area).label("n"),
         )
-        .join(first, first.c.household_id == StageTransition.household_id)
-        .where(
-            region_filter(StageTransition.region_code, scope),
-            StageTransition.to_stage == GRADUATED,
-            StageTransition.direction == "forward",
-        )
+        .where(T.to_stage == GRADUATED, T.direction == "forward")
         .subquery()
     )
-    # The median as statistics.median takes it: the middle one, or the mean of the two middle.
-    middle = each.c.rank.in_([(each.c.n + 1) // 2, (each.c.n + 2) // 2])
-    rows = await session.execute(
-        select(
-            each.c.area,
-            func.count(),
-            func.sum(each.c.this_year),
-            func.sum(each.c.relapsed),
-            func.avg(case((middle, each.c.days))),
-        ).group_by(each.c.area)
-    )
-    for code, graduates, this_year_count, relapsed_count, middle_days in rows:
-        entry = found.setdefault(code, Area(code, code))
-        entry.graduates = int(graduates)
-        entry.graduated_year = int(this_year_count or 0)
-        entry.relapsed = int(relapsed_count or 0)
-        entry.median = None if middle_days is None else int(middle_days)
+    ranked = select(
+        each,
+        func.row_number().over(partition_by=each.c.code, order_by=each.c.days).label("rank"),
+        func.count().over(partition_by=each.c.code).label("n"),
+    ).subquery()
+    # The median as statistics.median takes it: the middle one, or the two middle ones' mean
+    # (whole days, rounded down alike on both databases by integer division).
+    middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+    return select(
+        ranked.c.code,
+        literal_column("0").label("households"),
+        literal_column("0").label("silent"),
+        func.count().label("graduates"),
+        func.sum(ranked.c.relapsed).label("relapsed"),
+        (
+            func.sum(case((middle, ranked.c.days), else_=0), type_=Integer)
+            // func.sum(case((middle, 1), else_=0), type_=Integer)
+        ).label("median_days"),
+    ).group_by(ranked.c.code)
 
 
-async def offices(session: AsyncSession, scope: Scope, now: datetime) -> list[OfficeFigures]:
-    """Referrals per office in the scope: sent, accepted, completed, declined, overdue."""
-    state = Referral.state
-    # Referrals made before organisations were data name only the kind of office.
-    office = func.coalesce(Organisation.name, Referral.office)
+def _days_between(later: Any, earlier: Any, postgres: bool) -> Any:
+    """SQL: whole days from `earlier` to `later` (two dates)."""
+    if postgres:
+        return type_coerce(later - earlier, Integer)
+    return cast(func.julianday(later) - func.julianday(earlier), Integer)
 
-    def count(condition: Any) -> Any:
-        return func.sum(case((condition, 1), else_=0))
 
-    rows = await session.execute(
-        select(
-            office,
-            func.count(Referral.id),
-            count(state == "diterima"),
-            count(state == "selesai"),
-            count(state == "ditolak"),
-            count(overdue(period_day(now))),
+def _days_after(day: Any, days: int, postgres: bool) -> Any:
+    """SQL: the date `days` after `day`."""
+    if postgres:
+        return day + literal_column(str(int(days)))
+    return func.date(day, f"+{int(days)} days")
+
+
+def _year(day: Any, postgres: bool) -> Any:
+    """SQL: the year of a date, as a number."""
+    if postgres:
+        return cast(extract("year", day), Integer)
+    return cast(func.strftime("%Y", day), Integer)
+
+
+async def _count_stages(session: AsyncSession, level: int) -> None:
+    """Households per area and stage: the desa from the register, the coarser levels added up."""
+    S = CoordinationStage  # noqa: N806
+    if level == DESA:
+        area = _area(Household.region_code, level)
+        counted = (
+            select(_level(level), area, GraduationStage.stage, func.count())
+            .select_from(GraduationStage)
+            .join(Household, Household.id == GraduationStage.household_id)
+            .group_by(area, GraduationStage.stage)
         )
-        .outerjoin(Organisation, Organisation.id == Referral.organisation_id)
-        .where(region_filter(Referral.region_code, scope))
-        .group_by(office)
-        .order_by(office)
-    )
-    return [OfficeFigures(str(o), *(int(n or 0) for n in rest)) for o, *rest in rows]
+    else:
+        area = _area(S.code, level)
+        counted = (
+            select(_level(level), area, S.stage, func.sum(S.households))
+            .where(S.level == DESA)
+            .group_by(area, S.stage)
+        )
+    await session.execute(insert(S).from_select(["level", "code", "stage", "households"], counted))
+
+
+async def _count_graduations(session: AsyncSession, level: int, postgres: bool) -> None:
+    """Graduations per area and year (where the household lived when it graduated)."""
+    G, T = CoordinationGraduation, StageTransition  # noqa: N806
+    if level == DESA:
+        area, year = _area(T.region_code, level), _year(T.on_date, postgres)
+        counted = (
+            select(_level(level), area, year, func.count())
+            .where(T.to_stage == GRADUATED, T.direction == "forward")
+            .group_by(area, year)
+        )
+    else:
+        area = _area(G.code, level)
+        counted = (
+            select(_level(level), area, G.year, func.sum(G.graduated))
+            .where(G.level == DESA)
+            .group_by(area, G.year)
+        )
+    await session.execute(insert(G).from_select(["level", "code", "year", "graduated"], counted))
+
+
+async def _count_offices(session: AsyncSession, level: int, now: datetime) -> None:
+    """Referrals per area and office: sent, accepted, completed, declined, overdue at `now`."""
+    O = CoordinationOffice  # noqa: E741,N806
+    columns = ["level", "code", "office", "sent", "accepted", "completed", "declined", "overdue"]
+    if level == DESA:
+        state = Referral.state
+        area = _area(Referral.region_code, level)
+        # Referrals made before organisations were data name only the kind of office.
+        office = func.coalesce(Organisation.name, Referral.office)
+
+        def count(condition: Any) -> Any:
+            return func.sum(case((condition, 1), else_=0))
+
+        counted = (
+            select(
+                _level(level),
+                area,
+                office,
+                func.count(Referral.id),
+                count(state == "diterima"),
+                count(state == "selesai"),
+                count(state == "ditolak"),
+                count(overdue(period_day(now))),
+            )
+            .outerjoin(Organisation, Organisation.id == Referral.organisation_id)
+            .group_by(area, office)
+        )
+    else:
+        area = _area(O.code, level)
+        counted = (
+            select(
+                _level(level),
+                area,
+                O.office,
+                func.sum(O.sent),
+                func.sum(O.accepted),
+                func.sum(O.completed),
+                func.sum(O.declined),
+                func.sum(O.overdue),
+            )
+            .where(O.level == DESA)
+            .group_by(area, O.office)
+        )
+    await session.execute(insert(O).from_select(columns, counted))
 
 
 async def set_target(

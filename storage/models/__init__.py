@@ -16,6 +16,13 @@ from storage.models.chat import (
     OutboxMessage,
     PendingReceipt,
 )
+from storage.models.coordination import (
+    CoordinationArea,
+    CoordinationGraduation,
+    CoordinationOffice,
+    CoordinationRun,
+    CoordinationStage,
+)
 from storage.models.graduation import (
     GraduationStage,
     Referral,
@@ -39,6 +46,11 @@ __all__ = [
     "Base",
     "ChannelPause",
     "ChatIdentity",
+    "CoordinationArea",
+    "CoordinationGraduation",
+    "CoordinationOffice",
+    "CoordinationRun",
+    "CoordinationStage",
     "Escalation",
     "GraduationStage",
     "EscalationNote",

@@ -1,8 +1,9 @@
 """Coordination: aggregates across the kabupaten of a scope, for BP Taskin, Kemenkop, Bappeda.
 
 A coordinator sees no name, NIK, phone or page of one household: only the counts of
-`storage.coordination`, with every count below 5 shown as "<5". Admins set the year's
-graduation target per region here.
+`storage.coordination`, read from the summaries the hourly `coordination` job writes, with
+every count from 1 to 4 shown as "<5" and a count beside a lone "<5" hidden as "*". Admins set
+the year's graduation target per region here (read live: it shows at once).
 """
 
 from __future__ import annotations
@@ -11,15 +12,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.web.admin import charts, spreadsheet
 from bot.web.admin.actions import see_other, staff_action
 from bot.web.admin.deps import CheckedStaff, Rt, SignedIn, Staff
 from bot.web.admin.web import locale_of, now_of, render, whole_number
 from handlers.labels import OFFICE_NAMES, STAGE_NAMES
-from locales.i18n import _, use_locale
-from storage import audit
+from locales.i18n import _, long_moment, use_locale
+from storage import audit, calendar
 from storage import coordination as numbers
 from storage.db import unit_of_work
 from storage.graduation_rules import STAGES
@@ -27,54 +27,51 @@ from storage.graduation_rules import STAGES
 router = APIRouter()
 
 
-async def _figures(
-    session: AsyncSession, request: Request, rt: Rt, staff: Staff
-) -> tuple[list[numbers.Area], list[numbers.OfficeFigures]]:
-    """The scope's areas and offices, as of the request's moment."""
-    now = now_of(request)
-    areas = await numbers.areas(session, staff.scope, now)
-    return areas, await numbers.offices(session, staff.scope, now)
+async def _summary(request: Request, rt: Rt, staff: Staff) -> numbers.Summary:
+    """The scope's summaries as the hourly job last counted them, with this year's targets."""
+    async with rt.sessions() as session:
+        return await numbers.summary(session, staff.scope, now_of(request).year)
+
+
+def _as_of(staff: Staff, result: numbers.Summary) -> str:
+    """ "Data per …" on the officer's clock, or that nothing has been counted yet."""
+    if result.computed_at is None:
+        return _("Not counted yet: the summaries are counted every hour.")
+    moment = calendar.local(result.computed_at, calendar.zone_of(staff.region_code))
+    return _("Data as of {moment}").format(moment=long_moment(moment))
 
 
 @router.get("/admin/koordinasi")
 async def page(request: Request, rt: Rt, staff: SignedIn) -> Response:
     """The graduation funnel, time to independence, relapse, silence, referrals and targets per area."""
-    async with rt.sessions() as session:
-        areas, offices = await _figures(session, request, rt, staff)
+    result = await _summary(request, rt, staff)
+    shown = numbers.tables(result)
     with use_locale(locale_of(request)):
         empty = _("No data yet")
-        totals = {s: sum(a.stages[s] for a in areas) for s in STAGES}
         drawn = {
             "funnel": charts.columns(
-                [
-                    (_(STAGE_NAMES[s])[:10], n if n >= numbers.SMALL_CELL else None)
-                    for s, n in totals.items()
-                ],
+                [(_(STAGE_NAMES[s])[:10], n) for s, n in shown.totals.items()],
                 _("Households at each stage"),
                 empty,
             ),
-            "silent": charts.share_bars(
-                [
-                    (a.name, a.households, a.silent)
-                    for a in areas
-                    if min(a.households, a.silent) >= numbers.SMALL_CELL
-                ][:12],
-                _("Silent share per area"),
-                empty,
+            "silent": charts.share_bars(shown.silent_bars[:12], _("Silent share per area"), empty),
+            "targets": charts.share_bars(
+                shown.target_bars[:12], _("Graduated this year against the target"), empty
             ),
         }
         office_names = {code: _(name) for code, name in OFFICE_NAMES.items()}
+        as_of = _as_of(staff, result)
     return render(
         request,
         "admin/coordination.html",
         staff=staff,
-        areas=areas,
-        offices=offices,
+        areas=result.areas,
+        offices=result.offices,
+        shown=shown,
+        as_of=as_of,
         stages=STAGES,
         stage_names=STAGE_NAMES,
         office_names=office_names,
-        cell=numbers.cell,
-        share=numbers.share,
         charts=drawn,
         year=now_of(request).year,
         error=request.query_params.get("error", ""),
@@ -84,36 +81,40 @@ async def page(request: Request, rt: Rt, staff: SignedIn) -> Response:
 @router.get("/admin/koordinasi/export")
 async def export(request: Request, rt: Rt, staff: SignedIn) -> Response:
     """The same aggregates as a CSV, small cells suppressed; every export is audited."""
-    async with unit_of_work(rt.sessions) as session:
-        areas, _offices = await _figures(session, request, rt, staff)
-        with use_locale(locale_of(request)):
-            header = [
-                _("Region code"),
-                _("Region"),
-                _("Households"),
-                _("Silent"),
-                *(_(STAGE_NAMES[s]) for s in STAGES),
-                _("Graduated this year"),
-                _("Target this year"),
-                _("Median days to independence"),
-                _("Graduates"),
-                _("Relapsed within 12 months"),
-            ]
-        table = [
-            [
-                a.code,
-                a.name,
-                numbers.cell(a.households),
-                numbers.cell(a.silent),
-                *(numbers.cell(a.stages[s]) for s in STAGES),
-                numbers.cell(a.graduated_year),
-                "" if a.target is None else a.target,
-                "" if a.median_days is None else a.median_days,
-                numbers.cell(a.graduates),
-                numbers.cell(a.relapsed),
-            ]
-            for a in areas
+    result = await _summary(request, rt, staff)
+    shown = numbers.tables(result)
+    with use_locale(locale_of(request)):
+        header = [
+            _("Region code"),
+            _("Region"),
+            _("Households"),
+            _("Silent"),
+            *(_(STAGE_NAMES[s]) for s in STAGES),
+            _("Graduated this year"),
+            _("Target this year"),
+            _("Median days to independence"),
+            _("Graduates"),
+            _("Relapsed within 12 months"),
+            _("Data as of"),
         ]
+        as_of = _as_of(staff, result)
+    table = [
+        [
+            a.code,
+            a.name,
+            shown.funnel[i][0],
+            shown.outcomes[i][3],
+            *shown.funnel[i][1:],
+            shown.outcomes[i][0],
+            "" if a.target is None else a.target,
+            "" if a.median_days is None else a.median_days,
+            shown.outcomes[i][1],
+            shown.outcomes[i][2],
+            as_of,
+        ]
+        for i, a in enumerate(result.areas)
+    ]
+    async with unit_of_work(rt.sessions) as session:
         spreadsheet.audit_export(
             session, staff, now_of(request), rows=len(table), format="csv", what="coordination"
         )
