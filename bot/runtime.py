@@ -23,7 +23,7 @@ from scheduler import jobs
 from scheduler.ladder import Plan
 from storage import calendar
 from storage.crypto import NikVault
-from storage.db import Sessions, make_engine, make_sessions
+from storage.db import Sessions, make_engine, make_sessions, statement_writer
 from storage.media import MediaStore
 
 
@@ -124,7 +124,7 @@ def build_runtime(
         rules=rules,
         metrics=metrics,
         clients=chosen,
-        inbox_writer=InboxWriter(sessions),
+        inbox_writer=InboxWriter(statement_writer(engine)),
         inbox=InboxWorker(
             sessions,
             dict(PARSERS),
