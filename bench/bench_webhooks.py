@@ -4,6 +4,7 @@
     python -m bench webhooks --postgres URL     # and PostgreSQL
     SINERGI_BENCH_WEBHOOK_POSTS=2000 SINERGI_BENCH_WEBHOOK_CONCURRENCY=8,32 python -m bench webhooks
     SINERGI_BENCH_WEBHOOK_PROFILE=1 python -m bench webhooks   # pyinstrument, to bench/out/
+    SINERGI_BENCH_WEBHOOK_LOOP=uvloop python -m bench webhooks  # uvicorn[standard]'s loop
 
 Each POST goes through the real app over ASGI (httpx.ASGITransport, no network): WhatsApp
 with its HMAC signature checked over the raw bytes, Telegram with its secret header; each
@@ -44,6 +45,7 @@ CONCURRENCIES = [
 ROUNDS = int(os.environ.get("SINERGI_BENCH_WEBHOOK_ROUNDS", "5"))
 WARMUP = 50
 PROFILE = os.environ.get("SINERGI_BENCH_WEBHOOK_PROFILE", "") not in ("", "0")
+LOOP = os.environ.get("SINERGI_BENCH_WEBHOOK_LOOP", "asyncio")
 APP_SECRET = "bench-app-secret"
 TG_SECRET = "bench-telegram-secret"
 WA_BODY = {
@@ -100,7 +102,8 @@ def run() -> list[dict[str, Any]]:
     for backend in dbs.backends():
         for channel in ("telegram", "whatsapp"):
             for concurrency in CONCURRENCIES:
-                results += asyncio.run(_measure(backend, channel, concurrency))
+                with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                    results += runner.run(_measure(backend, channel, concurrency))
     return results
 
 
@@ -157,9 +160,20 @@ async def _measure(backend: str, channel: str, concurrency: int) -> list[dict[st
             # CPU seconds of this process (its threads too): steadier than wall time under load.
             "cpu_ratio": round(cpu["bare"] / cpu[delivery], 2),
             "load": load,
+            "loop": LOOP,
         }
         for delivery in ("first", "duplicate")
     ]
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when asked for (it must be installed), else asyncio's own."""
+    if LOOP != "uvloop":
+        return None
+    import uvloop
+
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
 
 
 def _no_headers(_body: bytes) -> dict[str, str]:
