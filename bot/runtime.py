@@ -48,6 +48,7 @@ class Runtime:
         """Close the channel clients and the database pool."""
         for client in self.clients.values():
             await client.close()
+        await self.inbox_writer.close()
         await self.engine.dispose()
 
 

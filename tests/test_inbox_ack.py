@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 
 from storage.crypto import SEALED, SEALED_GCM
 from storage.models import InboxUpdate
@@ -53,3 +54,23 @@ async def test_a_row_sealed_with_fernet_before_the_change_is_still_answered(
     assert len(await _raws(harness)) == 1
     await harness.work()
     assert harness.telegram.sent(42)  # answered from the old seal
+
+
+async def test_the_writer_outlives_a_database_restart(harness: Harness) -> None:
+    """The writer keeps its connection between batches; a dead one is replaced, not a 503."""
+    if not harness.rt.settings.database_url.startswith("postgresql"):
+        pytest.skip("killing the writer's session needs PostgreSQL")
+    assert (
+        await harness.post_telegram(harness.telegram_update(43, text="/start"))
+    ).status_code == 200
+    async with harness.rt.engine.connect() as conn:
+        # What a restart of PostgreSQL does to every session the app holds.
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    update = harness.telegram_update(43, text="BANTUAN")
+    assert (await harness.post_telegram(update)).status_code == 200
+    assert len(await _raws(harness)) == 2
