@@ -1,14 +1,19 @@
-"""Webhook throughput: signed POSTs stored and acknowledged per second, beside a bare FastAPI endpoint.
+"""Webhook store-and-ack: signed POSTs stored and answered, beside a bare FastAPI endpoint.
 
     python -m bench webhooks                    # SQLite
     python -m bench webhooks --postgres URL     # and PostgreSQL
-    SINERGI_BENCH_WEBHOOK_POSTS=2000 python -m bench webhooks
+    SINERGI_BENCH_WEBHOOK_POSTS=2000 SINERGI_BENCH_WEBHOOK_CONCURRENCY=8,32 python -m bench webhooks
+    SINERGI_BENCH_WEBHOOK_PROFILE=1 python -m bench webhooks   # pyinstrument, to bench/out/
+    SINERGI_BENCH_WEBHOOK_LOOP=uvloop python -m bench webhooks  # uvicorn[standard]'s loop
 
 Each POST goes through the real app over ASGI (httpx.ASGITransport, no network): WhatsApp
 with its HMAC signature checked over the raw bytes, Telegram with its secret header; each
 update is committed to the inbox before the 200. The baseline is a bare FastAPI app in the
-same process that reads the body and answers 200, so `ratio` is bare posts/s ÷ ours.
-POSTs are sent `CONCURRENCY` at a time, as Meta and Telegram do when a chat is busy.
+same process that reads the body and answers 200. Every case (channel × concurrency) runs
+in rounds that alternate bare, first delivery and duplicate delivery on the same slice of
+bodies, so a load spike from the machine's other work hits all three alike; `ratio` is
+our posts/s ÷ the bare endpoint's, `cpu_ratio` the same in CPU seconds
+(steadier when the machine is busy), and `load` the 1-minute load average after the case.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +38,14 @@ from bot.config import Settings
 from bot.runtime import build_runtime
 from tests.fakes.whatsapp import sign
 
-POSTS = int(os.environ.get("SINERGI_BENCH_WEBHOOK_POSTS", "3000"))
-CONCURRENCY = int(os.environ.get("SINERGI_BENCH_WEBHOOK_CONCURRENCY", "8"))
+POSTS = int(os.environ.get("SINERGI_BENCH_WEBHOOK_POSTS", "2000"))
+CONCURRENCIES = [
+    int(c) for c in os.environ.get("SINERGI_BENCH_WEBHOOK_CONCURRENCY", "8,32").split(",")
+]
+ROUNDS = int(os.environ.get("SINERGI_BENCH_WEBHOOK_ROUNDS", "5"))
+WARMUP = 50
+PROFILE = os.environ.get("SINERGI_BENCH_WEBHOOK_PROFILE", "") not in ("", "0")
+LOOP = os.environ.get("SINERGI_BENCH_WEBHOOK_LOOP", "asyncio")
 APP_SECRET = "bench-app-secret"
 TG_SECRET = "bench-telegram-secret"
 WA_BODY = {
@@ -84,39 +97,98 @@ TG_BODY = {
 
 
 def run() -> list[dict[str, Any]]:
-    """Both webhooks on each backend, each beside the bare endpoint measured in the same run."""
+    """Both webhooks on each backend at each concurrency, first and duplicate deliveries."""
     results = []
     for backend in dbs.backends():
-        for channel in ("whatsapp", "telegram"):
-            results.append(asyncio.run(_measure(backend, channel)))
+        for channel in ("telegram", "whatsapp"):
+            for concurrency in CONCURRENCIES:
+                with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+                    results += runner.run(_measure(backend, channel, concurrency))
     return results
 
 
-async def _measure(backend: str, channel: str) -> dict[str, Any]:
-    """Posts/s of one webhook and of the bare endpoint; every post must be stored once."""
+async def _measure(backend: str, channel: str, concurrency: int) -> list[dict[str, Any]]:
+    """Bare, first and duplicate deliveries over the same bodies, round by round."""
     bodies = [_body(channel, i) for i in range(POSTS)]
-    bare = await _rate(_bare_app(), "/hook", bodies, lambda _b: {})
+    warm = [_body(channel, POSTS + i) for i in range(WARMUP)]
+    bare_app = _bare_app()
+    wall = {"bare": 0.0, "first": 0.0, "duplicate": 0.0}
+    cpu = dict(wall)
     with dbs.fresh(backend) as url, tempfile.TemporaryDirectory(prefix="sinergi-bench-") as folder:
         rt = build_runtime(_settings(url, Path(folder)), clients={})
         app = create_app(rt, background=False)
         path = f"/webhook/{channel}"
-        ours = await _rate(app, path, bodies, lambda b: _headers(channel, b))
+
+        def signed(body: bytes) -> dict[str, str]:
+            return _headers(channel, body)
+
+        async def timed(kind: str, part: list[bytes]) -> None:
+            target, where, headers = (
+                (bare_app, "/hook", _no_headers) if kind == "bare" else (app, path, signed)
+            )
+            started, used = time.perf_counter(), time.process_time()
+            await _rate(target, where, part, headers, concurrency)
+            wall[kind] += time.perf_counter() - started
+            cpu[kind] += time.process_time() - used
+
+        await _rate(bare_app, "/hook", warm, _no_headers, concurrency)
+        await _rate(app, path, warm, signed, concurrency)
+        size = -(-POSTS // ROUNDS)
+        with _profiler(f"{channel}-{backend}-c{concurrency}") as profile:
+            for r in range(ROUNDS):
+                part = bodies[r * size : (r + 1) * size]
+                if r % 2 == 0:
+                    await timed("bare", part)
+                with profile("first"):
+                    await timed("first", part)
+                with profile("duplicate"):
+                    await timed("duplicate", part)
+                if r % 2 == 1:
+                    await timed("bare", part)
         stored = await _stored(rt)
         await rt.close()
-    assert stored == POSTS, f"{stored} of {POSTS} stored"
-    return {
-        "bench": "webhooks",
-        "case": f"{channel} {backend}",
-        "posts": POSTS,
-        "concurrency": CONCURRENCY,
-        "posts_per_s": round(POSTS / ours, 1),
-        "bare_posts_per_s": round(POSTS / bare, 1),
-        "ratio": round(ours / bare, 2),
-    }
+    assert stored == POSTS + WARMUP, f"{stored} of {POSTS + WARMUP} stored"
+    load = round(os.getloadavg()[0], 1)
+    return [
+        {
+            "bench": "webhooks",
+            "case": f"{channel} {backend} c{concurrency} {delivery}",
+            "posts": POSTS,
+            "posts_per_s": round(POSTS / wall[delivery], 1),
+            "bare_posts_per_s": round(POSTS / wall["bare"], 1),
+            "ratio": round(wall["bare"] / wall[delivery], 2),
+            # CPU seconds of this process (its threads too): steadier than wall time under load.
+            "cpu_ratio": round(cpu["bare"] / cpu[delivery], 2),
+            "load": load,
+            "loop": LOOP,
+        }
+        for delivery in ("first", "duplicate")
+    ]
 
 
-async def _rate(app: Any, path: str, bodies: list[bytes], headers: Any) -> float:
-    """Seconds to POST every body, CONCURRENCY at a time; every answer must be 200."""
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when asked for (it must be installed), else asyncio's own."""
+    if LOOP != "uvloop":
+        return None
+    import uvloop
+
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def _no_headers(_body: bytes) -> dict[str, str]:
+    """The bare endpoint checks nothing."""
+    return {}
+
+
+async def _rate(
+    app: Any,
+    path: str,
+    bodies: list[bytes],
+    headers: Callable[[bytes], dict[str, str]],
+    concurrency: int,
+) -> None:
+    """POST every body, `concurrency` at a time; every answer must be 200."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client:
         queue = list(reversed(bodies))
@@ -127,9 +199,47 @@ async def _rate(app: Any, path: str, bodies: list[bytes], headers: Any) -> float
                 response = await client.post(path, content=body, headers=headers(body))
                 assert response.status_code == 200, response.text
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        return time.perf_counter() - started
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+class _profiler:
+    """With SINERGI_BENCH_WEBHOOK_PROFILE set, pyinstrument over our deliveries (one per kind)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.profilers: dict[str, Any] = {}
+
+    def __enter__(self) -> Callable[[str], AbstractContextManager[Any]]:
+        return self.section
+
+    def section(self, delivery: str) -> AbstractContextManager[Any]:
+        """Profile this stretch into the delivery's profile (a no-op when not profiling)."""
+        if not PROFILE:
+            return nullcontext()
+        from pyinstrument import Profiler
+
+        profiler = self.profilers.setdefault(delivery, Profiler(async_mode="disabled"))
+        return _Running(profiler)
+
+    def __exit__(self, *_exc: object) -> None:
+        out = Path(__file__).resolve().parent / "out"
+        out.mkdir(parents=True, exist_ok=True)
+        for delivery, profiler in self.profilers.items():
+            text = profiler.output_text(unicode=True, show_all=False)
+            (out / f"profile-{self.name}-{delivery}.txt").write_text(text)
+
+
+class _Running:
+    """A pyinstrument profiler resumed for one stretch of the run."""
+
+    def __init__(self, profiler: Any) -> None:
+        self.profiler = profiler
+
+    def __enter__(self) -> None:
+        self.profiler.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.profiler.stop()
 
 
 def _bare_app() -> FastAPI:

@@ -41,7 +41,9 @@ def create_app(rt: Runtime, *, background: bool = True) -> FastAPI:
         title="Sinergi", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.runtime = rt
-    for router in (telegram_webhook.router, whatsapp_webhook.router, health.router):
+    # First in the router, as plain endpoints: the webhooks are the hot path.
+    app.router.routes.extend(telegram_webhook.routes + whatsapp_webhook.routes)
+    for router in (whatsapp_webhook.router, health.router):
         app.include_router(router)
     admin.install(app)
     return app

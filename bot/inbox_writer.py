@@ -2,19 +2,24 @@
 
 Each webhook still answers 200 only after its update is committed, and each POST still
 costs at most one commit; under load many POSTs share it, which is what lets a small
-server keep up with Meta's and Telegram's bursts.
+server keep up with Meta's and Telegram's bursts. A batch is one compiled INSERT on a plain
+connection (no ORM session) that the writer keeps between batches; on PostgreSQL it commits
+itself, so a batch is one round trip, and a redelivery is skipped inside that same statement.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from storage import inbox
-from storage.db import Sessions, unit_of_work
 
 # One multi-row INSERT holds at most this many updates (SQLite binds 8 values per row).
 MAX_BATCH = 500
@@ -68,9 +73,12 @@ class _Waiting:
 class InboxWriter:
     """Stores webhook updates durably, batching the ones that wait at the same moment."""
 
-    sessions: Sessions
+    engine: AsyncEngine  # storage.db.statement_writer(engine): one statement, one commit
     _queue: list[_Waiting] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
+    # Kept between batches: the pool's checkout (PostgreSQL's liveness ping, SQLite's reset
+    # on return) cost a round trip per batch. Dropped on any error, so a dead one is replaced.
+    _conn: AsyncConnection | None = None
 
     async def store(self, updates: list[NewUpdate]) -> list[bool]:
         """Commit these updates; for each, True when it is new and False for a redelivery."""
@@ -113,8 +121,36 @@ class InboxWriter:
         for waiting in batch:
             for update in waiting.updates:
                 rows.setdefault((update.channel, update.external_id), update.row())
-        async with unit_of_work(self.sessions) as session:
-            return await inbox.store_many(session, list(rows.values()))
+        try:
+            return await self._insert(list(rows.values()))
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The kept connection had died (a database restart): the INSERT is idempotent,
+            # so once more on a fresh, pinged one rather than a 503.
+            return await self._insert(list(rows.values()))
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+        """The batch's INSERT committed on the kept connection (taken anew after an error)."""
+        if self._conn is None:
+            self._conn = await self.engine.connect()
+        conn = self._conn
+        try:
+            async with conn.begin():
+                return await inbox.store_batch(conn, rows)
+        except BaseException:
+            # Its state is unknown now (an error, a cancel mid-statement): never reuse it.
+            self._conn = None
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+                await conn.close()
+            raise
+
+    async def close(self) -> None:
+        """Give the kept connection back (before the engine is disposed)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.close()
 
 
 def _first(fresh: set[tuple[str, str]], update: NewUpdate) -> bool:

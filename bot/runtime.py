@@ -23,7 +23,7 @@ from scheduler import jobs
 from scheduler.ladder import Plan
 from storage import calendar
 from storage.crypto import NikVault
-from storage.db import Sessions, make_engine, make_sessions
+from storage.db import Sessions, make_engine, make_sessions, statement_writer
 from storage.media import MediaStore
 
 
@@ -48,6 +48,7 @@ class Runtime:
         """Close the channel clients and the database pool."""
         for client in self.clients.values():
             await client.close()
+        await self.inbox_writer.close()
         await self.engine.dispose()
 
 
@@ -124,7 +125,7 @@ def build_runtime(
         rules=rules,
         metrics=metrics,
         clients=chosen,
-        inbox_writer=InboxWriter(sessions),
+        inbox_writer=InboxWriter(statement_writer(engine)),
         inbox=InboxWorker(
             sessions,
             dict(PARSERS),

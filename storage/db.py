@@ -118,6 +118,18 @@ async def unit_of_work(sessions: Sessions, *, write: bool = True) -> AsyncIterat
         yield session
 
 
+def statement_writer(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for writers whose transaction is one statement (the webhooks' inbox INSERT).
+
+    On PostgreSQL the statement commits itself (autocommit): no BEGIN and COMMIT round trips,
+    and it is durable when it returns. On SQLite the unit takes the write lock up front, as
+    every writer does here.
+    """
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine.execution_options(**{WRITE: True})
+
+
 def is_postgres(session_or_engine: AsyncSession | AsyncEngine) -> bool:
     """True on PostgreSQL, where row locks and advisory locks exist."""
     bind = (

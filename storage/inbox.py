@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.db import is_postgres
 from storage.models import InboxUpdate
@@ -61,6 +61,34 @@ async def store_many(session: AsyncSession, rows: list[dict[str, Any]]) -> set[t
         .returning(InboxUpdate.channel, InboxUpdate.external_id)
     )
     return {(channel, external_id) for channel, external_id in await session.execute(stmt)}
+
+
+def _batch_insert(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the new keys, built once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(InboxUpdate)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboxUpdate.channel, InboxUpdate.external_id)
+    )
+
+
+# The same statement object every time, so SQLAlchemy compiles it once and reuses it.
+_BATCH_INSERTS = {name: _batch_insert(name) for name in ("postgresql", "sqlite")}
+
+
+async def store_batch(conn: AsyncConnection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The webhooks' group commit: one INSERT for the batch, a redelivery skipped by the
+    unique key in the same round trip; the (channel, id) keys that were new.
+
+    On a plain connection (no ORM session): the caller owns the transaction.
+    """
+    if not rows:
+        return set()
+    stmt = _BATCH_INSERTS[conn.dialect.name]
+    # A list of rows runs as "insertmanyvalues": one multi-row VALUES, RETURNING included.
+    result = await conn.execute(stmt, rows if len(rows) > 1 else rows[0])
+    return {(channel, external_id) for channel, external_id in result}
 
 
 async def pending_chats(session: AsyncSession, *, limit: int) -> list[str]:

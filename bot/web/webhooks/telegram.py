@@ -8,13 +8,14 @@ from __future__ import annotations
 import hmac
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from bot.channels import telegram
 from bot.web.webhooks.store import (
     BodyTooLarge,
     json_object,
+    post_route,
     read_body,
     runtime_of,
     store_update,
@@ -22,10 +23,8 @@ from bot.web.webhooks.store import (
 )
 
 log = logging.getLogger("sinergi.webhooks")
-router = APIRouter()
 
 
-@router.post("/webhook/telegram")
 async def telegram_webhook(request: Request) -> Response:
     """Telegram posts an update; a repeated update_id has no second effect."""
     rt = runtime_of(request)
@@ -49,3 +48,6 @@ async def telegram_webhook(request: Request) -> Response:
         log.warning("telegram update refused: not an update (%d bytes)", len(body))
         return JSONResponse({"ok": False, "error": "malformed update"}, status_code=400)
     return await store_update(rt, "telegram", str(data["update_id"]), telegram.chat_key(data), body)
+
+
+routes = [post_route("/webhook/telegram", telegram_webhook)]

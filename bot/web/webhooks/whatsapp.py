@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from bot.web.webhooks.store import (
     BodyTooLarge,
     json_object,
+    post_route,
     read_body,
     runtime_of,
     store_updates,
@@ -46,7 +47,6 @@ async def verify_subscription(request: Request) -> Response:
     return PlainTextResponse("forbidden", status_code=403)
 
 
-@router.post("/webhook/whatsapp")
 async def receive(request: Request) -> Response:
     """Meta posts messages and receipts; each is stored once, then 200."""
     rt = runtime_of(request)
@@ -87,3 +87,6 @@ async def store_items(rt: Runtime, items: list[whatsapp.WebhookItem]) -> Respons
         for item in items
     ]
     return await store_updates(rt, "whatsapp", updates)
+
+
+routes = [post_route("/webhook/whatsapp", receive)]

@@ -1,0 +1,76 @@
+"""The webhooks' store-and-ack: what is stored before the 200, and how it is sealed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, text
+
+from storage.crypto import SEALED, SEALED_GCM
+from storage.models import InboxUpdate
+from tests.harness import Harness
+
+NIK = "6472012345678901"
+
+
+async def _raws(h: Harness) -> list[str]:
+    async with await h.session() as s:
+        return list(await s.scalars(select(InboxUpdate.raw).order_by(InboxUpdate.id)))
+
+
+async def test_an_update_is_sealed_with_aes_gcm_before_the_200(harness: Harness) -> None:
+    update = harness.telegram_update(41, text=f"NIK saya {NIK}")
+    assert (await harness.post_telegram(update)).status_code == 200
+    [raw] = await _raws(harness)
+    assert raw.startswith(SEALED_GCM) and NIK not in raw
+    assert json.loads(harness.rt.vault.unseal(raw)) == update
+
+
+async def test_two_seals_of_one_update_differ(harness: Harness) -> None:
+    vault = harness.rt.vault
+    assert vault.seal("halo") != vault.seal("halo")  # a fresh nonce each time
+
+
+async def test_a_row_sealed_with_fernet_before_the_change_is_still_answered(
+    harness: Harness,
+) -> None:
+    update = harness.telegram_update(42, text="/start")
+    body = json.dumps(update)
+    # What the inbox held before sealing moved to AES-GCM: a Fernet token under "sealed:".
+    old = SEALED + harness.rt.vault._fernet.encrypt(body.encode()).decode()
+    assert harness.rt.vault.unseal(old) == body
+    async with await harness.session() as s:
+        s.add(
+            InboxUpdate(
+                channel="telegram",
+                external_id=str(update["update_id"]),
+                chat_key="telegram:42",
+                raw=old,
+                received_at=harness.now,
+            )
+        )
+    assert (await harness.post_telegram(update)).status_code == 200  # a redelivery of it
+    assert len(await _raws(harness)) == 1
+    await harness.work()
+    assert harness.telegram.sent(42)  # answered from the old seal
+
+
+async def test_the_writer_outlives_a_database_restart(harness: Harness) -> None:
+    """The writer keeps its connection between batches; a dead one is replaced, not a 503."""
+    if not harness.rt.settings.database_url.startswith("postgresql"):
+        pytest.skip("killing the writer's session needs PostgreSQL")
+    assert (
+        await harness.post_telegram(harness.telegram_update(43, text="/start"))
+    ).status_code == 200
+    async with harness.rt.engine.connect() as conn:
+        # What a restart of PostgreSQL does to every session the app holds.
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    update = harness.telegram_update(43, text="BANTUAN")
+    assert (await harness.post_telegram(update)).status_code == 200
+    assert len(await _raws(harness)) == 2
