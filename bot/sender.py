@@ -50,6 +50,9 @@ class Pacer:
     # The share of a platform's rate that is booked: a send that runs a few tens of ms late
     # (a busy machine) still leaves every second within the platform's limit.
     share: float = 0.95
+    # A send may go this many seconds after its booked slot (that room in each second); a
+    # person's gap is booked this much longer, so a late send keeps their spacing too.
+    slack: float = 0.05
     # When the sends of the last second really went, per channel.
     _sent: dict[str, deque[float]] = field(default_factory=dict)
 
@@ -58,7 +61,8 @@ class Pacer:
         rate = self.rates.get(channel)
         if not rate:
             return None
-        return outbox.Pace(rate * self.share, self.gaps.get(channel) or 0.0, merges)
+        gap = self.gaps.get(channel) or 0.0
+        return outbox.Pace(rate * self.share, gap + self.slack if gap else 0.0, merges)
 
     async def turn(self, channel: str) -> None:
         """Just before the call: a send that ran late (a busy machine) must not bunch up with the
@@ -95,6 +99,7 @@ class Job:
     # On a paced channel: the send time booked with the claim, and the chat's next one after it.
     slot: datetime | None = None
     chat_free: datetime | None = None
+    identity_id: int | None = None
 
 
 @dataclass
@@ -133,6 +138,7 @@ class _Claim:
             identity = self._identity.get(job.row_id)
             if identity is not None and identity in self.slots:
                 job.slot, job.chat_free = self.slots[identity]
+                job.identity_id = identity
         return jobs
 
     @property
@@ -288,6 +294,7 @@ class OutboxSender:
                     limit=batch,
                     waves=waves,
                     skip_chats=[chat for c, chat in skip_chats if c == channel],
+                    clock=lambda: self._moment(now),
                 )
                 claim.add(booking, now, pace)
             asks = [row.identity_id for row in claim.rows if self._asks_identity(row.channel)]
@@ -365,17 +372,44 @@ class OutboxSender:
         )
         first = jobs[0]
         if first.slot is not None:
-            wait = (first.slot - self._moment(now)).total_seconds()
-            if wait > 0:
-                await self.pacer.sleep(wait)
             if rest := [j.row_id for chunk in chunks[1:] for j in chunk]:
                 await self._give_back(rest, first.chat_free or now)
             chunks = chunks[:1]
+            if not await self._in_slot(first, now):
+                await self._give_back([j.row_id for j in chunks[0]], first.chat_free or now)
+                return 0
         accepted = 0
         for chunk in chunks:
             await self.pacer.turn(chunk[0].channel)
             accepted += await self._deliver_chunk(chunk, now)
         return accepted
+
+    async def _in_slot(self, job: Job, now: datetime, tries: int = 3) -> bool:
+        """Wait for the job's booked slot (and for the sends before it to be recorded); a send
+        that missed it would bunch up with the slots booked after it (here or in another
+        process), so it books a new one, a few times at most (False: it goes back instead)."""
+        slot = job.slot
+        for _ in range(tries):
+            assert slot is not None
+            wait = (slot - self._moment(now)).total_seconds()
+            if wait > 0:
+                await self.pacer.sleep(wait)
+            await self._all_recorded.wait()
+            if (self._moment(now) - slot).total_seconds() <= self.pacer.slack:
+                return True
+            self.metrics.paced_late.labels(job.channel).inc()
+            pace = self.pacer.pace(job.channel)
+            if pace is None or job.identity_id is None:
+                return True
+            async with self._db, unit_of_work(self.sessions) as session:
+                slot = await outbox.rebook(
+                    session,
+                    now=self._moment(now),
+                    channel=job.channel,
+                    pace=pace,
+                    identity_id=job.identity_id,
+                )
+        return False
 
     async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""

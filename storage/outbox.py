@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -183,6 +183,7 @@ async def claim_paced(
     limit: int,
     waves: bool = True,
     skip_chats: Collection[str] = (),
+    clock: Callable[[], datetime] | None = None,
 ) -> Booking:
     """Claim the next message of each chat whose next send time has come, each with a send slot.
 
@@ -190,12 +191,16 @@ async def claim_paced(
     the lock of the channel's pace row, so two sender processes never book the same second
     twice: slots go `1 / rate` apart from the channel's next free slot, up to `horizon` seconds
     ahead. Replies before the waves, then by due time (`waves=False` leaves the waves out);
-    `skip_chats` are recipients this sender is still sending to.
+    `skip_chats` are recipients this sender is still sending to; `clock` tells the time once
+    the lock is held (the sender's clock runs on from `now`).
     """
     spacing = timedelta(seconds=1.0 / pace.rate)
-    reach = now + timedelta(seconds=horizon)
     pointer = await _locked_pace(session, channel, now)
-    start = now if pointer < now or pointer > reach + STALE else pointer
+    # Slots count from when the lock was had, not from before a wait for it (they would be
+    # past already, and go all at once).
+    at = max(now, clock()) if clock is not None else now
+    reach = at + timedelta(seconds=horizon)
+    start = at if pointer < at or pointer > reach + STALE else pointer
     room = min(limit, int((reach - start) / spacing) + 1) if start <= reach else 0
     if room <= 0:
         return Booking(next_slot=pointer, full=True, free_at=start - timedelta(seconds=horizon))
@@ -225,6 +230,26 @@ async def claim_paced(
         update(ChannelPace).where(ChannelPace.channel == channel).values(next_slot_at=after)
     )
     return Booking(rows, slots, after, full=len(chats) == room)
+
+
+async def rebook(
+    session: AsyncSession, *, now: datetime, channel: str, pace: Pace, identity_id: int
+) -> datetime:
+    """A new slot for one send that missed its own (a busy machine), and its chat's next time."""
+    pointer = await _locked_pace(session, channel, now)
+    spacing = timedelta(seconds=1.0 / pace.rate)
+    slot = now if pointer < now or pointer > now + STALE else pointer
+    await session.execute(
+        update(ChannelPace)
+        .where(ChannelPace.channel == channel)
+        .values(next_slot_at=slot + spacing)
+    )
+    await session.execute(
+        update(ChatIdentity)
+        .where(ChatIdentity.id == identity_id)
+        .values(next_send_at=slot + timedelta(seconds=pace.gap))
+    )
+    return slot
 
 
 async def _next_free(
