@@ -89,7 +89,7 @@ async def test_telegram_retry_after_is_honoured(harness: Harness) -> None:
     harness.advance(seconds=29)
     await harness.work()
     assert (await _row(harness, row_id)).state == "retry"
-    harness.advance(seconds=2)
+    harness.advance(seconds=3)  # the 30 s count from the refused call, a second after /start
     await harness.work()
     assert (await _row(harness, row_id)).state == "sent"
     # two calls: the one refused with 429, then the one accepted; no third
@@ -601,7 +601,7 @@ async def test_a_retry_after_pauses_the_whole_channel_in_every_process(harness: 
     await harness.work()
     assert harness.telegram.inside_retry_after == 0
     assert [p["text"] for _t, p in harness.telegram.delivered].count("Ada kabar baru.") == 0
-    harness.advance(seconds=11)
+    harness.advance(seconds=12)  # past the 30 s from the refused calls, sent 1 s after /start
     await harness.work()
     got = [
         int(p["chat_id"]) for _t, p in harness.telegram.delivered if p["text"] == "Ada kabar baru."
