@@ -46,12 +46,6 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
-        self.paced_late = Counter(
-            "sinergi_sends_rebooked",
-            "Sends that missed their booked slot (a busy machine) and booked a new one",
-            ["channel"],
-            registry=self.registry,
-        )
         self.processing = Histogram(
             "sinergi_processing_seconds",
             "Time to answer one update",

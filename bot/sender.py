@@ -50,8 +50,8 @@ class Pacer:
     # The share of a platform's rate that is booked: a send that runs a few tens of ms late
     # (a busy machine) still leaves every second within the platform's limit.
     share: float = 0.95
-    # A send may go this many seconds after its booked slot (that room in each second); a
-    # person's gap is booked this much longer, so a late send keeps their spacing too.
+    # A send that runs this many seconds late (a busy machine) still keeps to the limits: the
+    # `share` leaves that room in each second, and a person's gap is booked this much longer.
     slack: float = 0.05
     # When the sends of the last second really went, per channel.
     _sent: dict[str, deque[float]] = field(default_factory=dict)
@@ -99,7 +99,6 @@ class Job:
     # On a paced channel: the send time booked with the claim, and the chat's next one after it.
     slot: datetime | None = None
     chat_free: datetime | None = None
-    identity_id: int | None = None
 
 
 @dataclass
@@ -138,7 +137,6 @@ class _Claim:
             identity = self._identity.get(job.row_id)
             if identity is not None and identity in self.slots:
                 job.slot, job.chat_free = self.slots[identity]
-                job.identity_id = identity
         return jobs
 
     @property
@@ -375,41 +373,19 @@ class OutboxSender:
             if rest := [j.row_id for chunk in chunks[1:] for j in chunk]:
                 await self._give_back(rest, first.chat_free or now)
             chunks = chunks[:1]
-            if not await self._in_slot(first, now):
-                await self._give_back([j.row_id for j in chunks[0]], first.chat_free or now)
-                return 0
+            await self._in_slot(first, now)
         accepted = 0
         for chunk in chunks:
             await self.pacer.turn(chunk[0].channel)
             accepted += await self._deliver_chunk(chunk, now)
         return accepted
 
-    async def _in_slot(self, job: Job, now: datetime, tries: int = 3) -> bool:
-        """Wait for the job's booked slot (and for the sends before it to be recorded); a send
-        that missed it would bunch up with the slots booked after it (here or in another
-        process), so it books a new one, a few times at most (False: it goes back instead)."""
-        slot = job.slot
-        for _ in range(tries):
-            assert slot is not None
-            wait = (slot - self._moment(now)).total_seconds()
-            if wait > 0:
-                await self.pacer.sleep(wait)
-            await self._all_recorded.wait()
-            if (self._moment(now) - slot).total_seconds() <= self.pacer.slack:
-                return True
-            self.metrics.paced_late.labels(job.channel).inc()
-            pace = self.pacer.pace(job.channel)
-            if pace is None or job.identity_id is None:
-                return True
-            async with self._db, unit_of_work(self.sessions) as session:
-                slot = await outbox.rebook(
-                    session,
-                    now=self._moment(now),
-                    channel=job.channel,
-                    pace=pace,
-                    identity_id=job.identity_id,
-                )
-        return False
+    async def _in_slot(self, job: Job, now: datetime) -> None:
+        """Wait for the job's booked slot."""
+        assert job.slot is not None
+        wait = (job.slot - self._moment(now)).total_seconds()
+        if wait > 0:
+            await self.pacer.sleep(wait)
 
     async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""

@@ -232,26 +232,6 @@ async def claim_paced(
     return Booking(rows, slots, after, full=len(chats) == room)
 
 
-async def rebook(
-    session: AsyncSession, *, now: datetime, channel: str, pace: Pace, identity_id: int
-) -> datetime:
-    """A new slot for one send that missed its own (a busy machine), and its chat's next time."""
-    pointer = await _locked_pace(session, channel, now)
-    spacing = timedelta(seconds=1.0 / pace.rate)
-    slot = now if pointer < now or pointer > now + STALE else pointer
-    await session.execute(
-        update(ChannelPace)
-        .where(ChannelPace.channel == channel)
-        .values(next_slot_at=slot + spacing)
-    )
-    await session.execute(
-        update(ChatIdentity)
-        .where(ChatIdentity.id == identity_id)
-        .values(next_send_at=slot + timedelta(seconds=pace.gap))
-    )
-    return slot
-
-
 async def _next_free(
     session: AsyncSession, now: datetime, channel: str, waves: bool
 ) -> datetime | None:
