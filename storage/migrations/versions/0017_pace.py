@@ -1,7 +1,7 @@
 """shared pacing: a channel's next send slot and a chat's next send time, booked with the claim
 
 Revision ID: 0017_pace
-Revises: 0013_partner
+Revises: 0016_coordsum
 Create Date: 2026-12-03 06:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.models.base
 
 revision = "0017_pace"
-down_revision = "0013_partner"
+down_revision = "0016_coordsum"
 branch_labels = None
 depends_on = None
 
