@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, Mentor, Organisation
 from storage.normalize import region_code, sixteen_digits
-from storage.roster.read import open_roster
+from storage.roster.read import Source, open_roster
 from storage.roster.report import N_, Problem, RosterFileError
 from storage.roster.rules import roster_phone
 from storage.scope import Scope, region_filter, scoped
@@ -42,11 +42,11 @@ KEYED: dict[str, tuple[Any, str, Any, Callable[[str], str | None]]] = {
 
 
 async def outside_rows(
-    session: AsyncSession, scope: Scope, kind: str, data: bytes, filename: str
+    session: AsyncSession, scope: Scope, kind: str, source: Source, filename: str
 ) -> list[Problem]:
     """Every row this staff member may not write, each refused like any other bad row."""
     try:
-        _keys, rows = open_roster(data, filename)
+        _keys, rows = open_roster(source, filename)
         cells = list(rows)
     except RosterFileError:
         return []  # the import itself reports the broken file
