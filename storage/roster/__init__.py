@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,6 +129,18 @@ async def _pipeline(
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    """The rows in chunks of BATCH."""
-    while chunk := list(islice(rows, BATCH)):
+    """The rows in chunks of BATCH; when the file breaks, the rows read before the break still
+    come (checked and written like the others) before the error says where it broke."""
+    chunk: list[Row] = []
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == BATCH:
+                yield chunk
+                chunk = []
+    except RosterFileError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
         yield chunk
