@@ -125,10 +125,10 @@ async def mentor_lists(
                 OutboxMessage.created_at >= since,
             )
         )
-    waiting = (
-        select(ci.mentor_id)
-        .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(ci.mentor_id.is_not(None), promptable(), zones, ~sent, *skip)
+    # Driven by the mentors (a few thousand), each chat found by its index: scanning every
+    # chat for the few that belong to a mentor grew with the households.
+    waiting = select(Mentor.id).where(
+        zones, exists().where(ci.mentor_id == Mentor.id, promptable(), ~sent, *skip)
     )
     ranked = ranked_silent(session, rungs, waiting, length)
     r = ranked.c
