@@ -13,7 +13,7 @@ from storage.models import Household, Mentor, Organisation, ProgramEnrollment, R
 from storage.roster import rules, seen
 from storage.roster.read import Row
 from storage.roster.report import N_, ImportReport
-from storage.roster.write import Pending, tally, upsert, write_batch
+from storage.roster.write import Pending, one_of, tally, upsert, write_batch
 
 REGION_LEVELS = (("provinsi", 2, 1), ("kabupaten", 4, 2), ("kecamatan", 6, 3), ("desa", 10, 4))
 MENTOR_PREFIXES = (10, 6, 4, 2)  # the most specific region a mentor covers wins
@@ -78,19 +78,20 @@ class Importer:
         """
         checked = [(line, *self.check(cells)) for line, cells in chunk]
         keys = [_key_text(self.key(record)) for _, record, _ in checked]
-        earlier = await seen.first_lines(self.session, list({k for k in keys if k is not None}))
-        first: dict[str, int] = {}  # keys this chunk brings first → their line
+        first: dict[str, int] = {}  # each key of this chunk → the chunk's first line with it
+        for (line, _, _), key in zip(checked, keys, strict=True):
+            if key is not None:
+                first.setdefault(key, line)
+        earlier = await seen.meet(self.session, first)
         good, refused = [], []
         for (line, record, why), key in zip(checked, keys, strict=True):
-            if key is not None and (before := earlier.get(key) or first.get(key)):
+            before = None if key is None else earlier.get(key) or first[key]
+            if before is not None and before != line:
                 why.append((self.duplicate, {"first": before}))
-            elif key is not None:
-                first[key] = line
             if why:
                 refused.append((line, why))
             else:
                 good.append((line, record))
-        await seen.remember(self.session, first)
         return good, refused
 
     async def write(self, rows: list[Good]) -> None:
@@ -164,7 +165,7 @@ class HouseholdImport(Importer):
         """The households of this chunk already stored: no_kk → (NIK hash, encrypted NIK)."""
         found = await self.session.execute(
             select(Household.no_kk, Household.nik_hash, Household.nik_encrypted).where(
-                Household.no_kk.in_(keys)
+                one_of(self.session, Household.no_kk, keys)
             )
         )
         return {no_kk: (nik_hash, sealed) for no_kk, nik_hash, sealed in found}
@@ -278,7 +279,7 @@ class ProgramImport(Importer):
         """Find the households, refuse rows of unknown ones, and upsert the rest."""
         found = await self.session.execute(
             select(Household.no_kk, Household.id).where(
-                Household.no_kk.in_({r["no_kk"] for _, r in rows})
+                one_of(self.session, Household.no_kk, {r["no_kk"] for _, r in rows})
             )
         )
         ids: dict[str, int] = {no_kk: household_id for no_kk, household_id in found}
@@ -307,7 +308,7 @@ class ProgramImport(Importer):
             return set()
         found = await self.session.execute(
             select(PE.c.household_id, PE.c.program, PE.c.period).where(
-                PE.c.household_id.in_({k[0] for k in keys})
+                one_of(self.session, PE.c.household_id, {k[0] for k in keys})
             )
         )
         return {(row[0], row[1], row[2]) for row in found} & keys
@@ -350,7 +351,7 @@ async def _existing(session: AsyncSession, column: Any, keys: list[str]) -> set[
     """Which of these keys are already stored (one query per chunk, never per row)."""
     if not keys:
         return set()
-    return set(await session.scalars(select(column).where(column.in_(keys))))
+    return set(await session.scalars(select(column).where(one_of(session, column, keys))))
 
 
 IMPORTERS: dict[str, type[Importer]] = {
