@@ -23,6 +23,7 @@ PE = cast(Table, ProgramEnrollment.__table__)
 RG = cast(Table, Region.__table__)
 OG = cast(Table, Organisation.__table__)
 Good = tuple[int, dict[str, Any]]  # a row that passed: (line, table values)
+Checked = tuple[int, dict[str, Any], rules.Reasons]  # a row checked on its own: (line, values, why)
 
 
 class Importer:
@@ -68,15 +69,18 @@ class Importer:
     def key(self, record: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def check_all(self, chunk: list[Row]) -> list[Checked]:
+        """Each row checked on its own (no database: safe in a worker thread)."""
+        return [(line, *self.check(cells)) for line, cells in chunk]
+
     async def validate(
-        self, chunk: list[Row]
+        self, checked: list[Checked]
     ) -> tuple[list[Good], list[tuple[int, rules.Reasons]]]:
         """The rows that pass every check, and the refused ones with all their reasons.
 
         A key met before, in this chunk or an earlier one (asked of the table of keys, once per
         chunk), is a duplicate; the line that first had it is named.
         """
-        checked = [(line, *self.check(cells)) for line, cells in chunk]
         keys = [_key_text(self.key(record)) for _, record, _ in checked]
         first: dict[str, int] = {}  # each key of this chunk → the chunk's first line with it
         for (line, _, _), key in zip(checked, keys, strict=True):
