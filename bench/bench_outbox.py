@@ -3,6 +3,7 @@
     python -m bench outbox                                  # SQLite, a tenth of the issue's counts
     SINERGI_BENCH_OUTBOX_SCALE=1 python -m bench outbox     # 10,000 replies + 20,000 check-ins
     SINERGI_BENCH_POSTGRES_URL=… python -m bench outbox     # and PostgreSQL
+    SINERGI_BENCH_OUTBOX_SENDERS=3 python -m bench outbox   # the shared run with 3 senders
 
 The sender (bot/sender.py, paced as the default settings say: Telegram 30/s and 1 s per chat,
 WhatsApp 60/s and 6 s per person) sends through the real Telegram and WhatsApp clients to the
@@ -16,6 +17,10 @@ rate, the per-person spacing violations and the channel-rate violations (any 1 s
 sends than the rate) the platform would have seen, both within 20 ms of jitter, and the replies' p50/p95 time from being
 queued to reaching the platform; `p95_ratio` is the wave run's p95 over the replies-alone p95.
 The counts are the issue's times SCALE (the rates and latencies are real time, not scaled).
+
+A third run per channel drains the same replies and wave with SENDERS senders at once, each
+with its own engine, client and pacer (as `serve` and a scheduler tick are separate processes:
+nothing but the database is shared); the platform must see the same limits kept.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from tests.fakes.whatsapp import FakeGraphApi
 
 SCALE = float(os.environ.get("SINERGI_BENCH_OUTBOX_SCALE", "0.1"))
 REPLIES, WAVE, REPLY_CHATS = int(10_000 * SCALE), int(20_000 * SCALE), 900
+SENDERS = int(os.environ.get("SINERGI_BENCH_OUTBOX_SENDERS", "2"))
 LATENCY = (0.030, 0.080)
 # The platform sees a call a few ms after the sender's clock does, and not always the same few.
 JITTER = 0.02
@@ -65,15 +71,19 @@ def run() -> list[dict[str, Any]]:
         for channel in ("telegram", "whatsapp"):
             alone = _run(backend, channel, wave=0)
             during = _run(backend, channel, wave=WAVE)
-            during["p95_ratio"] = round(during["reply_p95_s"] / max(alone["reply_p95_s"], 1e-6), 2)
-            rows += [alone, during]
+            shared = _run(backend, channel, wave=WAVE, senders=SENDERS)
+            for run in (during, shared):
+                run["p95_ratio"] = round(
+                    (run["reply_p95_s"] or 0) / max(alone["reply_p95_s"] or 0, 1e-6), 2
+                )
+            rows += [alone, during, shared]
     return rows
 
 
-def _run(backend: str, channel: str, *, wave: int) -> dict[str, Any]:
+def _run(backend: str, channel: str, *, wave: int, senders: int = 1) -> dict[str, Any]:
     """One fresh database, one run."""
     with dbs.fresh(backend) as url:
-        return asyncio.run(_measure(backend, url, channel, wave))
+        return asyncio.run(_measure(backend, url, channel, wave, senders))
 
 
 @dataclass
@@ -145,32 +155,55 @@ def _whatsapp(platform: Platform) -> WhatsAppClient:
     )
 
 
-async def _measure(backend: str, url: str, channel: str, wave: int) -> dict[str, Any]:
-    """Queue the wave, start the sender, write the replies as people would; read the platform."""
+async def _measure(backend: str, url: str, channel: str, wave: int, senders: int) -> dict[str, Any]:
+    """Queue the wave, start the senders, write the replies as people would; read the platform."""
     platform = Platform()
-    client = _telegram(platform) if channel == "telegram" else _whatsapp(platform)
-    engine = make_engine(url)
-    sessions = make_sessions(engine)
+    engines = [make_engine(url) for _ in range(senders)]
+    sessions = make_sessions(engines[0])
     now = datetime.now(UTC)
     chats = await _identities(sessions, channel, REPLY_CHATS + wave, now)
-    sender = OutboxSender(sessions, {channel: client}, Metrics(), pacer=pacer_from(SETTINGS))
     rate = SETTINGS.telegram_rate if channel == "telegram" else SETTINGS.whatsapp_rate
     async with unit_of_work(sessions) as session:
         for i, chat in enumerate(chats[REPLY_CHATS:]):
             reply = Reply(f"Check-in bulan ini [w{i}]")
             outbox.enqueue(session, chat, reply.to_payload(), now=now, dedupe_key=f"ladder:c:{i}")
-    wake, stop = asyncio.Event(), asyncio.Event()
+    wakes, stop = [asyncio.Event() for _ in engines], asyncio.Event()
+    wake = Wake(wakes)
     started = time.perf_counter()
-    loop = asyncio.create_task(_sender_loop(sender, wake, stop))
+    loops = [
+        asyncio.create_task(_sender_loop(_sender(engine, channel, platform), mine, stop))
+        for engine, mine in zip(engines, wakes, strict=True)
+    ]
     queued = await _write_replies(sessions, chats[:REPLY_CHATS], wake, rate * 2 / 3)
     expected = REPLIES + wave
     with contextlib.suppress(TimeoutError):  # what has not arrived by then is reported missing
         await asyncio.wait_for(platform.all_in(expected), timeout=expected / rate * 3)
     stop.set()
     wake.set()
-    await loop
-    await engine.dispose()
-    return _report(backend, channel, wave, platform, queued, rate, started)
+    await asyncio.gather(*loops)
+    for engine in engines:
+        await engine.dispose()
+    return _report(backend, channel, wave, senders, platform, queued, rate, started)
+
+
+@dataclass
+class Wake:
+    """A reply queued wakes every sender, as each process's own wake-up would."""
+
+    events: list[asyncio.Event]
+
+    def set(self) -> None:
+        """Wake them all."""
+        for event in self.events:
+            event.set()
+
+
+def _sender(engine: Any, channel: str, platform: Platform) -> OutboxSender:
+    """One sender as its own process would have it: its engine, its client, its pacer."""
+    client = _telegram(platform) if channel == "telegram" else _whatsapp(platform)
+    return OutboxSender(
+        make_sessions(engine), {channel: client}, Metrics(), pacer=pacer_from(SETTINGS)
+    )
 
 
 async def _identities(sessions: Any, channel: str, n: int, now: datetime) -> list[ChatIdentity]:
@@ -194,7 +227,7 @@ async def _identities(sessions: Any, channel: str, n: int, now: datetime) -> lis
 
 
 async def _write_replies(
-    sessions: Any, chats: list[ChatIdentity], wake: asyncio.Event, per_second: float
+    sessions: Any, chats: list[ChatIdentity], wake: Wake, per_second: float
 ) -> dict[str, float]:
     """The replies, a turn of 1–3 to one chat at a time at `per_second`; when each was queued."""
     rng = random.Random(30)
@@ -229,6 +262,7 @@ def _report(
     backend: str,
     channel: str,
     wave: int,
+    senders: int,
     platform: Platform,
     queued: dict[str, float],
     rate: float,
@@ -245,7 +279,9 @@ def _report(
     )
     limit = int(rate)
     return {
-        "case": f"{backend} {channel} {REPLIES:,} replies" + (f" + {wave:,} wave" if wave else ""),
+        "case": f"{backend} {channel} {REPLIES:,} replies"
+        + (f" + {wave:,} wave" if wave else "")
+        + (f", {senders} senders" if senders > 1 else ""),
         "sends": len(times),
         "delivered": len(platform.tags),
         "expected": REPLIES + wave,

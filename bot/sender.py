@@ -9,7 +9,6 @@ waits ("held") until the person writes again.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import random
 import time
@@ -37,39 +36,35 @@ NO_TRAITS = Traits()
 
 @dataclass
 class Pacer:
-    """Spaces sends on a monotonic clock: a rate per channel and a gap per person.
+    """A channel's rate and a person's gap, and the clock the sender waits on.
 
-    The channel's booked send times are kept (not only the last one), so a message that waits
-    for its person's gap takes a later slot without pushing back the messages to other people.
+    The send times themselves are booked in the database with each claim (storage/outbox.py
+    `claim_paced`), so every sender process keeps to one pace; what is kept here is only this
+    process's own last second of sends, a guard against a late send bunching up with the next.
     """
 
     rates: dict[str, float] = field(default_factory=dict)
     gaps: dict[str, float] = field(default_factory=dict)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    _booked: dict[str, list[float]] = field(default_factory=dict)
-    _person_free: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The share of a platform's rate that is booked: a send that runs a few tens of ms late
+    # (a busy machine) still leaves every second within the platform's limit.
+    share: float = 0.95
+    # A send that runs this many seconds late (a busy machine) still keeps to the limits: the
+    # `share` leaves that room in each second, and a person's gap is booked this much longer.
+    slack: float = 0.05
     # When the sends of the last second really went, per channel.
     _sent: dict[str, deque[float]] = field(default_factory=dict)
 
-    def reserve(self, channel: str, recipient: str, max_wait: float) -> float | None:
-        """Seconds to wait before this send (the slot is now taken), or None if beyond max_wait."""
-        now = self.clock()
-        key = (channel, recipient)
-        at = max(now, self._person_free.get(key, now))
+    def pace(self, channel: str, *, merges: bool = False) -> outbox.Pace | None:
+        """The pace a claim books on this channel (None: the channel is not paced)."""
         rate = self.rates.get(channel)
-        if rate:
-            at = self._free_slot(channel, at, 1.0 / rate)
-        if at - now > max_wait:
+        if not rate:
             return None
-        if rate:
-            bisect.insort(self._booked.setdefault(channel, []), at)
-        if self.gaps.get(channel):
-            self._person_free[key] = at + self.gaps[channel]
-        self._forget_old(now)
-        return at - now
+        gap = self.gaps.get(channel) or 0.0
+        return outbox.Pace(rate * self.share, gap + self.slack if gap else 0.0, merges)
 
-    async def turn(self, channel: str, recipient: str) -> None:
+    async def turn(self, channel: str) -> None:
         """Just before the call: a send that ran late (a busy machine) must not bunch up with the
         next ones, so the sends of the last second are counted as they really went."""
         rate = int(self.rates.get(channel) or 0)
@@ -81,49 +76,8 @@ class Pacer:
             if len(sent) < rate or (wait := sent[-rate] + 1.0 - now) <= 1e-6:
                 break
             await self.sleep(wait)
-        now = self.clock()
         if rate:
-            sent.append(now)
-        if gap := self.gaps.get(channel):
-            key = (channel, recipient)
-            self._person_free[key] = max(self._person_free.get(key, now), now + gap)
-
-    def _free_slot(self, channel: str, start: float, spacing: float) -> float:
-        """The earliest moment from `start` at least `spacing` away from every booked send."""
-        booked = self._booked.get(channel, [])
-        at = start
-        # Rounding must not turn an exact spacing into a conflict.
-        tight = spacing - 1e-9
-        for taken in booked[bisect.bisect_right(booked, start - tight) :]:
-            if taken >= at + tight:
-                break
-            at = max(at, taken + spacing)
-        return at
-
-    def booked_ahead(self) -> float:
-        """Seconds of work already booked on the busiest channel (0: free now); a send booked
-        for later only because its person must wait counts as one slot, not as the wait."""
-        now = self.clock()
-        return max(
-            (
-                (len(times) - bisect.bisect_left(times, now)) / self.rates[channel]
-                for channel, times in self._booked.items()
-                if self.rates.get(channel)
-            ),
-            default=0.0,
-        )
-
-    def next_free(self, channel: str, recipient: str) -> float:
-        """Seconds until this person may get the next message."""
-        return max(0.0, self._person_free.get((channel, recipient), 0.0) - self.clock())
-
-    def _forget_old(self, now: float) -> None:
-        """Memory stays flat: sends and people whose spacing has passed are forgotten."""
-        for times in self._booked.values():
-            if times and times[0] < now - 1.0:
-                del times[: bisect.bisect_left(times, now - 1.0)]
-        if len(self._person_free) > 10_000:
-            self._person_free = {k: t for k, t in self._person_free.items() if t > now}
+            sent.append(self.clock())
 
 
 @dataclass
@@ -142,6 +96,53 @@ class Job:
     hours: dict[str, Any] | None = None
     # The outbox row's recipient (the chat's id; `recipient` may be its phone number instead).
     chat: str = ""
+    # On a paced channel: the send time booked with the claim, and the chat's next one after it.
+    slot: datetime | None = None
+    chat_free: datetime | None = None
+
+
+@dataclass
+class _Claim:
+    """One claim: the rows taken, their send slots, and what it says of the pace."""
+
+    rows: list[OutboxMessage] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    # Each claimed chat's (identity id) booked slot and next free time, on paced channels.
+    slots: dict[int, tuple[datetime, datetime]] = field(default_factory=dict)
+    # Seconds of sends booked ahead on the busiest paced channel (None: no paced channel).
+    ahead: float | None = None
+    # Whether a paced claim stopped at its horizon (more was due).
+    full: bool = False
+    # When nothing was claimed: seconds until something due may be (None: nothing due).
+    free_in: float | None = None
+
+    def add(self, booking: outbox.Booking, now: datetime, pace: outbox.Pace) -> None:
+        """Take in one paced channel's booking."""
+        self.rows += booking.rows
+        gap = timedelta(seconds=pace.gap)
+        self.slots.update({i: (slot, slot + gap) for i, slot in booking.slots.items()})
+        if booking.next_slot is not None:
+            ahead = max(0.0, (booking.next_slot - now).total_seconds())
+            self.ahead = max(self.ahead or 0.0, ahead)
+        self.full = self.full or booking.full
+        if booking.free_at is not None:
+            free_in = max(0.0, (booking.free_at - now).total_seconds())
+            self.free_in = free_in if self.free_in is None else min(self.free_in, free_in)
+
+    def slotted(self, jobs: list[Job]) -> list[Job]:
+        """The jobs with their booked slots; once anything is claimed, no wait for a free chat."""
+        if self.rows:
+            self.free_in = 0.0
+        for job in jobs:
+            identity = self._identity.get(job.row_id)
+            if identity is not None and identity in self.slots:
+                job.slot, job.chat_free = self.slots[identity]
+        return jobs
+
+    @property
+    def _identity(self) -> dict[int, int]:
+        """Each claimed row's identity id."""
+        return {row.id: row.identity_id for row in self.rows}
 
 
 @dataclass
@@ -167,7 +168,7 @@ class OutboxSender:
     lease: timedelta = timedelta(seconds=60)
     rng: random.Random = field(default_factory=random.Random)
     pacer: Pacer = field(default_factory=Pacer)
-    # A wait longer than this gives the message back to the outbox instead (the lease runs on).
+    # When nothing can be claimed yet, a round waits at most this long for a chat to be free.
     max_inline_wait: float = 10.0
     # A terminal chat delivers only its own chat; every other sender leaves terminals' messages.
     only: tuple[str, str] | None = None
@@ -177,13 +178,15 @@ class OutboxSender:
     # The deployment's delivery hours, local to the recipient: the window of a message whose
     # `hours` name only its region (storage/outbox.within_hours).
     delivery_hours: tuple[str, str] = ("08:00", "18:00")
-    # Pipelining: claim again when fewer than this many seconds of sends are booked, and
-    # return after this many seconds of sending (the caller's loop calls again).
-    claim_ahead: float = 0.3
+    # Pipelining: a claim books the channel's slots up to `claim_ahead` seconds ahead (a reply
+    # twice that, behind the wave), the wave is claimed again when fewer than `claim_below`
+    # seconds are booked, and a round returns after `round_span` (the caller's loop calls again).
+    claim_ahead: float = 0.6
+    claim_below: float = 0.3
     round_span: float = 20.0
     # While a wave fills the booked sends, replies are looked for this often.
     reply_poll: float = 0.25
-    # At most this many chats at once (those waiting out their person's gap book no slot).
+    # At most this many chats at once.
     max_chats: int = 200
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
@@ -192,43 +195,72 @@ class OutboxSender:
     _outcomes: list[_Outcome] = field(default_factory=list)
     _unrecorded: int = 0
     _all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    # The caller's `now` and the pacer's clock at that moment: the sender's time runs on from it.
+    _anchor: tuple[datetime, float] | None = None
 
     def __post_init__(self) -> None:
         self._all_recorded.set()
 
-    async def deliver(self, now: datetime, *, batch: int = 10) -> int:
+    async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now).
 
-        Claims go on while earlier messages are still being sent: a new batch is claimed as soon
-        as the channels' booked sends run short, so no chat's spacing holds up the others and a
-        reply written meanwhile waits for a fraction of a second of sends, not for a whole batch.
-        A chat still being sent to is not claimed again until its earlier messages are out.
+        Each claim takes the next message of every chat whose next send time has come (replies
+        before the waves) and books its send slot in the same transaction, so no chat's spacing
+        holds up the others, another sender process never doubles the channel's pace, and a
+        reply written meanwhile waits for a fraction of a second of the wave, not for all of it.
         """
         started = self.pacer.clock()
         sending: dict[tuple[str, str], asyncio.Task[int]] = {}
-        done, room = 0, True
+        done, booked_until = 0, started  # on the pacer's clock: the end of the booked sends
         while True:
-            # `now` moves on with the round: a reply written meanwhile is due in this round.
-            moment = now + timedelta(seconds=self.pacer.clock() - started)
-            async with self._db:
-                claimed, jobs = await self._claim(
-                    moment, batch, skip_chats=list(sending), waves=room
-                )
-            for group in _by_chat(jobs).values():
+            moment = self._moment(now)
+            waves = booked_until - self.pacer.clock() <= self.claim_below
+            if len(sending) >= self.max_chats:
+                claim = _Claim()
+            else:
+                async with self._db:
+                    claim = await self._claim(moment, batch, skip_chats=list(sending), waves=waves)
+            if claim.ahead is not None:
+                booked_until = self.pacer.clock() + claim.ahead
+            for group in _by_chat(claim.jobs).values():
                 chat = (group[0].channel, group[0].chat)
                 sending[chat] = asyncio.create_task(self._deliver_to(group, moment))
-            if not sending:
-                return done
             if self.pacer.clock() - started > self.round_span:
                 return done + sum(await asyncio.gather(*sending.values()))
-            room, finished = await self._until_room(sending, polling=not claimed)
-            done += finished
+            if not sending:
+                if claim.free_in is None or claim.free_in > self.max_inline_wait:
+                    return done
+                # Not longer than a reply poll: a reply written meanwhile is claimed then.
+                await self.pacer.sleep(max(min(claim.free_in, self.reply_poll), 1e-3))
+                continue
+            done += await self._until_room(sending, self._pause_for(claim, booked_until))
+
+    def _moment(self, now: datetime) -> datetime:
+        """The sender's time: the caller's `now`, run on by the pacer's clock (a loop that passes
+        one `now` for a whole drain still books real seconds), never behind `now`."""
+        clock = self.pacer.clock()
+        if self._anchor is not None:
+            at, then = self._anchor
+            projected = at + timedelta(seconds=clock - then)
+            if now <= projected <= now + timedelta(seconds=60):
+                return projected
+        self._anchor = (now, clock)
+        return now
+
+    def _pause_for(self, claim: _Claim, booked_until: float) -> float:
+        """How long to wait before the next claim: until the booked sends run short when the
+        claim filled them, else a reply poll (or until the next chat is free, if sooner)."""
+        if claim.full:
+            return max(
+                0.0, min(self.reply_poll, booked_until - self.pacer.clock() - self.claim_below)
+            )
+        return min(self.reply_poll, claim.free_in if claim.free_in is not None else self.reply_poll)
 
     async def _claim(
         self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]], waves: bool
-    ) -> tuple[int, list[Job]]:
-        """Claim a batch under a lease (replies only unless `waves`); how many rows it took and
-        the jobs ready to send now."""
+    ) -> _Claim:
+        """Claim due rows under a lease (replies only unless `waves`), the paced channels' with
+        their send slots; the jobs ready to send now."""
         async with unit_of_work(self.sessions) as session:
             for name, client in self.clients.items():
                 if (window := client.traits.window) is not None:
@@ -236,40 +268,63 @@ class OutboxSender:
                     await outbox.release_held(session, now=now, window=open_for, channel=name)
             self._paused.update(await outbox.paused_channels(session, now=now))
             paused = [name for name, until in self._paused.items() if until > now]
-            claimed = await outbox.claim_due(
+            skip = [*paused, *self.skip_channels]
+            paces = {} if self.only is not None else self._paces(skip)
+            claim = _Claim()
+            claim.rows = await outbox.claim_due(
                 session,
                 now=now,
                 lease=self.lease,
                 limit=batch,
                 only=self.only,
-                skip_channels=[*paused, *self.skip_channels],
+                skip_channels=[*skip, *paces],
                 skip_chats=skip_chats,
                 waves=waves,
             )
-            asks = [row.identity_id for row in claimed if self._asks_identity(row.channel)]
+            for channel, pace in paces.items():
+                booking = await outbox.claim_paced(
+                    session,
+                    now=now,
+                    channel=channel,
+                    pace=pace,
+                    horizon=self.claim_ahead * (1 if waves else 2),
+                    lease=self.lease,
+                    limit=batch,
+                    waves=waves,
+                    skip_chats=[chat for c, chat in skip_chats if c == channel],
+                    clock=lambda: self._moment(now),
+                )
+                claim.add(booking, now, pace)
+            asks = [row.identity_id for row in claim.rows if self._asks_identity(row.channel)]
             windows = await outbox.windows_of(session, asks)
-            jobs = [job for row in claimed if (job := self._job_of(row, windows, now))]
-            jobs = await _keep_to_hours(session, jobs, now)
-        return len(claimed), jobs
+            jobs = [job for row in claim.rows if (job := self._job_of(row, windows, now))]
+            claim.jobs = await _keep_to_hours(session, claim.slotted(jobs), now)
+        return claim
+
+    def _paces(self, skip: list[str]) -> dict[str, outbox.Pace]:
+        """The paced channels to claim from (those switched on, not paused, not skipped)."""
+        paces = {}
+        for name in self.clients:
+            if name not in skip and (pace := self.pacer.pace(name, merges=self._merges(name))):
+                paces[name] = pace
+        return paces
+
+    def _merges(self, channel: str) -> bool:
+        """Whether a burst to one person goes as one message on this channel."""
+        return self.traits(channel).merges_bursts
 
     async def _until_room(
-        self, sending: dict[tuple[str, str], asyncio.Task[int]], *, polling: bool
-    ) -> tuple[bool, int]:
-        """When the booked sends are plenty (or nothing more was due: `polling`), wait a moment
-        for a chat to finish; whether there is room for a whole batch again, and how many the
-        chats that finished sent."""
-        if polling or not self._room(sending):
-            await asyncio.wait(
-                sending.values(), timeout=self.reply_poll, return_when=asyncio.FIRST_COMPLETED
-            )
+        self, sending: dict[tuple[str, str], asyncio.Task[int]], pause: float
+    ) -> int:
+        """Wait `pause` (or until a chat finishes, if sooner); how many the chats that finished sent."""
+        if pause > 0:
+            await asyncio.wait(sending.values(), timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+        else:
+            await asyncio.sleep(0)
         done = 0
         for chat in [chat for chat, task in sending.items() if task.done()]:
             done += sending.pop(chat).result()
-        return self._room(sending), done
-
-    def _room(self, sending: dict[tuple[str, str], asyncio.Task[int]]) -> bool:
-        """Few sends booked ahead, and not too many chats waiting out their gap."""
-        return self.pacer.booked_ahead() <= self.claim_ahead and len(sending) < self.max_chats
+        return done
 
     def traits(self, channel: str) -> Traits:
         """What the sender must know of this channel (nothing, when it is switched off)."""
@@ -307,24 +362,30 @@ class OutboxSender:
             return None
 
     async def _deliver_to(self, jobs: list[Job], now: datetime) -> int:
-        """One person's messages in order, spaced; what must wait longer goes back to the outbox."""
+        """One person's messages in order: on a paced channel the first (maybe merged) message
+        at its booked slot, the rest back to the outbox until the chat's next send time."""
         traits = jobs[0].traits
         chunks = (
             merge_burst(jobs, traits.max_text) if traits.merges_bursts else [[job] for job in jobs]
         )
+        first = jobs[0]
+        if first.slot is not None:
+            if rest := [j.row_id for chunk in chunks[1:] for j in chunk]:
+                await self._give_back(rest, first.chat_free or now)
+            chunks = chunks[:1]
+            await self._in_slot(first, now)
         accepted = 0
-        for index, chunk in enumerate(chunks):
-            channel, recipient = chunk[0].channel, chunk[0].recipient
-            wait = self.pacer.reserve(channel, recipient, self.max_inline_wait)
-            if wait is None:
-                later = now + timedelta(seconds=self.pacer.next_free(channel, recipient))
-                await self._give_back([j.row_id for c in chunks[index:] for j in c], later)
-                break
-            if wait > 0:
-                await self.pacer.sleep(wait)
-            await self.pacer.turn(channel, recipient)
+        for chunk in chunks:
+            await self.pacer.turn(chunk[0].channel)
             accepted += await self._deliver_chunk(chunk, now)
         return accepted
+
+    async def _in_slot(self, job: Job, now: datetime) -> None:
+        """Wait for the job's booked slot."""
+        assert job.slot is not None
+        wait = (job.slot - self._moment(now)).total_seconds()
+        if wait > 0:
+            await self.pacer.sleep(wait)
 
     async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""

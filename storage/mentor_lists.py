@@ -51,10 +51,15 @@ def last_contact(session: AsyncSession, household_id: Any) -> Any:
     return func.nullif(func.max(*(func.coalesce(f, "") for f in found)), "")
 
 
-def ranked_silent(session: AsyncSession, rungs: Sequence[str], mentors: Any) -> Any:
-    """SQL: each of these mentors' households on `rungs`, numbered longest silent first, with the total."""
+def ranked_silent(session: AsyncSession, rungs: Sequence[str], mentors: Any, length: int) -> Any:
+    """SQL: the first `length` households on `rungs` of each of these mentors, longest silent
+    first, with the mentor's total and each listed household's last contact.
+
+    One grouped pass numbers every mentor's households; the last contact (three lookups) is
+    read afterwards, only for the rows that make the list, not for every silent household.
+    """
     order = (LS.cycle_start, HH.name, LS.household_id)
-    return (
+    ranked = (
         select(
             HH.mentor_id.label("mentor_id"),
             LS.household_id,
@@ -62,7 +67,6 @@ def ranked_silent(session: AsyncSession, rungs: Sequence[str], mentors: Any) -> 
             HH.desa,
             LS.reason,
             LS.cycle_start,
-            last_contact(session, LS.household_id).label("contact"),
             func.row_number().over(partition_by=HH.mentor_id, order_by=order).label("n"),
             # The same window (one sort, not two) over the whole partition: the mentor's total.
             func.count()
@@ -71,6 +75,21 @@ def ranked_silent(session: AsyncSession, rungs: Sequence[str], mentors: Any) -> 
         )
         .join(HH, HH.id == LS.household_id)
         .where(LS.rung.in_(rungs), HH.mentor_id.in_(mentors))
+        .subquery()
+    )
+    r = ranked.c
+    return (
+        select(
+            r.mentor_id,
+            r.household_id,
+            r.name,
+            r.desa,
+            r.reason,
+            r.cycle_start,
+            r.total,
+            last_contact(session, r.household_id).label("contact"),
+        )
+        .where(r.n <= length)
         .subquery()
     )
 
@@ -106,12 +125,12 @@ async def mentor_lists(
                 OutboxMessage.created_at >= since,
             )
         )
-    waiting = (
-        select(ci.mentor_id)
-        .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(ci.mentor_id.is_not(None), promptable(), zones, ~sent, *skip)
+    # Driven by the mentors (a few thousand), each chat found by its index: scanning every
+    # chat for the few that belong to a mentor grew with the households.
+    waiting = select(Mentor.id).where(
+        zones, exists().where(ci.mentor_id == Mentor.id, promptable(), ~sent, *skip)
     )
-    ranked = ranked_silent(session, rungs, waiting)
+    ranked = ranked_silent(session, rungs, waiting, length)
     r = ranked.c
     at = literal(now, OutboxMessage.created_at.type)
     line = json_list(session, r.household_id, r.name, r.desa, r.reason, r.cycle_start, r.contact)
@@ -131,7 +150,7 @@ async def mentor_lists(
         )
         .join(ranked, r.mentor_id == ci.mentor_id)
         .join(Mentor, Mentor.id == ci.mentor_id)
-        .where(r.n <= length, promptable())
+        .where(promptable())
         .group_by(ci.id, ci.channel, ci.external_id, ci.locale, ci.mentor_id, Mentor.region_code)
     )
     return await inserted(session, outbox_insert(session, source))

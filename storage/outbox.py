@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import is_postgres
-from storage.models import ChannelPause, ChatIdentity, OutboxMessage, PendingReceipt
+from storage.models import ChannelPace, ChannelPause, ChatIdentity, OutboxMessage, PendingReceipt
 
 log = logging.getLogger("sinergi.outbox")
 
@@ -102,10 +103,7 @@ async def claim_due(
     next messages wait for the earlier ones. Replies and notices go before the scheduled waves
     (the ladder's prompts and lists), then by due time; `waves=False` leaves the waves out.
     """
-    due = or_(
-        and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
-    )
+    due = _due(now)
     if only is not None:
         due = and_(due, OutboxMessage.channel == only[0], OutboxMessage.recipient == only[1])
     elif skip_channels:
@@ -127,6 +125,182 @@ async def claim_due(
     for row in rows:
         row.state, row.lease_until = "sending", now + lease
         row.attempts += 1
+    return rows
+
+
+# Pacing shared by every sender process --------------------------------------------------------
+
+# A channel's or a chat's booked time this far beyond any claim's reach was written on another
+# clock (or a test's): it must not stop the channel, so it counts as free.
+STALE = timedelta(seconds=5)
+# At most this many of one chat's due messages are claimed together (merged into one on WhatsApp).
+BURST = 10
+
+
+@dataclass(frozen=True)
+class Pace:
+    """One channel's limits as a claim books them."""
+
+    # Sends per second booked on the channel (the platform's rate, a little under it).
+    rate: float
+    # Seconds between two sends to one chat.
+    gap: float
+    # Whether a chat's burst goes as one message (all its due rows are claimed together).
+    merges: bool = False
+
+
+@dataclass
+class Booking:
+    """What one paced claim took: the rows, each chat's send time, and the channel's pace after."""
+
+    rows: list[OutboxMessage] = field(default_factory=list)
+    # The booked send time of each claimed chat, by identity id.
+    slots: dict[int, datetime] = field(default_factory=dict)
+    # The channel's next free slot after this claim.
+    next_slot: datetime | None = None
+    # Whether the claim stopped at the horizon (more would have been due).
+    full: bool = False
+    # When nothing was claimed: the earliest time something due may be claimed (None: nothing due).
+    free_at: datetime | None = None
+
+
+def _due(now: datetime) -> Any:
+    """Rows that may be claimed now: due, or their sender died mid-send (the lease ran out)."""
+    return or_(
+        and_(OutboxMessage.state.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.state == "sending", OutboxMessage.lease_until <= now),
+    )
+
+
+async def claim_paced(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    channel: str,
+    pace: Pace,
+    horizon: float,
+    lease: timedelta,
+    limit: int,
+    waves: bool = True,
+    skip_chats: Collection[str] = (),
+    clock: Callable[[], datetime] | None = None,
+) -> Booking:
+    """Claim the next message of each chat whose next send time has come, each with a send slot.
+
+    The channel's slots and each chat's next send time are booked in this transaction, under
+    the lock of the channel's pace row, so two sender processes never book the same second
+    twice: slots go `1 / rate` apart from the channel's next free slot, up to `horizon` seconds
+    ahead. Replies before the waves, then by due time (`waves=False` leaves the waves out);
+    `skip_chats` are recipients this sender is still sending to; `clock` tells the time once
+    the lock is held (the sender's clock runs on from `now`).
+    """
+    spacing = timedelta(seconds=1.0 / pace.rate)
+    pointer = await _locked_pace(session, channel, now)
+    # Slots count from when the lock was had, not from before a wait for it (they would be
+    # past already, and go all at once).
+    at = max(now, clock()) if clock is not None else now
+    reach = at + timedelta(seconds=horizon)
+    start = at if pointer < at or pointer > reach + STALE else pointer
+    room = min(limit, int((reach - start) / spacing) + 1) if start <= reach else 0
+    if room <= 0:
+        return Booking(next_slot=pointer, full=True, free_at=start - timedelta(seconds=horizon))
+    due = and_(_due(now), OutboxMessage.channel == channel)
+    if not waves:
+        due = and_(due, WAVE_LAST == 0)
+    if skip_chats:
+        due = and_(due, OutboxMessage.recipient.not_in(list(skip_chats)))
+    busy_until = now + timedelta(seconds=pace.gap) + STALE + timedelta(seconds=horizon)
+    nxt = ChatIdentity.next_send_at
+    free = or_(nxt.is_(None), nxt <= now, nxt > busy_until)
+    chats = await _next_chats(session, and_(due, free), room)
+    if not chats:
+        return Booking(next_slot=pointer, free_at=await _next_free(session, now, channel, waves))
+    slots = {identity: start + spacing * i for i, identity in enumerate(chats)}
+    rows = await _rows_of(session, due, chats, pace.merges)
+    for row in rows:
+        row.state, row.lease_until = "sending", now + lease
+        row.attempts += 1
+    gap = timedelta(seconds=pace.gap)
+    await session.execute(
+        update(ChatIdentity),
+        [{"id": identity, "next_send_at": slot + gap} for identity, slot in slots.items()],
+    )
+    after = start + spacing * len(chats)
+    await session.execute(
+        update(ChannelPace).where(ChannelPace.channel == channel).values(next_slot_at=after)
+    )
+    return Booking(rows, slots, after, full=len(chats) == room)
+
+
+async def _next_free(
+    session: AsyncSession, now: datetime, channel: str, waves: bool
+) -> datetime | None:
+    """When a message on this channel may next be claimed: its chat free again, or it due."""
+    nxt, om = ChatIdentity.next_send_at, OutboxMessage
+    on_channel = and_(om.channel == channel, WAVE_LAST == 0) if not waves else om.channel == channel
+    busy = await session.scalar(
+        select(func.min(nxt))
+        .join(om, om.identity_id == ChatIdentity.id)
+        .where(on_channel, _due(now), nxt > now)
+    )
+    later = await session.scalar(
+        select(func.min(om.next_attempt_at)).where(
+            on_channel, om.state.in_(CLAIMABLE), om.next_attempt_at > now
+        )
+    )
+    return min((t for t in (busy, later) if t is not None), default=None)
+
+
+async def _locked_pace(session: AsyncSession, channel: str, now: datetime) -> datetime:
+    """The channel's next free slot, its row locked until this transaction ends (made if new)."""
+    query = select(ChannelPace.next_slot_at).where(ChannelPace.channel == channel)
+    if is_postgres(session):
+        query = query.with_for_update()
+    found = await session.scalar(query)
+    if found is not None:
+        return found
+    insert = pg_insert if is_postgres(session) else sqlite_insert
+    await session.execute(
+        insert(ChannelPace)
+        .values(channel=channel, next_slot_at=now)
+        .on_conflict_do_nothing(index_elements=["channel"])
+    )
+    return await session.scalar(query) or now
+
+
+async def _next_chats(session: AsyncSession, where: Any, room: int) -> list[int]:
+    """Up to `room` chats (identity ids) in the order their next message should go."""
+    query = (
+        select(OutboxMessage.identity_id)
+        .join(ChatIdentity, ChatIdentity.id == OutboxMessage.identity_id)
+        .where(where)
+        .order_by(WAVE_LAST, OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(room * 3 + 10)  # a chat with several due rows comes several times
+    )
+    chats: list[int] = []
+    for identity in await session.scalars(query):
+        if identity not in chats:
+            chats.append(identity)
+            if len(chats) == room:
+                break
+    return chats
+
+
+async def _rows_of(
+    session: AsyncSession, due: Any, chats: list[int], merges: bool
+) -> list[OutboxMessage]:
+    """The due rows claimed for these chats: the first of each, or (merging) up to a burst."""
+    query = (
+        select(OutboxMessage)
+        .where(due, OutboxMessage.identity_id.in_(chats))
+        .order_by(WAVE_LAST, OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )
+    taken: dict[int, int] = {}
+    rows: list[OutboxMessage] = []
+    for row in await session.scalars(query):
+        if taken.get(row.identity_id, 0) < (BURST if merges else 1):
+            taken[row.identity_id] = taken.get(row.identity_id, 0) + 1
+            rows.append(row)
     return rows
 
 

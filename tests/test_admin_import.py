@@ -115,6 +115,27 @@ async def test_importing_the_correct_rows_saves_exactly_them(world: World) -> No
     assert await _names(world) - before == {"Ani Suryani", "Budi Santoso"}
 
 
+async def test_a_file_that_breaks_part_way_still_refuses_the_foreign_rows_before_the_break(
+    world: World,
+) -> None:
+    """The rows before an unreadable line are imported, and one of another region among them is
+    refused: it is not written unchecked."""
+    officer = await world.client("samarinda")
+    before = await _names(world)
+    body = (
+        HEADER
+        + _row(1, "Ani Suryani")
+        + _row(2, "Orang Balikpapan", code="64.71.01.1001")
+        + _row(3, "x" * 200_000)  # past the CSV reader's field limit: the rest cannot be read
+        + _row(4, "Budi Santoso")
+    )
+    preview = await _upload(officer, body)
+    assert "1 baris benar dan bisa diimpor; 1 baris ditolak." in preview.text
+    done = await _confirm(officer, preview)
+    assert "Impor selesai" in done.text, done.text[-2000:]
+    assert await _names(world) - before == {"Ani Suryani"}
+
+
 class Spawned:
     """The background imports a test starts by hand, one at a time."""
 

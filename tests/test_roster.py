@@ -607,3 +607,71 @@ async def test_generator_fast_path_matches_the_import(database_url: str, db: Ses
     async with unit_of_work(db) as s:  # the id sequence moved past the explicit ids
         added = await factories.household(s, VAULT, no_kk="6472019999999999")
     assert added.id == 501
+
+
+# --- streamed from a path (issue #16: a million rows with flat memory) -------------------------
+
+
+async def load_path(db: Sessions, kind: str, path: Path) -> ImportReport:
+    async with unit_of_work(db) as session:
+        return await import_roster(session, kind, path, path.name, vault=VAULT, now=T0)
+
+
+async def test_a_streamed_file_is_imported_like_its_bytes(db: Sessions, tmp_path: Path) -> None:
+    table = [household(i) for i in range(1, 2102)]  # past one batch of 2000
+    table[5] = household(6, nik="123")  # line 7: a bad row
+    table[2050] = household(9999, no_kk=kk(3))  # line 2052, in the second batch: line 4's KK
+    table[2060] = household(9998, no_kk=kk(2040))  # line 2062: a KK of the same second batch
+    path = tmp_path / "kpm.csv"
+    path.write_bytes(csv_bytes(HH, table, sep=";", bom=True))
+    report = await load_path(db, "households", path)
+    assert (report.created, report.rejected) == (2098, 3)
+    found = reasons(report)
+    assert found[7] == ["baris 7: NIK harus 16 angka"]
+    assert found[2052] == ["baris 2052: No. KK ini sudah ada di baris 4"]
+    assert found[2062] == ["baris 2062: No. KK ini sudah ada di baris 2041"]
+    saved = {h.no_kk: h for h in await rows(db, Household)}
+    assert len(saved) == 2098 and saved[kk(3)].name == "Siti Aminah 3"
+    again = await load_path(db, "households", path)
+    assert (again.created, again.updated, again.rejected) == (0, 2098, 3)
+    assert reasons(again) == found  # idempotent, the same rows refused with the same words
+    assert len(await rows(db, Household)) == 2098
+
+
+async def test_a_streamed_xlsx_and_a_file_that_is_not_utf8(db: Sessions, tmp_path: Path) -> None:
+    book = tmp_path / "kpm.xlsx"
+    book.write_bytes(xlsx_bytes(HH, [list(household(i).values()) for i in (1, 2, 1)]))
+    report = await load_path(db, "households", book)
+    assert (report.created, report.rejected) == (2, 1)
+    assert reasons(report)[4] == ["baris 4: No. KK ini sudah ada di baris 2"]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(csv_bytes(HH, [household(3, nama="Siti Aminah")]) + "Désa".encode("latin-1"))
+    refused = await load_path(db, "households", latin)
+    assert (refused.created, [p.line for p in refused.problems]) == (0, [0])
+    assert len(await rows(db, Household)) == 2
+
+
+async def test_a_reimport_keeps_the_ciphertext_of_an_unchanged_nik(db: Sessions) -> None:
+    await load(db, "households", csv_bytes(HH, [household(1), household(2)]))
+    before = {h.no_kk: h.nik_encrypted for h in await rows(db, Household)}
+    moved = csv_bytes(HH, [household(1, alamat="Jl. Baru 1"), household(2, nik=nik(77))])
+    assert (await load(db, "households", moved)).updated == 2
+    after = {h.no_kk: h for h in await rows(db, Household)}
+    assert after[kk(1)].nik_encrypted == before[kk(1)]  # not encrypted again: the same token
+    assert after[kk(1)].address == "Jl. Baru 1"
+    assert after[kk(2)].nik_encrypted != before[kk(2)]
+    assert VAULT.decrypt(after[kk(2)].nik_encrypted) == nik(77)
+    assert after[kk(2)].nik_hash == VAULT.hash(nik(77))
+
+
+async def test_two_imports_in_one_transaction_check_duplicates_each_on_its_own(
+    db: Sessions,
+) -> None:
+    data = csv_bytes(HH, [household(1), household(2)])
+    async with unit_of_work(db) as session:
+        for _ in range(2):
+            report = await import_roster(
+                session, "households", data, "kpm.csv", vault=VAULT, now=T0
+            )
+            assert report.ok, reasons(report)
+    assert len(await rows(db, Household)) == 2

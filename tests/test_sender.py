@@ -15,8 +15,10 @@ from bot.messages import Attachment, Choice, Reply
 from bot.metrics import Metrics
 from bot.sender import Job, OutboxSender, Pacer, merge_burst
 from storage import outbox
+from storage.db import make_engine, make_sessions
 from storage.media import MediaStore
 from storage.models import ChatIdentity, OutboxMessage
+from tests.conftest import T0
 from tests.drivers import TelegramDriver, WhatsAppDriver
 from tests.harness import Harness
 
@@ -87,7 +89,7 @@ async def test_telegram_retry_after_is_honoured(harness: Harness) -> None:
     harness.advance(seconds=29)
     await harness.work()
     assert (await _row(harness, row_id)).state == "retry"
-    harness.advance(seconds=2)
+    harness.advance(seconds=3)  # the 30 s count from the refused call, a second after /start
     await harness.work()
     assert (await _row(harness, row_id)).state == "sent"
     # two calls: the one refused with 429, then the one accepted; no third
@@ -243,7 +245,10 @@ async def test_telegram_blocked_by_the_user_marks_the_identity_unreachable(
     await harness.work()
     async with await harness.session() as s:
         identity = await s.scalar(select(ChatIdentity))
-    assert identity is not None and identity.unreachable_at == harness.now
+    # Sent (and refused) once the chat's second after the reply to /start had passed.
+    assert identity is not None and identity.unreachable_at is not None
+    late = (identity.unreachable_at - harness.now).total_seconds()
+    assert late == pytest.approx(1.05, abs=1e-5)
     assert "blocked" in (identity.unreachable_reason or "")
     assert (await _row(harness, row_id)).state == "failed"
 
@@ -412,40 +417,127 @@ async def test_an_attachment_whose_file_is_gone_is_never_sent(harness: Harness) 
 async def test_messages_to_one_person_are_spaced_and_to_the_channel_paced(harness: Harness) -> None:
     person = TelegramDriver(harness)
     await person.text("/start")
-    harness.pace.waits.clear()
     for i in range(3):
         await _enqueue(harness, Reply(f"Pesan {i}"), channel="telegram")
+    harness.telegram.clock = lambda: T0 + timedelta(seconds=harness.pace.t)  # when each arrived
     await harness.work()
     assert [p["text"] for p in harness.telegram.sent()][-3:] == ["Pesan 0", "Pesan 1", "Pesan 2"]
-    # Telegram: one per second per chat (the first waits for the reply to /start)
-    assert harness.pace.waits == [1.0, 1.0, 1.0]
+    # Telegram: one per second per chat (the first waits for the reply to /start, sent at 0 s)
+    went = [at for at, _ in harness.telegram.delivered if at is not None]
+    # (booked 50 ms longer: a send that runs a little late keeps the spacing)
+    gaps = [(b - a).total_seconds() for a, b in zip(went, went[1:], strict=False)]
+    assert gaps == [pytest.approx(1.05, abs=1e-5)] * 2
+    assert (went[0] - T0).total_seconds() == pytest.approx(1000.0 + 1.05, abs=1e-5)
 
 
-async def test_a_wait_beyond_the_lease_goes_back_to_the_outbox_unsent() -> None:
-    t = [0.0]
-
-    async def no_sleep(seconds: float) -> None:
-        t[0] += seconds
-
-    pacer = Pacer(
-        rates={"whatsapp": 80}, gaps={"whatsapp": 6.0}, clock=lambda: t[0], sleep=no_sleep
-    )
-    assert pacer.reserve("whatsapp", "A", max_wait=10) == 0
-    assert pacer.reserve("whatsapp", "B", max_wait=10) == 1 / 80  # the channel's pace
-    assert pacer.reserve("whatsapp", "A", max_wait=10) == 6.0  # one person's gap
-    assert pacer.reserve("whatsapp", "A", max_wait=10) is None  # 12 s: give it back instead
-    assert OutboxSender.max_inline_wait < OutboxSender.lease.total_seconds()  # type: ignore[attr-defined]
+async def _telegram_chats(h: Harness, n: int) -> list[ChatIdentity]:
+    """`n` Telegram chats that wrote /start (each got its answer)."""
+    for i in range(n):
+        await TelegramDriver(h, user_id=800 + i).text("/start")
+    async with await h.session() as s:
+        found = await s.scalars(select(ChatIdentity).where(ChatIdentity.channel == "telegram"))
+        return sorted(found, key=lambda identity: identity.external_id)
 
 
-def test_one_persons_gap_does_not_hold_back_the_others() -> None:
-    t = [0.0]
-    pacer = Pacer(rates={"telegram": 30}, gaps={"telegram": 1.0}, clock=lambda: t[0])
-    assert pacer.reserve("telegram", "A", max_wait=10) == 0
-    assert pacer.reserve("telegram", "A", max_wait=10) == 1.0  # A's second, a second later
-    assert pacer.reserve("telegram", "B", max_wait=10) == 1 / 30  # B goes between them
-    assert pacer.reserve("telegram", "C", max_wait=10) == 2 / 30
-    assert pacer.reserve("telegram", "D", max_wait=10) == 3 / 30  # the channel's pace holds
-    assert pacer.booked_ahead() == 5 / 30  # five sends booked, one of them a second ahead
+async def _paced_claim(h: Harness, now: datetime, **kwargs: Any) -> outbox.Booking:
+    """One claim on Telegram at 30/s and 1 s per chat, booked 1 s ahead."""
+    async with await h.session() as s:
+        return await outbox.claim_paced(
+            s,
+            now=now,
+            channel="telegram",
+            pace=outbox.Pace(30.0, 1.0),
+            horizon=1.0,
+            lease=timedelta(seconds=60),
+            limit=50,
+            **kwargs,
+        )
+
+
+async def test_one_persons_gap_does_not_hold_back_the_others(harness: Harness) -> None:
+    a, b, c = await _telegram_chats(harness, 3)
+    later = harness.now + timedelta(minutes=1)  # every chat's reply to /start long gone
+    async with await harness.session() as s:
+        for identity, texts in ((a, ["A1", "A2"]), (b, ["B1"]), (c, ["C1"])):
+            for text in texts:
+                outbox.enqueue(s, identity, Reply(text).to_payload(), now=harness.now)
+    first = await _paced_claim(harness, later)
+    assert [row.payload["text"] for row in first.rows] == ["A1", "B1", "C1"]  # A2 waits for A
+    step = timedelta(seconds=1 / 30)
+    assert [first.slots[i.id] for i in (a, b, c)] == [later, later + step, later + 2 * step]
+    again = await _paced_claim(harness, later)
+    assert again.rows == [] and again.free_at == later + timedelta(seconds=1)  # A's next second
+    assert again.next_slot == later + 3 * step  # the channel's pace is where the claim left it
+    third = await _paced_claim(harness, later + timedelta(seconds=1))
+    assert [row.payload["text"] for row in third.rows] == ["A2"]
+
+
+async def test_a_pace_booked_on_another_clock_does_not_stop_the_channel(harness: Harness) -> None:
+    """A pointer or a chat's next time far beyond any claim's reach (a clock that was wrong)."""
+    (a,) = await _telegram_chats(harness, 1)
+    async with await harness.session() as s:
+        outbox.enqueue(s, a, Reply("Tetap terkirim").to_payload(), now=harness.now)
+    await _paced_claim(harness, harness.now + timedelta(days=2))  # books a slot two days on
+    async with await harness.session() as s:
+        outbox.enqueue(s, a, Reply("Juga terkirim").to_payload(), now=harness.now)
+    later = harness.now + timedelta(minutes=1)
+    booking = await _paced_claim(harness, later)
+    assert [row.payload["text"] for row in booking.rows] == ["Juga terkirim"]
+    assert booking.slots[a.id] == later
+
+
+async def test_two_sender_processes_together_keep_to_the_platforms_limits(harness: Harness) -> None:
+    """`serve` and a scheduler tick send at once (each its own engine and pacer, as two
+    processes): Telegram sees no second with more than the channel's rate and no chat with two
+    messages within its second, by the times the fake received them (real time, a few seconds)."""
+    rate, gap, jitter = 10, 1.0, 0.05
+    chats = await _telegram_chats(harness, 12)
+    async with await harness.session() as s:
+        for identity in chats:
+            for k in range(2):
+                outbox.enqueue(s, identity, Reply(f"Kabar {k}").to_payload(), now=harness.now)
+    harness.telegram.clock = lambda: datetime.now(UTC)  # the fake notes when each call came
+    engines = [make_engine(harness.rt.settings.database_url) for _ in range(2)]
+    senders = [
+        OutboxSender(
+            make_sessions(engine),
+            harness.rt.clients,
+            Metrics(),
+            pacer=Pacer(rates={"telegram": float(rate)}, gaps={"telegram": gap}),
+        )
+        for engine in engines
+    ]
+
+    def received() -> list[tuple[datetime, str]]:
+        return [(at, str(p["chat_id"])) for at, p in harness.telegram.delivered if at is not None]
+
+    async def drain(sender: OutboxSender) -> None:
+        give_up = datetime.now(UTC) + timedelta(seconds=30)
+        while len(received()) < 24 and datetime.now(UTC) < give_up:
+            if not await sender.deliver(datetime.now(UTC)):
+                await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.gather(*(drain(sender) for sender in senders))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    got = received()
+    assert len(got) == 24
+    times = sorted(at for at, _ in got)
+    crowded = [
+        t for t, u in zip(times, times[rate:], strict=False) if (u - t).total_seconds() < 1 - jitter
+    ]
+    assert crowded == []  # never more than `rate` sends within a second
+    by_chat: dict[str, list[datetime]] = {}
+    for at, chat in got:
+        by_chat.setdefault(chat, []).append(at)
+    close = [
+        c
+        for c, (a, b) in ((c, sorted(t)) for c, t in by_chat.items())
+        if (b - a).total_seconds() < gap - jitter
+    ]
+    assert close == []  # each chat's two messages a second apart
 
 
 async def test_a_reply_goes_before_a_wave_of_check_ins_queued_earlier(harness: Harness) -> None:
@@ -509,7 +601,7 @@ async def test_a_retry_after_pauses_the_whole_channel_in_every_process(harness: 
     await harness.work()
     assert harness.telegram.inside_retry_after == 0
     assert [p["text"] for _t, p in harness.telegram.delivered].count("Ada kabar baru.") == 0
-    harness.advance(seconds=11)
+    harness.advance(seconds=12)  # past the 30 s from the refused calls, sent 1 s after /start
     await harness.work()
     got = [
         int(p["chat_id"]) for _t, p in harness.telegram.delivered if p["text"] == "Ada kabar baru."

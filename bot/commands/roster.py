@@ -51,17 +51,16 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
     """Run one import in one transaction, print the report, exit 1 when a row was rejected."""
     setup_logging()
     cfg = settings()
-    data = file.read_bytes()
 
     async def main() -> ImportReport:
         rt = await migrated_runtime(cfg)
         try:
-            with use_locale(cfg.default_locale), progress_bar(data, file.name) as advance:
+            with use_locale(cfg.default_locale), progress_bar(file) as advance:
                 async with unit_of_work(rt.sessions) as session:
                     return await import_roster(
                         session,
                         kind,
-                        data,
+                        file,  # streamed: a million rows never sit in memory
                         file.name,
                         vault=rt.vault,
                         now=utcnow(),
@@ -80,11 +79,13 @@ def import_file(kind: str, file: Path, dry_run: bool) -> None:
 
 
 @contextmanager
-def progress_bar(data: bytes, filename: str) -> Iterator[Callable[[int], None]]:
+def progress_bar(file: Path) -> Iterator[Callable[[int], None]]:
     """On a terminal, a bar of the rows checked and saved so far (a million rows take minutes);
     elsewhere (a pipe, a log) nothing. A CSV's rows are its lines; an XLSX's are not known."""
     console = Console(stderr=True)
-    total = None if filename.lower().endswith(".xlsx") else max(0, data.count(b"\n") - 1)
+    total = None
+    if console.is_terminal and not file.name.lower().endswith(".xlsx"):
+        total = max(0, _lines(file) - 1)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -96,6 +97,12 @@ def progress_bar(data: bytes, filename: str) -> Iterator[Callable[[int], None]]:
     ) as bar:
         task = bar.add_task(_("Importing rows"), total=total)
         yield lambda rows: bar.advance(task, rows)
+
+
+def _lines(file: Path) -> int:
+    """How many lines the file has, counted a block at a time."""
+    with file.open("rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
 
 
 def report_lines(report: ImportReport) -> list[str]:

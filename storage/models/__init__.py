@@ -6,6 +6,7 @@ from storage.models.alumni import AlumniListing, PeerPairing
 from storage.models.audit import AuditEvent
 from storage.models.base import Base, UTCDateTime
 from storage.models.chat import (
+    ChannelPace,
     ChannelPause,
     ChatIdentity,
     Consent,
@@ -44,6 +45,7 @@ __all__ = [
     "PeerPairing",
     "AuditEvent",
     "Base",
+    "ChannelPace",
     "ChannelPause",
     "ChatIdentity",
     "CoordinationArea",

@@ -41,6 +41,9 @@ class ChatIdentity(Base):
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unreachable_reason: Mapped[str | None] = mapped_column(String(64))
+    # The sender's pacing: no message to this chat before this time (the platform's per-person
+    # spacing), booked with the claim so that every sender process keeps to it.
+    next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -151,6 +154,17 @@ class ChannelPause(Base):
     __tablename__ = "channel_pauses"
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     paused_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChannelPace(Base):
+    """A channel's next free send time (the bot's, the number's rate), booked with each claim.
+
+    One row per channel, locked by the claim that books it: sender processes share the pace.
+    """
+
+    __tablename__ = "channel_paces"
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 Index("ix_link_attempts_chat", LinkAttempt.identity_id, LinkAttempt.at)

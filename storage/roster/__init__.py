@@ -1,8 +1,9 @@
 """Roster import: households, mentors and programs from CSV or XLSX, as idempotent batched upserts.
 
-    report = await import_roster(session, "households", data, "kpm.csv", vault=vault, now=now)
+    report = await import_roster(session, "households", path, "kpm.csv", vault=vault, now=now)
 
-Valid rows are written (the caller commits), bad rows are reported with their line and
+The file (a path, streamed row by row, or an upload's bytes) is read in chunks of BATCH; memory
+stays flat however many rows it has. Valid rows are written (the caller commits), bad rows are reported with their line and
 reasons as msgids, so the CLI and the admin page each render them in their reader's language.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.crypto import NikVault
 from storage.roster.kinds import IMPORTERS, Importer
-from storage.roster.read import Row, open_roster
+from storage.roster.read import Row, Source, open_roster
 from storage.roster.report import N_, ImportReport, Problem, RosterFileError
 from storage.roster.rules import REQUIRED
 from storage.roster.scope import outside_rows
@@ -31,10 +31,10 @@ BATCH = 2000  # rows per upsert: big enough to be set-based, small enough to ret
 __all__ = ["KINDS", "ImportReport", "Problem", "count_rows", "import_roster"]
 
 
-def count_rows(data: bytes, filename: str) -> int:
+def count_rows(source: Source, filename: str) -> int:
     """How many data rows the file has (0 when it cannot be read: the import says why)."""
     try:
-        _keys, rows = open_roster(data, filename)
+        _keys, rows = open_roster(source, filename)
         return sum(1 for _ in rows)
     except RosterFileError:
         return 0
@@ -43,7 +43,7 @@ def count_rows(data: bytes, filename: str) -> int:
 async def import_roster(
     session: AsyncSession,
     kind: str,
-    data: bytes,
+    source: Source,
     filename: str,
     *,
     vault: NikVault,
@@ -60,16 +60,18 @@ async def import_roster(
     `progress` is told how many rows each batch held, once it is written (a terminal's progress
     bar, the page's for a big file); when it returns an awaitable, that is awaited.
     """
-    outside = [] if scope is None else await outside_rows(session, scope, kind, data, filename)
+    outside = [] if scope is None else await outside_rows(session, scope, kind, source, filename)
     report = ImportReport(kind=kind, dry_run=dry_run)
     importer = IMPORTERS[kind](session, report, vault=vault, now=now, dry_run=dry_run)
     await importer.prepare()
+    await importer.remember_keys()
     try:
-        keys, rows = open_roster(data, filename)
+        keys, rows = open_roster(source, filename)
         _check_columns(kind, keys)
         await _pipeline(importer, rows, report, _by_line(outside), progress)
     except RosterFileError as exc:
         report.problems.append(Problem(0, exc.msgid, exc.params))
+    await importer.forget_keys()  # (on an error the rollback drops the table with the rest)
     await importer.finish()
     if not dry_run:
         audit.record(
@@ -119,7 +121,7 @@ async def _pipeline(
             report.count_place(cells.get("kode_wilayah", ""))
             if line in refused_first:
                 report.refuse(line, refused_first[line])
-        good, refused = importer.validate([r for r in chunk if r[0] not in refused_first])
+        good, refused = await importer.validate([r for r in chunk if r[0] not in refused_first])
         for line, why in refused:
             report.refuse(line, why)
         await importer.write(good)
@@ -129,6 +131,18 @@ async def _pipeline(
 
 
 def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
-    """The rows in chunks of BATCH."""
-    while chunk := list(islice(rows, BATCH)):
+    """The rows in chunks of BATCH; when the file breaks, the rows read before the break still
+    come (checked and written like the others) before the error says where it broke."""
+    chunk: list[Row] = []
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == BATCH:
+                yield chunk
+                chunk = []
+    except RosterFileError:
+        if chunk:
+            yield chunk
+        raise
+    if chunk:
         yield chunk

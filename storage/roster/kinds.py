@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import NikVault
 from storage.models import Household, Mentor, Organisation, ProgramEnrollment, Region
-from storage.roster import rules
+from storage.roster import rules, seen
 from storage.roster.read import Row
 from storage.roster.report import N_, ImportReport
 from storage.roster.write import Pending, tally, upsert, write_batch
@@ -46,11 +46,18 @@ class Importer:
             now,
             dry_run,
         )
-        self.seen: dict[Any, int] = {}  # key → line where the file first had it
         self.stmt: Any = None
 
     async def prepare(self) -> None:
         """Load what every row needs (nothing by default)."""
+
+    async def remember_keys(self) -> None:
+        """Start the table of the keys met so far (the duplicate check)."""
+        await seen.create(self.session)
+
+    async def forget_keys(self) -> None:
+        """The file is read: its keys are no longer needed."""
+        await seen.forget(self.session)
 
     async def finish(self) -> None:
         """Set-based work after the last batch (nothing by default)."""
@@ -61,20 +68,29 @@ class Importer:
     def key(self, record: dict[str, Any]) -> Any:
         raise NotImplementedError
 
-    def validate(self, chunk: list[Row]) -> tuple[list[Good], list[tuple[int, rules.Reasons]]]:
-        """The rows that pass every check, and the refused ones with all their reasons."""
+    async def validate(
+        self, chunk: list[Row]
+    ) -> tuple[list[Good], list[tuple[int, rules.Reasons]]]:
+        """The rows that pass every check, and the refused ones with all their reasons.
+
+        A key met before, in this chunk or an earlier one (asked of the table of keys, once per
+        chunk), is a duplicate; the line that first had it is named.
+        """
+        checked = [(line, *self.check(cells)) for line, cells in chunk]
+        keys = [_key_text(self.key(record)) for _, record, _ in checked]
+        earlier = await seen.first_lines(self.session, list({k for k in keys if k is not None}))
+        first: dict[str, int] = {}  # keys this chunk brings first → their line
         good, refused = [], []
-        for line, cells in chunk:
-            record, why = self.check(cells)
-            key = self.key(record)
-            if key is not None and key in self.seen:
-                why.append((self.duplicate, {"first": self.seen[key]}))
+        for (line, record, why), key in zip(checked, keys, strict=True):
+            if key is not None and (before := earlier.get(key) or first.get(key)):
+                why.append((self.duplicate, {"first": before}))
             elif key is not None:
-                self.seen[key] = line
+                first[key] = line
             if why:
                 refused.append((line, why))
             else:
                 good.append((line, record))
+        await seen.remember(self.session, first)
         return good, refused
 
     async def write(self, rows: list[Good]) -> None:
@@ -86,6 +102,13 @@ class Importer:
             tally(self.report, pending)
         else:
             await write_batch(self.session, self.stmt, pending, self.report)
+
+
+def _key_text(key: Any) -> str | None:
+    """A row's key as one string for the table of keys (a composite key joined by a separator)."""
+    if key is None:
+        return None
+    return "\x1f".join(key) if isinstance(key, tuple) else str(key)
 
 
 class HouseholdImport(Importer):
@@ -110,7 +133,7 @@ class HouseholdImport(Importer):
         )
 
     def check(self, cells: dict[str, str]) -> tuple[dict[str, Any], rules.Reasons]:
-        return rules.household(cells, self.vault)
+        return rules.household(cells, self.vault, seal=False)
 
     def key(self, record: dict[str, Any]) -> Any:
         return record["no_kk"]
@@ -126,15 +149,34 @@ class HouseholdImport(Importer):
 
     async def write(self, rows: list[Good]) -> None:
         """One upsert for the chunk; the region names are kept for the end."""
-        existing = await _existing(self.session, Household.no_kk, [r["no_kk"] for _, r in rows])
+        stored = await self._stored_niks([r["no_kk"] for _, r in rows])
         pending: list[Pending] = []
         for line, record in rows:
+            self._seal(record, stored.get(record["no_kk"]))
             record.update(
                 mentor_id=self.mentor_of(record), created_at=self.now, updated_at=self.now
             )
             self._note_regions(record)
-            pending.append((line, record, record["no_kk"] in existing))
+            pending.append((line, record, record["no_kk"] in stored))
         await self.store(pending)
+
+    async def _stored_niks(self, keys: list[str]) -> dict[str, tuple[str, str]]:
+        """The households of this chunk already stored: no_kk → (NIK hash, encrypted NIK)."""
+        found = await self.session.execute(
+            select(Household.no_kk, Household.nik_hash, Household.nik_encrypted).where(
+                Household.no_kk.in_(keys)
+            )
+        )
+        return {no_kk: (nik_hash, sealed) for no_kk, nik_hash, sealed in found}
+
+    def _seal(self, record: dict[str, Any], stored: tuple[str, str] | None) -> None:
+        """Encrypt the row's NIK, unless the stored one has the same keyed hash: a re-import
+        keeps that ciphertext (encryption is most of a row's cost). A dry run encrypts nothing."""
+        nik = record.pop("nik")
+        if stored is not None and stored[0] == record["nik_hash"]:
+            record["nik_encrypted"] = stored[1]
+        else:
+            record["nik_encrypted"] = "" if self.dry_run else self.vault.encrypt(nik)
 
     def _note_regions(self, record: dict[str, Any]) -> None:
         """Remember each level's code and name (the last row naming it wins)."""

@@ -92,8 +92,14 @@ def _required(cells: dict[str, str], keys: tuple[str, ...], why: Reasons) -> Non
             why.append((N_("{column} is empty"), {"column": key}))
 
 
-def household(cells: dict[str, str], vault: NikVault) -> tuple[Record, Reasons]:
-    """A households row as table values (the NIK only encrypted, hashed and masked), or the reasons."""
+def household(
+    cells: dict[str, str], vault: NikVault, *, seal: bool = True
+) -> tuple[Record, Reasons]:
+    """A households row as table values (the NIK only encrypted, hashed and masked), or the reasons.
+
+    With `seal=False` the NIK is hashed and masked but not yet encrypted: it stays in the
+    record, under `nik`, for the importer to encrypt only when the stored hash differs.
+    """
     why: Reasons = []
     _required(cells, REQUIRED["households"], why)
     no_kk = _kk(cells, why)
@@ -113,9 +119,11 @@ def household(cells: dict[str, str], vault: NikVault) -> tuple[Record, Reasons]:
     for level in ("desa", "kecamatan", "kabupaten", "provinsi"):
         record[level] = _text(cells, level, 120, level, why)
     if nik and not why:
-        record.update(
-            nik_hash=vault.hash(nik), nik_encrypted=vault.encrypt(nik), nik_masked=mask_nik(nik)
-        )
+        record.update(nik_hash=vault.hash(nik), nik_masked=mask_nik(nik))
+        if seal:
+            record["nik_encrypted"] = vault.encrypt(nik)
+        else:
+            record["nik"] = nik
     return record, why
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Household, Mentor, Organisation
 from storage.normalize import region_code, sixteen_digits
-from storage.roster.read import open_roster
+from storage.roster.read import Source, open_roster
 from storage.roster.report import N_, Problem, RosterFileError
 from storage.roster.rules import roster_phone
 from storage.scope import Scope, region_filter, scoped
@@ -42,14 +42,36 @@ KEYED: dict[str, tuple[Any, str, Any, Callable[[str], str | None]]] = {
 
 
 async def outside_rows(
-    session: AsyncSession, scope: Scope, kind: str, data: bytes, filename: str
+    session: AsyncSession, scope: Scope, kind: str, source: Source, filename: str
 ) -> list[Problem]:
-    """Every row this staff member may not write, each refused like any other bad row."""
+    """Every row this staff member may not write, each refused like any other bad row.
+
+    The file is read in chunks (memory stays flat); when it breaks part way, the rows before the
+    break are still checked, since the import writes those.
+    """
     try:
-        _keys, rows = open_roster(data, filename)
-        cells = list(rows)
+        _keys, rows = open_roster(source, filename)
     except RosterFileError:
         return []  # the import itself reports the broken file
+    problems: list[Problem] = []
+    chunk: list[tuple[int, dict[str, str]]] = []
+    try:
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) == LOOKUP_BATCH:
+                problems += await _outside(session, scope, kind, chunk)
+                chunk = []
+    except RosterFileError:
+        pass  # the import reports the break and stops there
+    return problems + await _outside(session, scope, kind, chunk)
+
+
+async def _outside(
+    session: AsyncSession, scope: Scope, kind: str, cells: list[tuple[int, dict[str, str]]]
+) -> list[Problem]:
+    """The rows of one chunk this staff member may not write."""
+    if not cells:
+        return []
     if kind == "programs":
         return await _programs_outside(session, scope, cells)
     model, column, key, read = KEYED[kind]
