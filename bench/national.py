@@ -271,6 +271,7 @@ async def measure(url: str, only: list[str]) -> dict[str, float]:
             out["households (max id)"] = int(
                 await conn.scalar(sa.text("SELECT max(id) FROM households")) or 0
             )
+        await _require_statistics(engine)
         await escalate(engine)
         for name in only:
             started = time.perf_counter()
@@ -281,6 +282,19 @@ async def measure(url: str, only: list[str]) -> dict[str, float]:
     finally:
         await engine.dispose()
     return out
+
+
+async def _require_statistics(engine: AsyncEngine) -> None:
+    """Refuse a database never analysed: without column statistics the plans, not the sizes, differ.
+
+    (An ANALYZE in a transaction that is rolled back keeps the row counts but not the columns'.)
+    """
+    async with engine.connect() as conn:
+        columns = await conn.scalar(
+            sa.text("SELECT count(*) FROM pg_stats WHERE tablename = 'program_enrollments'")
+        )
+    if not columns:
+        raise SystemExit(f"{engine.url.database}: no column statistics; run ANALYZE there first")
 
 
 def rows(urls: list[str], figures: list[dict[str, float]]) -> list[dict[str, Any]]:
