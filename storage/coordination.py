@@ -481,6 +481,15 @@ def _year(day: Any, postgres: bool) -> Any:
     return cast(func.strftime("%Y", day), Integer)
 
 
+def _rolled_up(table: Any, level: int, keys: list[Any], counts: list[Any]) -> Any:
+    """SELECT: the desa rows of a summary `table` added up to `level`, per area and `keys`."""
+    area = _area(table.code, level)
+    sums = [func.sum(column) for column in counts]
+    return (
+        select(_level(level), area, *keys, *sums).where(table.level == DESA).group_by(area, *keys)
+    )
+
+
 async def _count_stages(session: AsyncSession, level: int) -> None:
     """Households per area and stage: the desa from the register, the coarser levels added up."""
     S = CoordinationStage  # noqa: N806
@@ -493,12 +502,7 @@ async def _count_stages(session: AsyncSession, level: int) -> None:
             .group_by(area, GraduationStage.stage)
         )
     else:
-        area = _area(S.code, level)
-        counted = (
-            select(_level(level), area, S.stage, func.sum(S.households))
-            .where(S.level == DESA)
-            .group_by(area, S.stage)
-        )
+        counted = _rolled_up(S, level, [S.stage], [S.households])
     await session.execute(insert(S).from_select(["level", "code", "stage", "households"], counted))
 
 
@@ -513,12 +517,7 @@ async def _count_graduations(session: AsyncSession, level: int, postgres: bool) 
             .group_by(area, year)
         )
     else:
-        area = _area(G.code, level)
-        counted = (
-            select(_level(level), area, G.year, func.sum(G.graduated))
-            .where(G.level == DESA)
-            .group_by(area, G.year)
-        )
+        counted = _rolled_up(G, level, [G.year], [G.graduated])
     await session.execute(insert(G).from_select(["level", "code", "year", "graduated"], counted))
 
 
@@ -550,21 +549,8 @@ async def _count_offices(session: AsyncSession, level: int, now: datetime) -> No
             .group_by(area, office)
         )
     else:
-        area = _area(O.code, level)
-        counted = (
-            select(
-                _level(level),
-                area,
-                O.office,
-                func.sum(O.sent),
-                func.sum(O.accepted),
-                func.sum(O.completed),
-                func.sum(O.declined),
-                func.sum(O.overdue),
-            )
-            .where(O.level == DESA)
-            .group_by(area, O.office)
-        )
+        sums = [O.sent, O.accepted, O.completed, O.declined, O.overdue]
+        counted = _rolled_up(O, level, [O.office], sums)
     await session.execute(insert(O).from_select(columns, counted))
 
 
