@@ -30,6 +30,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -330,8 +331,8 @@ async def refresh(session: AsyncSession, now: datetime, rules: Rules = RULES) ->
     ):
         await session.execute(delete(table))
     postgres = is_postgres(session)
+    await _count_areas(session, postgres, rules)
     for level in LEVELS:
-        await _count_areas(session, level, postgres, rules)
         await _count_stages(session, level)
         await _count_graduations(session, level, postgres)
         await _count_offices(session, level, now)
@@ -351,56 +352,65 @@ def _level(level: int) -> Any:
     return literal_column(str(int(level)))
 
 
-async def _count_areas(session: AsyncSession, level: int, postgres: bool, rules: Rules) -> None:
-    """One row per area: households and silent ones (the desa from the register, coarser levels
-    added up from the desa rows) beside graduates, relapses and the median (counted per level)."""
+def _levels() -> Any:
+    """The three levels as a one-column table (`width`: a level is its code's number of digits)."""
+    return union_all(*(select(_level(level).label("width")) for level in LEVELS)).subquery("lv")
+
+
+async def _count_areas(session: AsyncSession, postgres: bool, rules: Rules) -> None:
+    """One row per area of every level, in one statement: households and silent ones (counted
+    per desa from the register, then added up) beside graduates, relapses and the median.
+
+    Each graduation's facts are worked out once for the three levels (a level only cuts the
+    desa code shorter); the median, which does not add up, is then ranked per level and area.
+    """
     A = CoordinationArea  # noqa: N806
     zero: Any = literal_column("0")
     none: Any = cast(null(), Integer)
-    if level == DESA:
-        area = _area(Household.region_code, level)
-        silent = func.sum(case((LadderState.rung.in_(SILENT_RUNGS), 1), else_=0))
-        people = (
-            select(
-                area.label("code"),
-                func.count(Household.id).label("households"),
-                silent.label("silent"),
-                zero.label("graduates"),
-                zero.label("relapsed"),
-                none.label("median_days"),
-            )
-            .outerjoin(LadderState, LadderState.household_id == Household.id)
-            .group_by(area)
+    silent = func.sum(case((LadderState.rung.in_(SILENT_RUNGS), 1), else_=0))
+    desa = (
+        select(
+            _area(Household.region_code, DESA).label("code"),
+            func.count(Household.id).label("households"),
+            silent.label("silent"),
         )
-    else:
-        people = select(
-            _area(A.code, level).label("code"),
-            A.households,
-            A.silent,
-            zero.label("graduates"),
-            zero.label("relapsed"),
-            none.label("median_days"),
-        ).where(A.level == DESA)
-    both = union_all(people, _graduates(level, postgres, rules)).subquery()
+        .outerjoin(LadderState, LadderState.household_id == Household.id)
+        .group_by(_area(Household.region_code, DESA))
+        .subquery("desa")
+    )
+    lv = _levels()
+    people = select(
+        lv.c.width.label("level"),
+        func.substr(desa.c.code, literal_column("1"), lv.c.width).label("code"),
+        desa.c.households,
+        desa.c.silent,
+        zero.label("graduates"),
+        zero.label("relapsed"),
+        none.label("median_days"),
+    ).select_from(desa.join(lv, true()))
+    both = union_all(people, _graduates(postgres, rules)).subquery()
     await session.execute(
         insert(A).from_select(
             ["level", "code", "households", "silent", "graduates", "relapsed", "median_days"],
             select(
-                _level(level),
+                both.c.level,
                 both.c.code,
                 func.sum(both.c.households),
                 func.sum(both.c.silent),
                 func.sum(both.c.graduates),
                 func.sum(both.c.relapsed),
                 func.max(both.c.median_days),
-            ).group_by(both.c.code),
+            ).group_by(both.c.level, both.c.code),
         )
     )
 
 
-def _graduates(level: int, postgres: bool, rules: Rules) -> Any:
-    """Per area: graduations ever, those set back within 12 months, the median days from the
-    first PKH/BPNT/BLT enrollment (the first recorded stage when none was imported)."""
+def _graduates(postgres: bool, rules: Rules) -> Any:
+    """Per level and area: graduations ever, those set back within 12 months, the median days
+    from the first PKH/BPNT/BLT enrollment (the first recorded stage when none was imported).
+
+    Each graduation's three lookups (an index each) are made once, in a materialised CTE, and
+    the three levels rank that list: not once per level as before."""
     T = StageTransition  # noqa: N806
     enrolled = (
         select(func.min(ProgramEnrollment.as_of))
@@ -428,26 +438,38 @@ def _graduates(level: int, postgres: bool, rules: Rules) -> Any:
         )
         .exists()
     )
-    area = _area(T.region_code, level)
     days = _days_between(T.on_date, func.coalesce(enrolled, first_stage), postgres)
     each = (
         select(
-            area.label("code"),
+            _area(T.region_code, DESA).label("code"),
             days.label("days"),
             case((relapsed, 1), else_=0).label("relapsed"),
         )
         .where(T.to_stage == GRADUATED, T.direction == "forward")
+        .cte("each")
+        .prefix_with("MATERIALIZED")  # else the lookups are made again for every level
+    )
+    lv = _levels()
+    code = func.substr(each.c.code, literal_column("1"), lv.c.width)
+    ranked = (
+        select(
+            lv.c.width.label("level"),
+            code.label("code"),
+            each.c.days,
+            each.c.relapsed,
+            func.row_number()
+            .over(partition_by=[lv.c.width, code], order_by=each.c.days)
+            .label("rank"),
+            func.count().over(partition_by=[lv.c.width, code]).label("n"),
+        )
+        .select_from(each.join(lv, true()))
         .subquery()
     )
-    ranked = select(
-        each,
-        func.row_number().over(partition_by=each.c.code, order_by=each.c.days).label("rank"),
-        func.count().over(partition_by=each.c.code).label("n"),
-    ).subquery()
     # The median as statistics.median takes it: the middle one, or the two middle ones' mean
     # (whole days, rounded down alike on both databases by integer division).
     middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
     return select(
+        ranked.c.level,
         ranked.c.code,
         literal_column("0").label("households"),
         literal_column("0").label("silent"),
@@ -457,7 +479,7 @@ def _graduates(level: int, postgres: bool, rules: Rules) -> Any:
             func.sum(case((middle, ranked.c.days), else_=0), type_=Integer)
             // func.sum(case((middle, 1), else_=0), type_=Integer)
         ).label("median_days"),
-    ).group_by(ranked.c.code)
+    ).group_by(ranked.c.level, ranked.c.code)
 
 
 def _days_between(later: Any, earlier: Any, postgres: bool) -> Any:
