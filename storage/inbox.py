@@ -246,7 +246,8 @@ _COLUMNS = "channel, external_id, chat_key, raw, received_at, state"
 def _batch_sql(count: int) -> str:
     """The multi-row INSERT for `count` updates; a redelivery is skipped by the unique key."""
     rows = ",".join(["(?,?,?,?,?,?)"] * count)
+    # Only constants and placeholders go into the text; every value is bound.
     return (
-        f"INSERT INTO {InboxUpdate.__tablename__} ({_COLUMNS}) VALUES {rows}"
+        f"INSERT INTO {InboxUpdate.__tablename__} ({_COLUMNS}) VALUES {rows}"  # noqa: S608
         " ON CONFLICT (channel, external_id) DO NOTHING RETURNING channel, external_id"
     )
