@@ -5,6 +5,7 @@ costs at most one commit; under load many POSTs share it, which is what lets a s
 server keep up with Meta's and Telegram's bursts. A batch is one compiled INSERT on a plain
 connection (no ORM session) that the writer keeps between batches; on PostgreSQL it commits
 itself, so a batch is one round trip, and a redelivery is skipped inside that same statement.
+On a SQLite file the whole transaction is one call on the writer's own thread.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ class InboxWriter:
     # Kept between batches: the pool's checkout (PostgreSQL's liveness ping, SQLite's reset
     # on return) cost a round trip per batch. Dropped on any error, so a dead one is replaced.
     _conn: AsyncConnection | None = None
+    # On a SQLite file, each batch is one call on the writer's own thread (see SqliteBatches).
+    _sqlite: inbox.SqliteBatches | None = None
+
+    def __post_init__(self) -> None:
+        path = inbox.SqliteBatches.usable(self.engine)
+        if path is not None:
+            self._sqlite = inbox.SqliteBatches(path)
 
     async def store(self, updates: list[NewUpdate]) -> list[bool]:
         """Commit these updates; for each, True when it is new and False for a redelivery."""
@@ -132,6 +140,8 @@ class InboxWriter:
 
     async def _insert(self, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
         """The batch's INSERT committed on the kept connection (taken anew after an error)."""
+        if self._sqlite is not None:
+            return await self._sqlite.store(rows)
         if self._conn is None:
             self._conn = await self.engine.connect()
         conn = self._conn
@@ -151,6 +161,8 @@ class InboxWriter:
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.close()
+        if self._sqlite is not None:
+            await self._sqlite.close()
 
 
 def _first(fresh: set[tuple[str, str]], update: NewUpdate) -> bool:

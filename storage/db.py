@@ -53,7 +53,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: A
             _private_file(Path(parsed.database))
         engine = create_async_engine(url, **kwargs)
         event.listen(
-            engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=busy_timeout_ms)
+            engine.sync_engine, "connect", partial(sqlite_pragmas, busy_timeout_ms=busy_timeout_ms)
         )
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -67,7 +67,7 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, busy_timeout_ms: int) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any, *, busy_timeout_ms: int) -> None:
     """WAL lets the web server read while the workers write; the timeout waits out locks."""
     # The driver's own transaction handling breaks SAVEPOINT; we emit BEGIN ourselves.
     dbapi_conn.isolation_level = None

@@ -9,6 +9,8 @@ from sqlalchemy import select, text
 
 from storage.crypto import SEALED, SEALED_GCM
 from storage.models import InboxUpdate
+from tests.drivers import post_whatsapp
+from tests.fakes import whatsapp as wa
 from tests.harness import Harness
 
 NIK = "6472012345678901"
@@ -74,3 +76,36 @@ async def test_the_writer_outlives_a_database_restart(harness: Harness) -> None:
     update = harness.telegram_update(43, text="BANTUAN")
     assert (await harness.post_telegram(update)).status_code == 200
     assert len(await _raws(harness)) == 2
+
+
+async def test_a_lone_whatsapp_message_is_sealed_as_the_bytes_meta_sent(harness: Harness) -> None:
+    """One message in the body: the body itself is sealed (not written out again) and answered."""
+    t = int(harness.now.timestamp())
+    body = json.dumps(
+        wa.envelope(
+            messages=[wa.message("wamid.L1", "6281300000031", t, "text", text={"body": NIK})],
+            contacts=[wa.contact("6281300000031", name="Siti")],
+        )
+    ).encode()
+    assert (await post_whatsapp(harness, body)).status_code == 200
+    [raw] = await _raws(harness)
+    assert raw.startswith(SEALED_GCM) and NIK not in raw
+    assert harness.rt.vault.unseal(raw) == body.decode()
+    await harness.work()
+    assert len(harness.whatsapp.sent("6281300000031")) == 1
+
+
+async def test_several_whatsapp_items_are_sealed_one_document_each(harness: Harness) -> None:
+    t = int(harness.now.timestamp())
+    body = json.dumps(
+        wa.envelope(
+            messages=[wa.message("wamid.M1", "6281300000032", t, "text", text={"body": "halo"})],
+            contacts=[wa.contact("6281300000032", name="Siti")],
+            statuses=[wa.status("wamid.OUT", "read", "6281300000032", t)],
+        )
+    ).encode()
+    assert (await post_whatsapp(harness, body)).status_code == 200
+    docs = [json.loads(harness.rt.vault.unseal(raw)) for raw in await _raws(harness)]
+    assert sorted(d["type"] for d in docs) == ["message", "status"]
+    await harness.work()
+    assert len(harness.whatsapp.sent("6281300000032")) == 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.channels.base import SendResult
 from bot.channels.whatsapp.graph import classify
-from bot.channels.whatsapp.webhook import CHANNEL, dicts, text_of
+from bot.channels.whatsapp.webhook import CHANNEL, dicts, envelope, text_of
 from bot.messages import Address, Inbound, Media, StatusUpdate
 
 MEDIA_KINDS = {"image": "photo", "document": "document", "audio": "audio"}
@@ -24,7 +24,7 @@ BSUID = re.compile(r"[A-Z]{2}\.[0-9A-Za-z]{1,60}")
 def parse(raw: str) -> list[Inbound]:
     """The neutral message of one stored item (none for a receipt or what is not a person
     talking to us); raises on one we cannot read or whose sender is no number or BSUID."""
-    data = json.loads(raw)
+    data = envelope(json.loads(raw))
     if data.get("type") == "status":
         return []
     message = data["message"]
@@ -40,7 +40,7 @@ def _spoken(message: dict[str, Any]) -> bool:
 
 def receipts(raw: str) -> list[StatusUpdate]:
     """The receipt in one stored item (none for a message): it updates the outbox, not the chat."""
-    data = json.loads(raw)
+    data = envelope(json.loads(raw))
     if data.get("type") != "status":
         return []
     return [_status(data["status"])]

@@ -70,7 +70,7 @@ async def receive(request: Request) -> Response:
         rt.metrics.rejected.labels("whatsapp", "malformed").inc()
         log.warning("whatsapp webhook refused: not a JSON object (%d bytes)", len(body))
         return JSONResponse({"ok": False, "error": "malformed body"}, status_code=400)
-    return await store_items(rt, whatsapp.split(data))
+    return await store_items(rt, whatsapp.split(data, body))
 
 
 async def store_items(rt: Runtime, items: list[whatsapp.WebhookItem]) -> Response:
