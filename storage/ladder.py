@@ -126,12 +126,20 @@ def visited_since(household_id: Any, since: Any) -> ColumnElement[bool]:
 
 
 async def enroll(
-    session: AsyncSession, *, now: datetime, since: datetime | None = None, limit: int = 5000
-) -> int:
-    """Up to `limit` households newly in an empowerment program get a ladder; how many did.
+    session: AsyncSession,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    limit: int = 5000,
+    after: int = 0,
+) -> tuple[int, int | None]:
+    """Up to `limit` households after id `after`, newly in an empowerment program, get a
+    ladder; how many did, and the last household id this batch reached (None: no more).
 
     With `since`, only enrollments written after it are looked at (the roster import stamps
-    `updated_at`); without it, every empowerment enrollment (the first run).
+    `updated_at`); without it, every empowerment household (the first run). The caller pages
+    on with the id returned: each batch reads only households after the previous one, so a
+    first set-up of half a million costs its rows once, not once per batch.
     """
     pe = ProgramEnrollment
     anchor = (
@@ -139,37 +147,49 @@ async def enroll(
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    # The first run is driven by the enrollments' (program, status) index; later runs by the
-    # few rows written since (materialized first: SQLite would otherwise pick the wider index).
-    rows: Any = pe.__table__
-    if since is not None:
+    new: Any
+    if since is None:
+        # The first run walks the households in id order (their primary key) and stops after
+        # `limit` of them in a program: no batch sorts what is still waiting.
+        new = (
+            select(HH.id.label("household_id"))
+            .where(HH.id > after, in_program(HH.id), ~exists().where(LS.household_id == HH.id))
+            .order_by(HH.id)
+            .limit(limit)
+        )
+    else:
+        # Later runs are driven by the few rows written since (materialized first: SQLite
+        # would otherwise pick the wider index).
         rows = (
             select(pe.household_id, pe.program, pe.status)
-            .where(pe.updated_at > since)
+            .where(pe.updated_at > since, pe.household_id > after)
             .cte("recent", nesting=True)
             .prefix_with("MATERIALIZED")
         )
-    new = (
-        select(rows.c.household_id)
-        .where(
-            rows.c.program.in_(EMPOWERMENT),
-            rows.c.status.in_(ACTIVE),
-            ~exists().where(LS.household_id == rows.c.household_id),
+        new = (
+            select(rows.c.household_id)
+            .where(
+                rows.c.program.in_(EMPOWERMENT),
+                rows.c.status.in_(ACTIVE),
+                ~exists().where(LS.household_id == rows.c.household_id),
+            )
+            .distinct()
+            .order_by(rows.c.household_id)
+            .limit(limit)
         )
-        .distinct()
-        .order_by(rows.c.household_id)
-        .limit(limit)
-        .subquery()
-    )
+    batch = new.subquery()
+    last = await session.scalar(select(func.max(batch.c.household_id)))
+    if last is None:
+        return 0, None
     source = select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type)).where(
-        HH.id.in_(select(new.c.household_id))
+        HH.id.in_(select(batch.c.household_id))
     )
     stmt = (
         insert_of(session, LS)
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
     )
-    return await inserted(session, stmt)
+    return await inserted(session, stmt), int(last)
 
 
 def touched_since(since: datetime) -> Any:
