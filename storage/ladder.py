@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import True_
 
 from storage import identities
 from storage.bulk import (
@@ -162,13 +163,14 @@ async def enroll(
         # would otherwise pick the wider index).
         rows = (
             select(pe.household_id, pe.program, pe.status)
-            .where(pe.updated_at > since, pe.household_id > after)
+            .where(pe.updated_at > since)
             .cte("recent", nesting=True)
             .prefix_with("MATERIALIZED")
         )
         new = (
             select(rows.c.household_id)
             .where(
+                rows.c.household_id > after,
                 rows.c.program.in_(EMPOWERMENT),
                 rows.c.status.in_(ACTIVE),
                 ~exists().where(LS.household_id == rows.c.household_id),
@@ -228,6 +230,17 @@ async def reset_contacted(
 # Rungs ----------------------------------------------------------------------------------------
 
 
+def vulnerable_household(household_id: Any) -> ColumnElement[bool]:
+    """The household is one the programs put first: its wide row is read only for the ladder
+    rows whose other conditions leave the question open, not joined to every due row."""
+    return exists().where(HH.id == household_id, vulnerable(HH))
+
+
+def _names_households(zones: ColumnElement[bool]) -> bool:
+    """Whether a zone filter reads the households' region (not when every zone is in hours)."""
+    return not isinstance(zones, True_)
+
+
 @dataclass(frozen=True)
 class Due:
     """One rung's due set: which ladder rows, and the period each action belongs to."""
@@ -272,7 +285,7 @@ def checkin_due(
             ),
         ],
         literal(today.isoformat()),
-        join_household=True,
+        join_household=_names_households(zones),
     )
 
 
@@ -282,7 +295,7 @@ def reminder_due(*, checked_before: datetime, zones: ColumnElement[bool]) -> Due
         "reminder",
         [LS.rung == "checkin", LS.checkin_at <= checked_before, zones, reachable(LS.household_id)],
         cast(LS.cycle_start, String),
-        join_household=True,
+        join_household=_names_households(zones),
     )
 
 
@@ -293,10 +306,9 @@ def mentor_due(*, checked_before: datetime, vulnerable_before: datetime) -> Due:
         [
             LS.rung.in_(("checkin", "reminder")),
             LS.checkin_at <= vulnerable_before,
-            or_(LS.checkin_at <= checked_before, vulnerable(HH)),
+            or_(LS.checkin_at <= checked_before, vulnerable_household(LS.household_id)),
         ],
         cast(LS.cycle_start, String),
-        join_household=True,
     )
 
 
@@ -328,11 +340,12 @@ def dinsos_due(
             or_(
                 LS.checkin_at <= checked_before,
                 LS.mentor_at <= mentor_before,
-                and_(LS.checkin_at <= vulnerable_before, vulnerable(HH)),
+                and_(
+                    LS.checkin_at <= vulnerable_before, vulnerable_household(LS.household_id)
+                ),
             ),
         ],
         cast(LS.cycle_start, String),
-        join_household=True,
     )
 
 
@@ -361,8 +374,8 @@ async def claim(session: AsyncSession, due: Due, *, now: datetime, run: int) -> 
         .from_select(["household_id", "step", "period", "at", "run"], source)
         .on_conflict_do_nothing(index_elements=["household_id", "step", "period"])
     )
-    await session.execute(stmt)
-    return int(await session.scalar(select(func.count()).where(LadderAction.run == run)) or 0)
+    # The INSERT's own count: every row it added carries this fresh run id.
+    return await inserted(session, stmt)
 
 
 def claimed(run: int) -> Select[Any]:
