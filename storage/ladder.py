@@ -340,9 +340,7 @@ def dinsos_due(
             or_(
                 LS.checkin_at <= checked_before,
                 LS.mentor_at <= mentor_before,
-                and_(
-                    LS.checkin_at <= vulnerable_before, vulnerable_household(LS.household_id)
-                ),
+                and_(LS.checkin_at <= vulnerable_before, vulnerable_household(LS.household_id)),
             ),
         ],
         cast(LS.cycle_start, String),
