@@ -152,9 +152,17 @@ async def enroll(
     if since is None:
         # The first run walks the households in id order (their primary key) and stops after
         # `limit` of them in a program: no batch sorts what is still waiting.
+        # (`> after` is said of every table: PostgreSQL's merge joins then start there too.)
+        enrolled = exists().where(
+            pe.household_id == HH.id,
+            pe.household_id > after,
+            pe.program.in_(EMPOWERMENT),
+            pe.status.in_(ACTIVE),
+        )
+        has_ladder = exists().where(LS.household_id == HH.id, LS.household_id > after)
         new = (
             select(HH.id.label("household_id"))
-            .where(HH.id > after, in_program(HH.id), ~exists().where(LS.household_id == HH.id))
+            .where(HH.id > after, enrolled, ~has_ladder)
             .order_by(HH.id)
             .limit(limit)
         )
