@@ -105,10 +105,14 @@ async def _since(session: AsyncSession, name: str, now: datetime) -> datetime | 
 async def enroll(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:
     """New empowerment households get a ladder (in batches: the first run may enroll millions)."""
     since = await _since(session, "ladder.enroll", now)
-    total = 0
-    while added := await store.enroll(session, now=now, since=since, limit=plan.batch * 10):
-        total += added
-    return total
+    total, after = 0, 0
+    while True:
+        added, last = await store.enroll(
+            session, now=now, since=since, limit=plan.batch * 10, after=after
+        )
+        if last is None:
+            return total
+        total, after = total + added, last
 
 
 async def reset(session: AsyncSession, now: datetime, plan: Plan = PLAN) -> int:

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import True_
 
 from storage import identities
 from storage.bulk import (
@@ -126,12 +127,20 @@ def visited_since(household_id: Any, since: Any) -> ColumnElement[bool]:
 
 
 async def enroll(
-    session: AsyncSession, *, now: datetime, since: datetime | None = None, limit: int = 5000
-) -> int:
-    """Up to `limit` households newly in an empowerment program get a ladder; how many did.
+    session: AsyncSession,
+    *,
+    now: datetime,
+    since: datetime | None = None,
+    limit: int = 5000,
+    after: int = 0,
+) -> tuple[int, int | None]:
+    """Up to `limit` households after id `after`, newly in an empowerment program, get a
+    ladder; how many did, and the last household id this batch reached (None: no more).
 
     With `since`, only enrollments written after it are looked at (the roster import stamps
-    `updated_at`); without it, every empowerment enrollment (the first run).
+    `updated_at`); without it, every empowerment household (the first run). The caller pages
+    on with the id returned: each batch reads only households after the previous one, so a
+    first set-up of half a million costs its rows once, not once per batch.
     """
     pe = ProgramEnrollment
     anchor = (
@@ -139,37 +148,58 @@ async def enroll(
         .where(pe.household_id == HH.id, pe.program.in_(EMPOWERMENT), pe.status.in_(ACTIVE))
         .scalar_subquery()
     )
-    # The first run is driven by the enrollments' (program, status) index; later runs by the
-    # few rows written since (materialized first: SQLite would otherwise pick the wider index).
-    rows: Any = pe.__table__
-    if since is not None:
+    new: Any
+    if since is None:
+        # The first run walks the households in id order (their primary key) and stops after
+        # `limit` of them in a program: no batch sorts what is still waiting.
+        # (`> after` is said of every table: PostgreSQL's merge joins then start there too.)
+        enrolled = exists().where(
+            pe.household_id == HH.id,
+            pe.household_id > after,
+            pe.program.in_(EMPOWERMENT),
+            pe.status.in_(ACTIVE),
+        )
+        has_ladder = exists().where(LS.household_id == HH.id, LS.household_id > after)
+        new = (
+            select(HH.id.label("household_id"))
+            .where(HH.id > after, enrolled, ~has_ladder)
+            .order_by(HH.id)
+            .limit(limit)
+        )
+    else:
+        # Later runs are driven by the few rows written since (materialized first: SQLite
+        # would otherwise pick the wider index).
         rows = (
             select(pe.household_id, pe.program, pe.status)
             .where(pe.updated_at > since)
             .cte("recent", nesting=True)
             .prefix_with("MATERIALIZED")
         )
-    new = (
-        select(rows.c.household_id)
-        .where(
-            rows.c.program.in_(EMPOWERMENT),
-            rows.c.status.in_(ACTIVE),
-            ~exists().where(LS.household_id == rows.c.household_id),
+        new = (
+            select(rows.c.household_id)
+            .where(
+                rows.c.household_id > after,
+                rows.c.program.in_(EMPOWERMENT),
+                rows.c.status.in_(ACTIVE),
+                ~exists().where(LS.household_id == rows.c.household_id),
+            )
+            .distinct()
+            .order_by(rows.c.household_id)
+            .limit(limit)
         )
-        .distinct()
-        .order_by(rows.c.household_id)
-        .limit(limit)
-        .subquery()
-    )
+    batch = new.subquery()
+    last = await session.scalar(select(func.max(batch.c.household_id)))
+    if last is None:
+        return 0, None
     source = select(HH.id, anchor, literal("waiting"), literal(now, LS.updated_at.type)).where(
-        HH.id.in_(select(new.c.household_id))
+        HH.id.in_(select(batch.c.household_id))
     )
     stmt = (
         insert_of(session, LS)
         .from_select(["household_id", "cycle_start", "rung", "updated_at"], source)
         .on_conflict_do_nothing(index_elements=["household_id"])
     )
-    return await inserted(session, stmt)
+    return await inserted(session, stmt), int(last)
 
 
 def touched_since(since: datetime) -> Any:
@@ -206,6 +236,17 @@ async def reset_contacted(
 
 
 # Rungs ----------------------------------------------------------------------------------------
+
+
+def vulnerable_household(household_id: Any) -> ColumnElement[bool]:
+    """The household is one the programs put first: its wide row is read only for the ladder
+    rows whose other conditions leave the question open, not joined to every due row."""
+    return exists().where(HH.id == household_id, vulnerable(HH))
+
+
+def _names_households(zones: ColumnElement[bool]) -> bool:
+    """Whether a zone filter reads the households' region (not when every zone is in hours)."""
+    return not isinstance(zones, True_)
 
 
 @dataclass(frozen=True)
@@ -252,7 +293,7 @@ def checkin_due(
             ),
         ],
         literal(today.isoformat()),
-        join_household=True,
+        join_household=_names_households(zones),
     )
 
 
@@ -262,7 +303,7 @@ def reminder_due(*, checked_before: datetime, zones: ColumnElement[bool]) -> Due
         "reminder",
         [LS.rung == "checkin", LS.checkin_at <= checked_before, zones, reachable(LS.household_id)],
         cast(LS.cycle_start, String),
-        join_household=True,
+        join_household=_names_households(zones),
     )
 
 
@@ -273,10 +314,9 @@ def mentor_due(*, checked_before: datetime, vulnerable_before: datetime) -> Due:
         [
             LS.rung.in_(("checkin", "reminder")),
             LS.checkin_at <= vulnerable_before,
-            or_(LS.checkin_at <= checked_before, vulnerable(HH)),
+            or_(LS.checkin_at <= checked_before, vulnerable_household(LS.household_id)),
         ],
         cast(LS.cycle_start, String),
-        join_household=True,
     )
 
 
@@ -308,11 +348,10 @@ def dinsos_due(
             or_(
                 LS.checkin_at <= checked_before,
                 LS.mentor_at <= mentor_before,
-                and_(LS.checkin_at <= vulnerable_before, vulnerable(HH)),
+                and_(LS.checkin_at <= vulnerable_before, vulnerable_household(LS.household_id)),
             ),
         ],
         cast(LS.cycle_start, String),
-        join_household=True,
     )
 
 
@@ -341,8 +380,8 @@ async def claim(session: AsyncSession, due: Due, *, now: datetime, run: int) -> 
         .from_select(["household_id", "step", "period", "at", "run"], source)
         .on_conflict_do_nothing(index_elements=["household_id", "step", "period"])
     )
-    await session.execute(stmt)
-    return int(await session.scalar(select(func.count()).where(LadderAction.run == run)) or 0)
+    # The INSERT's own count: every row it added carries this fresh run id.
+    return await inserted(session, stmt)
 
 
 def claimed(run: int) -> Select[Any]:

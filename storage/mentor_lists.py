@@ -130,6 +130,15 @@ async def mentor_lists(
     waiting = select(Mentor.id).where(
         zones, exists().where(ci.mentor_id == Mentor.id, promptable(), ~sent, *skip)
     )
+    # Most ticks of a day find every mentor served (and on the weekly list's day, the digests
+    # stand aside): then no silent household is read at all. Asked mentor by mentor, through
+    # the few households of each that is still waiting.
+    listed = exists().where(
+        HH.mentor_id == Mentor.id,
+        exists().where(LS.household_id == HH.id, LS.rung.in_(rungs)),
+    )
+    if await session.scalar(select(waiting.where(listed).exists())) is not True:
+        return 0
     ranked = ranked_silent(session, rungs, waiting, length)
     r = ranked.c
     at = literal(now, OutboxMessage.created_at.type)
