@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -451,6 +451,45 @@ async def defer(session: AsyncSession, row_ids: list[int], *, until: datetime) -
                 attempts=OutboxMessage.attempts - 1,
             )
         )
+
+
+def mark_sent(sent: list[tuple[int, str | None, datetime]]) -> Any:
+    """The one statement that records rows the platform accepted, (id, its message id, when)."""
+    ids = [row_id for row_id, _, _ in sent]
+    om = OutboxMessage
+    return (
+        update(om)
+        .where(om.id.in_(ids), om.state == "sending")
+        .values(
+            state="sent",
+            sent_at=case({i: at for i, _, at in sent}, value=om.id),
+            external_message_id=case({i: m for i, m, _ in sent}, value=om.id),
+            error=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def give_back_late(session: AsyncSession, missed: list[tuple[list[int], int, datetime]]) -> None:
+    """Claimed messages that missed their send slot, (row ids, identity id, slot), go back unsent
+    in their place in the queue (no attempt counted); each chat is free again from the slot that
+    nothing was sent in."""
+    if not missed:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([i for rows, _, _ in missed for i in rows]),
+            OutboxMessage.state == "sending",
+        )
+        .values(state="pending", lease_until=None, attempts=OutboxMessage.attempts - 1)
+    )
+    table = ChatIdentity.__table__
+    await session.execute(
+        update(table).where(table.c.id == bindparam("chat")).values(next_send_at=bindparam("at")),
+        [{"chat": identity, "at": slot} for _, identity, slot in missed],
+    )
 
 
 async def apply_receipt(
