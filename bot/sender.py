@@ -185,8 +185,8 @@ class OutboxSender:
     # Pipelining: a claim books the channel's slots up to `claim_ahead` seconds ahead (a reply
     # twice that, behind the wave), the wave is claimed again when fewer than `claim_below`
     # seconds are booked, and a round returns after `round_span` (the caller's loop calls again).
-    claim_ahead: float = 0.6
-    claim_below: float = 0.3
+    claim_ahead: float = 0.8
+    claim_below: float = 0.4
     round_span: float = 20.0
     # While a wave fills the booked sends, replies are looked for this often.
     reply_poll: float = 0.25
@@ -207,6 +207,10 @@ class OutboxSender:
     _all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
     # The caller's `now` and the pacer's clock at that moment: the sender's time runs on from it.
     _anchor: tuple[datetime, float] | None = None
+    # When the channels that are not paced were last claimed from (on the pacer's clock).
+    _unpaced_at: float = float("-inf")
+    # How long the last claim took, on the pacer's clock (the lead of the next one's first slot).
+    _lead: float = 0.0
 
     def __post_init__(self) -> None:
         self._all_recorded.set()
@@ -273,6 +277,17 @@ class OutboxSender:
     ) -> _Claim:
         """Claim due rows under a lease (replies only unless `waves`), the paced channels' with
         their send slots; the jobs ready to send now."""
+        started = self.pacer.clock()
+        claim = await self._claim_in(now, batch, skip_chats=skip_chats, waves=waves)
+        # A slot booked sooner than the claim's own commit would be missed: the next claim's
+        # first slot leaves that long (as long as this one took, on the pacer's clock).
+        self._lead = min(self.claim_below, max(0.0, self.pacer.clock() - started))
+        return claim
+
+    async def _claim_in(
+        self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]], waves: bool
+    ) -> _Claim:
+        """The claim's transaction."""
         async with unit_of_work(self.sessions) as session:
             for name, client in self.clients.items():
                 if (window := client.traits.window) is not None:
@@ -283,16 +298,17 @@ class OutboxSender:
             skip = [*paused, *self.skip_channels]
             paces = {} if self.only is not None else self._paces(skip)
             claim = _Claim()
-            claim.rows = await outbox.claim_due(
-                session,
-                now=now,
-                lease=self.lease,
-                limit=batch,
-                only=self.only,
-                skip_channels=[*skip, *paces],
-                skip_chats=skip_chats,
-                waves=waves,
-            )
+            if self._unpaced_due(paces):
+                claim.rows = await outbox.claim_due(
+                    session,
+                    now=now,
+                    lease=self.lease,
+                    limit=batch,
+                    only=self.only,
+                    skip_channels=[*skip, *paces],
+                    skip_chats=skip_chats,
+                    waves=waves,
+                )
             for channel, pace in paces.items():
                 booking = await outbox.claim_paced(
                     session,
@@ -305,6 +321,7 @@ class OutboxSender:
                     waves=waves,
                     skip_chats=[chat for c, chat in skip_chats if c == channel],
                     clock=lambda: self._moment(now),
+                    lead=self._lead,
                 )
                 claim.add(booking, now, pace)
             asks = [row.identity_id for row in claim.rows if self._asks_identity(row.channel)]
@@ -312,6 +329,18 @@ class OutboxSender:
             jobs = [job for row in claim.rows if (job := self._job_of(row, windows, now))]
             claim.jobs = await _keep_to_hours(session, claim.slotted(jobs), now)
         return claim
+
+    def _unpaced_due(self, paces: dict[str, outbox.Pace]) -> bool:
+        """Whether to claim from the channels that are not paced: always when a client is on
+        one; else (only a switched-off channel's messages to fail) once a second, not with
+        every claim of a wave."""
+        if any(name not in paces for name in self.clients) or self.only is not None:
+            return True
+        clock = self.pacer.clock()
+        if clock - self._unpaced_at < 1.0:
+            return False
+        self._unpaced_at = clock
+        return True
 
     def _paces(self, skip: list[str]) -> dict[str, outbox.Pace]:
         """The paced channels to claim from (those switched on, not paused, not skipped)."""
