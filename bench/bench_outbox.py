@@ -123,6 +123,15 @@ class Platform:
     def __post_init__(self) -> None:
         self.fake: Any = FakeBotApi() if self.channel == "telegram" else FakeGraphApi()
         self.lock = threading.Lock()
+        self._expected, self._all_in = 0, threading.Event()
+
+    def all_in(self, expected: int) -> threading.Event:
+        """Set once `expected` tagged messages have arrived."""
+        with self.lock:
+            self._expected = expected
+            if len(self.tags) >= expected:
+                self._all_in.set()
+        return self._all_in
 
     def answer(self, request: httpx.Request) -> tuple[httpx.Response, float]:
         """Note the call (its time first), answer it with the fake; the latency to wait."""
@@ -135,6 +144,8 @@ class Platform:
                 self.arrivals.append((at, recipient))
                 for tag in TAG.findall(text):
                     self.tags.setdefault(tag, at)
+                if self._expected and len(self.tags) >= self._expected:
+                    self._all_in.set()
             return response, self.rng.uniform(*LATENCY)
 
     def _read(self, request: httpx.Request) -> tuple[str, str] | None:
@@ -220,9 +231,8 @@ async def _measure(backend: str, url: str, channel: str, wave: int, senders: int
             started = time.perf_counter()
             queued = await _write_replies(sessions, chats[:REPLY_CHATS], wakes, rate * 2 / 3)
             expected = REPLIES + wave
-            give_up = started + expected / rate * 3  # what has not arrived then is missing
-            while len(platform.tags) < expected and time.perf_counter() < give_up:
-                await asyncio.sleep(0.1)
+            give_up = started + expected / rate * 3  # what has not arrived by then is missing
+            await asyncio.to_thread(platform.all_in(expected).wait, give_up - time.perf_counter())
             seconds = time.perf_counter() - started
         finally:
             stop.set()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import and_, case, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -482,7 +482,9 @@ def mark_sent(sent: list[tuple[int, str | None, datetime]]) -> Any:
     )
 
 
-async def give_back_late(session: AsyncSession, missed: list[tuple[list[int], int, datetime]]) -> None:
+async def give_back_late(
+    session: AsyncSession, missed: list[tuple[list[int], int, datetime]]
+) -> None:
     """Claimed messages that missed their send slot, (row ids, identity id, slot), go back unsent
     in their place in the queue (no attempt counted); each chat is free again from the slot that
     nothing was sent in."""
@@ -496,10 +498,12 @@ async def give_back_late(session: AsyncSession, missed: list[tuple[list[int], in
         )
         .values(state="pending", lease_until=None, attempts=OutboxMessage.attempts - 1)
     )
-    table = ChatIdentity.__table__
+    free_from = {identity: slot for _, identity, slot in missed}
     await session.execute(
-        update(table).where(table.c.id == bindparam("chat")).values(next_send_at=bindparam("at")),
-        [{"chat": identity, "at": slot} for _, identity, slot in missed],
+        update(ChatIdentity)
+        .where(ChatIdentity.id.in_(list(free_from)))
+        .values(next_send_at=case(free_from, value=ChatIdentity.id))
+        .execution_options(synchronize_session=False)
     )
 
 
