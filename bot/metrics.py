@@ -58,6 +58,13 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.missed_slots = Counter(
+            "sinergi_sends_missed_slot",
+            "Sends that would have gone later than their booked slot allows (a busy machine): "
+            "given back unsent, to go in a later slot",
+            ["channel"],
+            registry=self.registry,
+        )
         self.send_failures = Counter(
             "sinergi_send_failures",
             "Failed send attempts",

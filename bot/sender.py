@@ -24,7 +24,7 @@ from bot.channels.local import TERMINAL
 from bot.messages import Reply, UnknownMessage
 from bot.metrics import Metrics
 from storage import calendar, erasure, outbox
-from storage.db import Sessions, unit_of_work
+from storage.db import WRITE, Sessions, is_postgres, unit_of_work
 from storage.media import MediaStore
 from storage.models import OutboxMessage
 
@@ -99,6 +99,9 @@ class Job:
     # On a paced channel: the send time booked with the claim, and the chat's next one after it.
     slot: datetime | None = None
     chat_free: datetime | None = None
+    identity_id: int | None = None
+    # An erasure's last word: emptied once sent (storage/erasure.py).
+    farewell: bool = False
 
 
 @dataclass
@@ -137,6 +140,7 @@ class _Claim:
             identity = self._identity.get(job.row_id)
             if identity is not None and identity in self.slots:
                 job.slot, job.chat_free = self.slots[identity]
+                job.identity_id = identity
         return jobs
 
     @property
@@ -181,14 +185,20 @@ class OutboxSender:
     # Pipelining: a claim books the channel's slots up to `claim_ahead` seconds ahead (a reply
     # twice that, behind the wave), the wave is claimed again when fewer than `claim_below`
     # seconds are booked, and a round returns after `round_span` (the caller's loop calls again).
-    claim_ahead: float = 0.6
-    claim_below: float = 0.3
+    claim_ahead: float = 0.8
+    claim_below: float = 0.4
     round_span: float = 20.0
     # While a wave fills the booked sends, replies are looked for this often.
     reply_poll: float = 0.25
     # At most this many chats at once.
     max_chats: int = 200
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The outcomes' commits take turns on their own: a send waiting for the outcomes before it
+    # to be recorded never waits for a claim as well.
+    _rec: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Sends that missed their slot, given back together (as the outcomes are recorded).
+    _missed: list[tuple[list[int], int, datetime]] = field(default_factory=list)
+    _miss: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Channels a platform told to wait (also in the database, for the other processes).
     _paused: dict[str, datetime] = field(default_factory=dict)
     # Outcomes the platform gave that are not committed yet; they share the next commit.
@@ -197,6 +207,10 @@ class OutboxSender:
     _all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
     # The caller's `now` and the pacer's clock at that moment: the sender's time runs on from it.
     _anchor: tuple[datetime, float] | None = None
+    # When the channels that are not paced were last claimed from (on the pacer's clock).
+    _unpaced_at: float = float("-inf")
+    # How long the last claim took, on the pacer's clock (the lead of the next one's first slot).
+    _lead: float = 0.0
 
     def __post_init__(self) -> None:
         self._all_recorded.set()
@@ -254,6 +268,8 @@ class OutboxSender:
             return max(
                 0.0, min(self.reply_poll, booked_until - self.pacer.clock() - self.claim_below)
             )
+        if claim.rows:  # all that was free is claimed: the next may be a reply written meanwhile
+            return self.reply_poll
         return min(self.reply_poll, claim.free_in if claim.free_in is not None else self.reply_poll)
 
     async def _claim(
@@ -261,6 +277,17 @@ class OutboxSender:
     ) -> _Claim:
         """Claim due rows under a lease (replies only unless `waves`), the paced channels' with
         their send slots; the jobs ready to send now."""
+        started = self.pacer.clock()
+        claim = await self._claim_in(now, batch, skip_chats=skip_chats, waves=waves)
+        # A slot booked sooner than the claim's own commit would be missed: the next claim's
+        # first slot leaves that long (as long as this one took, on the pacer's clock).
+        self._lead = min(self.claim_below, max(0.0, self.pacer.clock() - started))
+        return claim
+
+    async def _claim_in(
+        self, now: datetime, batch: int, *, skip_chats: list[tuple[str, str]], waves: bool
+    ) -> _Claim:
+        """The claim's transaction."""
         async with unit_of_work(self.sessions) as session:
             for name, client in self.clients.items():
                 if (window := client.traits.window) is not None:
@@ -271,16 +298,17 @@ class OutboxSender:
             skip = [*paused, *self.skip_channels]
             paces = {} if self.only is not None else self._paces(skip)
             claim = _Claim()
-            claim.rows = await outbox.claim_due(
-                session,
-                now=now,
-                lease=self.lease,
-                limit=batch,
-                only=self.only,
-                skip_channels=[*skip, *paces],
-                skip_chats=skip_chats,
-                waves=waves,
-            )
+            if self._unpaced_due(paces):
+                claim.rows = await outbox.claim_due(
+                    session,
+                    now=now,
+                    lease=self.lease,
+                    limit=batch,
+                    only=self.only,
+                    skip_channels=[*skip, *paces],
+                    skip_chats=skip_chats,
+                    waves=waves,
+                )
             for channel, pace in paces.items():
                 booking = await outbox.claim_paced(
                     session,
@@ -293,6 +321,7 @@ class OutboxSender:
                     waves=waves,
                     skip_chats=[chat for c, chat in skip_chats if c == channel],
                     clock=lambda: self._moment(now),
+                    lead=self._lead,
                 )
                 claim.add(booking, now, pace)
             asks = [row.identity_id for row in claim.rows if self._asks_identity(row.channel)]
@@ -300,6 +329,18 @@ class OutboxSender:
             jobs = [job for row in claim.rows if (job := self._job_of(row, windows, now))]
             claim.jobs = await _keep_to_hours(session, claim.slotted(jobs), now)
         return claim
+
+    def _unpaced_due(self, paces: dict[str, outbox.Pace]) -> bool:
+        """Whether to claim from the channels that are not paced: always when a client is on
+        one; else (only a switched-off channel's messages to fail) once a second, not with
+        every claim of a wave."""
+        if any(name not in paces for name in self.clients) or self.only is not None:
+            return True
+        clock = self.pacer.clock()
+        if clock - self._unpaced_at < 1.0:
+            return False
+        self._unpaced_at = clock
+        return True
 
     def _paces(self, skip: list[str]) -> dict[str, outbox.Pace]:
         """The paced channels to claim from (those switched on, not paused, not skipped)."""
@@ -316,9 +357,13 @@ class OutboxSender:
     async def _until_room(
         self, sending: dict[tuple[str, str], asyncio.Task[int]], pause: float
     ) -> int:
-        """Wait `pause` (or until a chat finishes, if sooner); how many the chats that finished sent."""
+        """Wait `pause` (or until every chat finished, or one did when at most chats at once);
+        how many the chats that finished sent. A chat that finished has its next message due
+        after its gap at the earliest: claiming for each one that finished only costs claims."""
         if pause > 0:
-            await asyncio.wait(sending.values(), timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+            full = len(sending) >= self.max_chats
+            until = asyncio.FIRST_COMPLETED if full else asyncio.ALL_COMPLETED
+            await asyncio.wait(sending.values(), timeout=pause, return_when=until)
         else:
             await asyncio.sleep(0)
         done = 0
@@ -377,7 +422,7 @@ class OutboxSender:
         accepted = 0
         for chunk in chunks:
             await self.pacer.turn(chunk[0].channel)
-            accepted += await self._deliver_chunk(chunk, now)
+            accepted += await self._deliver_chunk(chunk, now, slot=first.slot)
         return accepted
 
     async def _in_slot(self, job: Job, now: datetime) -> None:
@@ -387,11 +432,19 @@ class OutboxSender:
         if wait > 0:
             await self.pacer.sleep(wait)
 
-    async def _deliver_chunk(self, chunk: list[Job], now: datetime) -> int:
-        """Send one (maybe merged) message, or hold it when the WhatsApp window is closed."""
+    async def _deliver_chunk(
+        self, chunk: list[Job], now: datetime, *, slot: datetime | None = None
+    ) -> int:
+        """Send one (maybe merged) message, or hold it when the WhatsApp window is closed; on a
+        paced channel only within `pacer.slack` of its booked `slot`."""
         # A message the platform accepted but we have not recorded goes again after a crash:
         # no send starts while one waits to be recorded, so a crash doubles only those in flight.
         await self._all_recorded.wait()
+        if slot is not None and (self._moment(now) - slot).total_seconds() > self.pacer.slack:
+            # Later than its slot allows (a busy machine): it would crowd the sends booked after
+            # it, here or in another process, beyond the platform's limit. It goes in a new slot.
+            await self._missed_slot(chunk, slot)
+            return 0
         reply = chunk[0].reply if len(chunk) == 1 else merged_reply(chunk)
         first = chunk[0]
         until = self._paused.get(first.channel)
@@ -411,6 +464,20 @@ class OutboxSender:
             await self._pause(first.channel, now + timedelta(seconds=result.retry_after))
         await self._record(chunk, result, now)
         return len(chunk) if result.ok or result.window_closed else 0
+
+    async def _missed_slot(self, chunk: list[Job], slot: datetime) -> None:
+        """A message that missed its slot goes back to the outbox for another; those that miss
+        while a give-back commits share the next one, apart from the outcomes' commits."""
+        first = chunk[0]
+        self.metrics.missed_slots.labels(first.channel).inc()
+        if first.identity_id is None:
+            return
+        self._missed.append(([job.row_id for job in chunk], first.identity_id, slot))
+        async with self._miss:
+            batch, self._missed = self._missed, []
+            if batch:
+                async with unit_of_work(self.sessions) as session:
+                    await outbox.give_back_late(session, batch)
 
     def _as_template(self, channel: str, reply: Reply) -> Reply | None:
         """The approved template form of a reply (a check-in, a reminder), if it has a valid one."""
@@ -467,7 +534,7 @@ class OutboxSender:
         self._unrecorded += 1
         self._all_recorded.clear()
         try:
-            async with self._db:
+            async with self._rec:
                 if not outcome.done.done():  # not committed by an earlier waiter: commit all
                     await self._commit_outcomes()
             await outcome.done  # raises if that commit failed
@@ -479,13 +546,32 @@ class OutboxSender:
     async def _commit_outcomes(self) -> None:
         """One transaction for every outcome waiting; each waiter learns how it went."""
         batch, self._outcomes = self._outcomes, []
+        sent = [  # the usual case: one statement records them all
+            (job, outcome)
+            for outcome in batch
+            if outcome.result.ok
+            for job in outcome.chunk
+            if not job.farewell
+        ]
+        others = [o for o in batch if any(j.farewell or not o.result.ok for j in o.chunk)]
+        statement = outbox.mark_sent([(j.row_id, o.result.message_id, o.now) for j, o in sent])
         try:
-            async with unit_of_work(self.sessions) as session:
-                for outcome in batch:
-                    for job in outcome.chunk:
-                        row = await session.get(OutboxMessage, job.row_id)
-                        if row is not None and row.state == "sending":
-                            await self._record_row(session, row, outcome.result, outcome.now)
+            if not others:  # on PostgreSQL that statement commits itself: one round trip
+                async with self.sessions() as session:
+                    await session.connection(execution_options=_one_statement(session))
+                    await session.execute(statement)
+                    await session.commit()
+            else:
+                async with unit_of_work(self.sessions) as session:
+                    if sent:
+                        await session.execute(statement)
+                    for outcome in others:
+                        for job in outcome.chunk:
+                            if outcome.result.ok and not job.farewell:
+                                continue
+                            row = await session.get(OutboxMessage, job.row_id)
+                            if row is not None and row.state == "sending":
+                                await self._record_row(session, row, outcome.result, outcome.now)
         except Exception as exc:  # the rows stay `sending`: their lease runs out, they go again
             for outcome in batch:
                 outcome.done.set_exception(exc)
@@ -494,6 +580,8 @@ class OutboxSender:
             for outcome in batch:
                 outcome.done.cancel()
             raise
+        for job, _ in sent:
+            self.metrics.sent.labels(job.channel).inc()
         for outcome in batch:
             outcome.done.set_result(None)
 
@@ -574,6 +662,12 @@ class OutboxSender:
         return timedelta(seconds=ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
 
+def _one_statement(session: Any) -> dict[str, Any]:
+    """A writer whose transaction is one statement: on PostgreSQL it commits itself (autocommit),
+    on SQLite it takes the write lock up front as every writer does (storage/db.py)."""
+    return {"isolation_level": "AUTOCOMMIT"} if is_postgres(session) else {WRITE: True}
+
+
 def _by_chat(jobs: list[Job]) -> dict[tuple[str, str], list[Job]]:
     """The jobs of each (channel, recipient), in their order."""
     groups: dict[tuple[str, str], list[Job]] = {}
@@ -602,6 +696,7 @@ def _job(
         row.created_at,
         hours,
         row.recipient,
+        farewell=(row.dedupe_key or "").startswith(erasure.FAREWELL),
     )
 
 

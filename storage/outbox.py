@@ -184,6 +184,7 @@ async def claim_paced(
     waves: bool = True,
     skip_chats: Collection[str] = (),
     clock: Callable[[], datetime] | None = None,
+    lead: float = 0.0,
 ) -> Booking:
     """Claim the next message of each chat whose next send time has come, each with a send slot.
 
@@ -192,7 +193,8 @@ async def claim_paced(
     twice: slots go `1 / rate` apart from the channel's next free slot, up to `horizon` seconds
     ahead. Replies before the waves, then by due time (`waves=False` leaves the waves out);
     `skip_chats` are recipients this sender is still sending to; `clock` tells the time once
-    the lock is held (the sender's clock runs on from `now`).
+    the lock is held (the sender's clock runs on from `now`); a channel that ran dry starts
+    again `lead` seconds after it (the time this claim takes to commit).
     """
     spacing = timedelta(seconds=1.0 / pace.rate)
     pointer = await _locked_pace(session, channel, now)
@@ -200,7 +202,8 @@ async def claim_paced(
     # past already, and go all at once).
     at = max(now, clock()) if clock is not None else now
     reach = at + timedelta(seconds=horizon)
-    start = at if pointer < at or pointer > reach + STALE else pointer
+    first = at + timedelta(seconds=lead)
+    start = first if pointer < first or pointer > reach + STALE else pointer
     room = min(limit, int((reach - start) / spacing) + 1) if start <= reach else 0
     if room <= 0:
         return Booking(next_slot=pointer, full=True, free_at=start - timedelta(seconds=horizon))
@@ -212,7 +215,7 @@ async def claim_paced(
     busy_until = now + timedelta(seconds=pace.gap) + STALE + timedelta(seconds=horizon)
     nxt = ChatIdentity.next_send_at
     free = or_(nxt.is_(None), nxt <= now, nxt > busy_until)
-    chats = await _next_chats(session, and_(due, free), room)
+    chats = await _next_chats(session, and_(due, free), room, waves=waves)
     if not chats:
         return Booking(next_slot=pointer, free_at=await _next_free(session, now, channel, waves))
     slots = {identity: start + spacing * i for i, identity in enumerate(chats)}
@@ -268,22 +271,30 @@ async def _locked_pace(session: AsyncSession, channel: str, now: datetime) -> da
     return await session.scalar(query) or now
 
 
-async def _next_chats(session: AsyncSession, where: Any, room: int) -> list[int]:
-    """Up to `room` chats (identity ids) in the order their next message should go."""
-    query = (
-        select(OutboxMessage.identity_id)
-        .join(ChatIdentity, ChatIdentity.id == OutboxMessage.identity_id)
-        .where(where)
-        .order_by(WAVE_LAST, OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(room * 3 + 10)  # a chat with several due rows comes several times
-    )
+async def _next_chats(session: AsyncSession, where: Any, room: int, *, waves: bool) -> list[int]:
+    """Up to `room` chats (identity ids) in the order their next message should go: replies by
+    due time, then (`waves`) the waves'. Two queries, each a top-N by due time, rather than one
+    sort of every due row by kind (a wave of 20,000 sorted at every claim)."""
     chats: list[int] = []
-    for identity in await session.scalars(query):
-        if identity not in chats:
-            chats.append(identity)
-            if len(chats) == room:
-                break
+    for kind in (0, 1) if waves else (0,):
+        query = (
+            select(OutboxMessage.identity_id)
+            .join(ChatIdentity, ChatIdentity.id == OutboxMessage.identity_id)
+            .where(where, _is_wave() if kind else ~_is_wave())
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit((room - len(chats)) * 3 + 10)  # a chat with several due rows comes again
+        )
+        for identity in await session.scalars(query):
+            if identity not in chats:
+                chats.append(identity)
+                if len(chats) == room:
+                    return chats
     return chats
+
+
+def _is_wave() -> Any:
+    """A scheduled wave's message (the ladder's prompts and lists), by its dedupe key."""
+    return and_(OutboxMessage.dedupe_key.is_not(None), OutboxMessage.dedupe_key.like("ladder:%"))
 
 
 async def _rows_of(
@@ -451,6 +462,49 @@ async def defer(session: AsyncSession, row_ids: list[int], *, until: datetime) -
                 attempts=OutboxMessage.attempts - 1,
             )
         )
+
+
+def mark_sent(sent: list[tuple[int, str | None, datetime]]) -> Any:
+    """The one statement that records rows the platform accepted, (id, its message id, when)."""
+    ids = [row_id for row_id, _, _ in sent]
+    om = OutboxMessage
+    return (
+        update(om)
+        .where(om.id.in_(ids), om.state == "sending")
+        .values(
+            state="sent",
+            sent_at=case({i: at for i, _, at in sent}, value=om.id),
+            external_message_id=case({i: m for i, m, _ in sent}, value=om.id),
+            error=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def give_back_late(
+    session: AsyncSession, missed: list[tuple[list[int], int, datetime]]
+) -> None:
+    """Claimed messages that missed their send slot, (row ids, identity id, slot), go back unsent
+    in their place in the queue (no attempt counted); each chat is free again from the slot that
+    nothing was sent in."""
+    if not missed:
+        return
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([i for rows, _, _ in missed for i in rows]),
+            OutboxMessage.state == "sending",
+        )
+        .values(state="pending", lease_until=None, attempts=OutboxMessage.attempts - 1)
+    )
+    free_from = {identity: slot for _, identity, slot in missed}
+    await session.execute(
+        update(ChatIdentity)
+        .where(ChatIdentity.id.in_(list(free_from)))
+        .values(next_send_at=case(free_from, value=ChatIdentity.id))
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def apply_receipt(

@@ -430,6 +430,36 @@ async def test_messages_to_one_person_are_spaced_and_to_the_channel_paced(harnes
     assert (went[0] - T0).total_seconds() == pytest.approx(1000.0 + 1.05, abs=1e-5)
 
 
+async def test_a_send_that_misses_its_slot_goes_back_and_goes_once_in_a_later_one(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy machine: the send is ready 200 ms after its booked slot, more than the pacer's
+    slack. Sent then, it would crowd the sends booked after it (in this process or another)
+    beyond the platform's limit; it goes back unsent, its attempt not counted, and goes once in
+    a slot of its own."""
+    person = TelegramDriver(harness)
+    await person.text("/start")
+    row_id = await _enqueue(harness, Reply("Terlambat"), channel="telegram")
+    sender = harness.rt.sender
+    harness.telegram.clock = lambda: T0 + timedelta(seconds=harness.pace.t)  # when each arrived
+    turn, busy, late_at = sender.pacer.turn, [0.2], []
+
+    async def busy_turn(channel: str) -> None:
+        await turn(channel)
+        if busy:  # the machine was busy between the slot and the call
+            harness.pace.t += busy.pop()
+            late_at.append(T0 + timedelta(seconds=harness.pace.t))
+
+    monkeypatch.setattr(sender.pacer, "turn", busy_turn)
+    harness.advance(minutes=1)  # the chat's second after /start long gone
+    await harness.work()
+    went = [at for at, p in harness.telegram.delivered if p["text"] == "Terlambat"]
+    assert len(went) == 1 and late_at  # missed once, sent once
+    assert sender.metrics.missed_slots.labels("telegram")._value.get() == 1
+    row = await _row(harness, row_id)
+    assert (row.state, row.attempts) == ("sent", 1)  # the missed slot was not an attempt
+
+
 async def _telegram_chats(h: Harness, n: int) -> list[ChatIdentity]:
     """`n` Telegram chats that wrote /start (each got its answer)."""
     for i in range(n):
