@@ -150,7 +150,10 @@ class SqliteBatches:
     def __init__(self, path: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sinergi-inbox")
+        # Made on the first batch and after a close: the app's shutdown and the runtime's both
+        # close the writer, and a runtime serving again writes again (as the kept connection of
+        # the other databases is opened again).
+        self._pool: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None  # touched on the writer thread only
         dialect = sqlite_dialect.dialect()
         column = InboxUpdate.__table__.c.received_at
@@ -182,6 +185,8 @@ class SqliteBatches:
                 row["state"],
             )
         ]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sinergi-inbox")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._pool, self._write, len(rows), values)
@@ -232,11 +237,14 @@ class SqliteBatches:
             conn.close()
 
     async def close(self) -> None:
-        """Close the connection on its thread, then the thread."""
+        """Close the connection on its thread, then the thread (a second close does nothing)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
         loop = asyncio.get_running_loop()
         with contextlib.suppress(sqlite3.Error):
-            await loop.run_in_executor(self._pool, self._close)
-        self._pool.shutdown(wait=True)
+            await loop.run_in_executor(pool, self._close)
+        pool.shutdown(wait=True)
 
 
 _COLUMNS = "channel, external_id, chat_key, raw, received_at, state"

@@ -78,6 +78,21 @@ async def test_the_writer_outlives_a_database_restart(harness: Harness) -> None:
     assert len(await _raws(harness)) == 2
 
 
+async def test_the_writer_closed_twice_then_written_to_again_keeps_every_update(
+    harness: Harness,
+) -> None:
+    """An app's shutdown and its runtime's both close the writer; a runtime that serves again
+    stores again (on SQLite the writer's own thread is made anew)."""
+    first = harness.telegram_update(44, text="/start")
+    assert (await harness.post_telegram(first)).status_code == 200
+    await harness.rt.inbox_writer.close()
+    await harness.rt.inbox_writer.close()  # the second close (the runtime's) does nothing
+    again = harness.telegram_update(44, text="BANTUAN")
+    assert (await harness.post_telegram(again)).status_code == 200
+    assert (await harness.post_telegram(again)).status_code == 200  # a redelivery: kept once
+    assert len(await _raws(harness)) == 2
+
+
 async def test_a_lone_whatsapp_message_is_sealed_as_the_bytes_meta_sent(harness: Harness) -> None:
     """One message in the body: the body itself is sealed (not written out again) and answered."""
     t = int(harness.now.timestamp())
