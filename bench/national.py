@@ -4,8 +4,10 @@
     python -m bench.national URL URL --only ladder,search
 
 Unlike the bench_* modules this generates nothing: each URL is a database that
-`gen.populate(url, N, encrypt_each=False, chunk=20_000)` filled once (a million, ten million
-households), and it stays reusable. Everything a case writes runs in one transaction that is
+`gen.populate(url, N, encrypt_each=False, chunk=20_000, now=bench_ladder.NOW - timedelta(days=60))`
+filled once (a million, ten million households), and it stays reusable. The data must be older
+than the ladder case's first run, as in bench_ladder: a register written "after" it would make
+the sweep re-read every enrollment as changed since its last run (the script refuses it). Everything a case writes runs in one transaction that is
 rolled back at its end (the jobs' own commits become savepoints inside it), except the open
 escalations the queue needs, which are added once (one in SINERGI_BENCH_NATIONAL_ESCALATION_EVERY
 households, 20 unless told) and found again on the next run. The cases are the existing benches'
@@ -51,6 +53,7 @@ from storage.scope import Scope, scoped
 CASES = ("ladder", "queue", "search", "coordination")
 EVERY = int(os.environ.get("SINERGI_BENCH_NATIONAL_ESCALATION_EVERY", "20"))
 ESCALATED_AT = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # marks the escalations this adds
+SET_UP = bench_ladder.NOW - timedelta(days=1, hours=12)  # the ladder case's first run
 
 
 @asynccontextmanager
@@ -95,9 +98,7 @@ async def ladder(engine: AsyncEngine) -> dict[str, float]:
     now = bench_ladder.NOW
     async with sandbox(engine) as (conn, sessions):
         await conn.run_sync(bench_ladder._chats, "postgres")
-        await jobs.run_due(
-            sessions, now - timedelta(days=1, hours=12), bench_ladder.LADDER, jobs.every_minute()
-        )
+        await jobs.run_due(sessions, SET_UP, bench_ladder.LADDER, jobs.every_minute())
         await conn.run_sync(bench_ladder._spread, "postgres")
         await _analyze(conn, "chat_identities, ladder_states, job_runs, escalations")
         params = bench_ladder._due_params(now, await conn.run_sync(bench_ladder._marks))
@@ -272,6 +273,7 @@ async def measure(url: str, only: list[str]) -> dict[str, float]:
                 await conn.scalar(sa.text("SELECT max(id) FROM households")) or 0
             )
         await _require_statistics(engine)
+        await _require_past_data(engine)
         await escalate(engine)
         for name in only:
             started = time.perf_counter()
@@ -295,6 +297,21 @@ async def _require_statistics(engine: AsyncEngine) -> None:
         )
     if not columns:
         raise SystemExit(f"{engine.url.database}: no column statistics; run ANALYZE there first")
+
+
+async def _require_past_data(engine: AsyncEngine) -> None:
+    """Refuse enrollments written after the ladder case's first run (populate's default `now`).
+
+    The sweep re-reads every enrollment changed since its last run: with the whole register
+    "changed" after the set-up, it would time a re-read of every row, which no real day does.
+    """
+    async with engine.connect() as conn:
+        newest = await conn.scalar(sa.text("SELECT max(updated_at) FROM program_enrollments"))
+    if newest is not None and newest > SET_UP:
+        raise SystemExit(
+            f"{engine.url.database}: enrollments written at {newest:%Y-%m-%d %H:%M}, after the "
+            f"ladder's set-up at {SET_UP:%Y-%m-%d %H:%M}: populate with now=bench_ladder.NOW - 60 days"
+        )
 
 
 def rows(urls: list[str], figures: list[dict[str, float]]) -> list[dict[str, Any]]:
