@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
+from storage import inbox
 from storage.crypto import SEALED, SEALED_GCM
 from storage.models import InboxUpdate
 from tests.drivers import post_whatsapp
@@ -124,3 +129,26 @@ async def test_several_whatsapp_items_are_sealed_one_document_each(harness: Harn
     assert sorted(d["type"] for d in docs) == ["message", "status"]
     await harness.work()
     assert len(harness.whatsapp.sent("6281300000032")) == 1
+
+
+async def test_on_sqlite_the_wal_is_checkpointed_beside_the_writer(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The webhooks' batches leave the WAL's copying into the database file to another thread:
+    the updates reach the file itself while no commit of theirs did the checkpoint."""
+    writer = harness.rt.inbox_writer._sqlite
+    if writer is None:
+        pytest.skip("the checkpoint thread is the SQLite file writer's")
+    monkeypatch.setattr(inbox, "CHECKPOINT_EVERY", 3)
+    for user in range(45, 51):
+        update = harness.telegram_update(user, text="/start")
+        assert (await harness.post_telegram(update)).status_code == 200
+        assert (await harness.post_telegram(update)).status_code == 200  # writes nothing
+    assert writer._checkpointing is not None
+    await writer._checkpointing
+    # The database file alone (no WAL beside it): what was checkpointed into it.
+    copy = tmp_path / "file-only.db"
+    shutil.copyfile(writer.path, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        [(count,)] = conn.execute("SELECT count(*) FROM inbox_updates").fetchall()
+    assert count >= 3
