@@ -19,12 +19,20 @@ once (on PostgreSQL; on SQLite with SINERGI_BENCH_OUTBOX_SQLITE_SHARED=1). The w
 the way the ladder does it (its dedupe keys).
 
 Reported, per run, as the platform saw it (the time each call reached the fake): the delivery
-rate while the queue was never empty against the channel's rate, the per-person spacing
+rate from the first send to the last against the channel's rate (`rate_ratio`), the same
+counting only the time some message could be sent (`busy_ratio`: queued, and its person's
+platform gap since the last send gone; a tail of one person's spaced replies, which no sender
+may send sooner, is not counted against the rate), the per-person spacing
 violations and the channel-rate violations (any `rate + 1` sends within one second: a sliding
 window), both within 20 ms of jitter, the replies' p50/p95 time from being queued to reaching
 the platform (`p95_ratio`: a wave run's p95 over the replies-alone p95), and how many sends
 the senders gave back for missing their booked slot. The counts are the issue's times SCALE
 (the rates and latencies are real time, not scaled).
+
+To look inside: SINERGI_BENCH_OUTBOX_DEBUG=1 prints, per sender, how late the sends were at
+their slot and each claim (when, how long, rows, ahead); SINERGI_BENCH_OUTBOX_PROFILE=PREFIX
+writes each sender's cProfile and prints its CPU time; SINERGI_BENCH_OUTBOX_DUMP=PREFIX writes
+each run's sends (time, recipient, tags) and queue times as JSON.
 """
 
 from __future__ import annotations
@@ -36,15 +44,15 @@ import multiprocessing
 import os
 import random
 import re
+import resource
 import statistics
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -60,6 +68,7 @@ from bot.sender import OutboxSender, pacer_from
 from storage import outbox
 from storage.db import make_engine, make_sessions, unit_of_work
 from storage.models import ChatIdentity
+from tests.fakes.server import serving
 from tests.fakes.telegram import FakeBotApi
 from tests.fakes.whatsapp import FakeGraphApi
 
@@ -128,6 +137,7 @@ class Platform:
         self.fake: Any = FakeBotApi() if self.channel == "telegram" else FakeGraphApi()
         self.lock = threading.Lock()
         self._expected, self._all_in = 0, threading.Event()
+        self.sent: list[tuple[float, str, list[str]]] = []
 
     def all_in(self, expected: int) -> threading.Event:
         """Set once `expected` tagged messages have arrived."""
@@ -137,8 +147,8 @@ class Platform:
                 self._all_in.set()
         return self._all_in
 
-    def answer(self, request: httpx.Request) -> tuple[httpx.Response, float]:
-        """Note the call (its time first), answer it with the fake; the latency to wait."""
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        """Note the call (its time first), answer it with the fake."""
         at = time.perf_counter()
         with self.lock:
             response = self.fake.handler(request)
@@ -146,11 +156,12 @@ class Platform:
             if found is not None:
                 recipient, text = found
                 self.arrivals.append((at, recipient))
+                self.sent.append((at, recipient, TAG.findall(text)))
                 for tag in TAG.findall(text):
                     self.tags.setdefault(tag, at)
                 if self._expected and len(self.tags) >= self._expected:
                     self._all_in.set()
-            return response, self.rng.uniform(*LATENCY)
+            return response
 
     def _read(self, request: httpx.Request) -> tuple[str, str] | None:
         """The recipient and text of a message sent (None: another call)."""
@@ -164,45 +175,9 @@ class Platform:
             return None
         return str(body["to"]), body.get("text", {}).get("body") or json.dumps(body)
 
-    @contextlib.contextmanager
-    def serving(self) -> Iterator[str]:
+    def serving(self) -> contextlib.AbstractContextManager[str]:
         """Serve the fake on a free port in threads, each call answered after the latency."""
-        platform = self
-
-        class Adapter(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive: the clients reuse their connections
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                request = httpx.Request(
-                    self.command,
-                    f"http://127.0.0.1{self.path}",
-                    headers=dict(self.headers.items()),
-                    content=self.rfile.read(length) if length else b"",
-                )
-                response, latency = platform.answer(request)
-                body = response.read()
-                time.sleep(latency)
-                self.send_response(response.status_code)
-                self.send_header("Content-Type", response.headers.get("content-type", "text/plain"))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Adapter)
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        return serving(self.answer, latency=lambda: self.rng.uniform(*LATENCY))
 
 
 async def _measure(backend: str, url: str, channel: str, wave: int, senders: int) -> dict[str, Any]:
@@ -248,7 +223,11 @@ async def _measure(backend: str, url: str, channel: str, wave: int, senders: int
                 if process.is_alive():
                     process.kill()
     await engine.dispose()
-    report = _report(backend, channel, wave, senders, platform, queued, rate, seconds)
+    if dump := os.environ.get("SINERGI_BENCH_OUTBOX_DUMP"):
+        run = {"started": started, "queued": queued, "sent": platform.sent}
+        path = Path(f"{dump}-{backend}-{channel}-{wave}-{senders}.json")
+        await asyncio.to_thread(path.write_text, json.dumps(run))
+    report = _report(backend, channel, wave, senders, platform, queued, rate, seconds, started)
     return {**report, "missed_slots": sum(misses)}
 
 
@@ -258,7 +237,14 @@ def sender_process(
     """One sender process, as `serve` or a scheduler tick runs one: its engine, its client, its
     pacer; nothing but the database and the platform shared with the others. It tells `missed`
     how many sends it gave back for missing their slot."""
-    missed.put(asyncio.run(_sender_main(url, channel, base, wake, ready, stop)))
+    if profile := os.environ.get("SINERGI_BENCH_OUTBOX_PROFILE"):
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            missed.put(asyncio.run(_sender_main(url, channel, base, wake, ready, stop)))
+        prof.dump_stats(f"{profile}-{os.getpid()}.prof")
+    else:
+        missed.put(asyncio.run(_sender_main(url, channel, base, wake, ready, stop)))
 
 
 async def _sender_main(url: str, channel: str, base: str, wake: Any, ready: Any, stop: Any) -> int:
@@ -280,12 +266,26 @@ async def _sender_main(url: str, channel: str, base: str, wake: Any, ready: Any,
     if os.environ.get("SINERGI_BENCH_OUTBOX_DEBUG"):
         _watch(sender)
     await asyncio.to_thread(ready.wait, 120)
+    cpu, wall = _cpu(), time.perf_counter()
     while not stop.is_set():
         wake.clear()
         if not await sender.deliver(datetime.now(UTC)):
             await asyncio.to_thread(wake.wait, 1.0)
+    if os.environ.get("SINERGI_BENCH_OUTBOX_DEBUG"):
+        used, sends = _cpu() - cpu, sender.metrics.sent.labels(channel)._value.get()
+        print(
+            f"sender cpu {used:.1f}s in {time.perf_counter() - wall:.1f}s, "
+            f"{used / max(sends, 1) * 1000:.1f} ms per message sent",
+            file=sys.stderr,
+        )
     await engine.dispose()
     return int(sender.metrics.missed_slots.labels(channel)._value.get())
+
+
+def _cpu() -> float:
+    """This process's CPU seconds so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _watch(sender: OutboxSender) -> None:
@@ -295,11 +295,20 @@ def _watch(sender: OutboxSender) -> None:
     async def watched(jobs: Any, now: datetime, *, slot: datetime | None = None) -> int:
         if slot is not None:
             before = (sender._moment(now) - slot).total_seconds()
-            await sender._all_recorded.wait()
+            await sender._may_send.wait()
             lates.append((before, (sender._moment(now) - slot).total_seconds()))
         return await chunk(jobs, now, slot=slot)
 
     sender._deliver_chunk = watched  # type: ignore[method-assign]
+    claim_in, claims = sender._claim, []
+
+    async def claimed(now: datetime, batch: int, **kw: Any) -> Any:
+        t = time.perf_counter()
+        c = await claim_in(now, batch, **kw)
+        claims.append((t, time.perf_counter() - t, len(c.rows), kw["waves"], c.ahead, c.full))
+        return c
+
+    sender._claim = claimed  # type: ignore[method-assign]
     import atexit
 
     def show() -> None:
@@ -310,6 +319,26 @@ def _watch(sender: OutboxSender) -> None:
                 print(f"late {name}: n={len(xs)} p50/p90/p99 ms {q}", file=sys.stderr)
 
     atexit.register(show)
+
+    def show_claims() -> None:
+        if not claims:
+            return
+        took = sorted(c[1] for c in claims)
+        span = claims[-1][0] - claims[0][0]
+        print(
+            f"claims: n={len(claims)} over {span:.1f}s, took p50/p90 ms "
+            f"{[round(took[int(len(took) * p) - 1] * 1000) for p in (0.5, 0.9)]}, rows "
+            f"{sum(c[2] for c in claims)}, waves {sum(c[3] for c in claims)}",
+            file=sys.stderr,
+        )
+        for c in claims[:60]:
+            print(
+                f"  {c[0] - claims[0][0]:6.2f} took {c[1] * 1000:4.0f} rows {c[2]:3d} "
+                f"waves {c[3]:d} ahead {c[4]} full {c[5]}",
+                file=sys.stderr,
+            )
+
+    atexit.register(show_claims)
 
 
 async def _identities(sessions: Any, channel: str, n: int, now: datetime) -> list[ChatIdentity]:
@@ -366,6 +395,7 @@ def _report(
     queued: dict[str, float],
     rate: float,
     seconds: float,
+    started: float,
 ) -> dict[str, Any]:
     """The platform's view of the run."""
     times = sorted(at for at, _ in platform.arrivals)
@@ -389,6 +419,8 @@ def _report(
         "rate_per_s": round((len(times) - 1) / span, 1) if span else None,
         "rate_limit": rate,
         "rate_ratio": round((len(times) - 1) / span / rate, 2) if span else None,
+        # The rate that matters: sends per second while something could be sent.
+        "busy_ratio": _busy_ratio(platform.sent, queued, started, gap, rate),
         "chat_violations": _chat_violations(platform.arrivals, gap),
         "channel_violations": sum(
             1 for i in range(len(times) - limit) if times[i + limit] - times[i] < 1.0 - JITTER
@@ -396,6 +428,33 @@ def _report(
         "reply_p50_s": round(statistics.median(waits), 3) if waits else None,
         "reply_p95_s": round(waits[int(len(waits) * 0.95) - 1], 3) if waits else None,
     }
+
+
+def _busy_ratio(
+    sent: list[tuple[float, str, list[str]]],
+    queued: dict[str, float],
+    started: float,
+    gap: float,
+    rate: float,
+) -> float | None:
+    """Sends per second while at least one message could be sent, against the channel's rate.
+
+    A message could be sent from when it was queued (the wave: from the start) and its person's
+    previous send was `gap` ago, until it reached the platform: the time counted is the union of
+    those spans. A person's replies spaced by the platform's own rule, after the wave drained,
+    are not counted against the rate; any time the sender leaves a sendable message waiting is.
+    """
+    spans, last = [], {}  # last: each person's previous send
+    for at, recipient, tags in sorted(sent):
+        ready = min((queued.get(tag, started) for tag in tags), default=started)
+        spans.append((max(ready, last.get(recipient, -1e9) + gap), at))
+        last[recipient] = at
+    busy, reach = 0.0, float("-inf")
+    for begin, end in sorted(spans):
+        if end > reach:
+            busy += end - max(begin, reach)
+            reach = end
+    return round(len(sent) / busy / rate, 2) if busy > 0 else None
 
 
 def _chat_violations(arrivals: list[tuple[float, str]], gap: float) -> int:

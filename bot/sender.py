@@ -136,8 +136,9 @@ class _Claim:
         """The jobs with their booked slots; once anything is claimed, no wait for a free chat."""
         if self.rows:
             self.free_in = 0.0
+        identities = self._identity  # once: a dict of every row, not one per job
         for job in jobs:
-            identity = self._identity.get(job.row_id)
+            identity = identities.get(job.row_id)
             if identity is not None and identity in self.slots:
                 job.slot, job.chat_free = self.slots[identity]
                 job.identity_id = identity
@@ -192,6 +193,10 @@ class OutboxSender:
     reply_poll: float = 0.25
     # At most this many chats at once.
     max_chats: int = 200
+    # Sends the platform accepted that may wait to be recorded while others start (1: none). A
+    # commit takes tens of ms, a send at 60/s goes every 17: waiting for every record before the
+    # next send made the sends late for their slots, and most of those were given back.
+    max_unrecorded: int = 16
     _db: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The outcomes' commits take turns on their own: a send waiting for the outcomes before it
     # to be recorded never waits for a claim as well.
@@ -204,7 +209,7 @@ class OutboxSender:
     # Outcomes the platform gave that are not committed yet; they share the next commit.
     _outcomes: list[_Outcome] = field(default_factory=list)
     _unrecorded: int = 0
-    _all_recorded: asyncio.Event = field(default_factory=asyncio.Event)
+    _may_send: asyncio.Event = field(default_factory=asyncio.Event)
     # The caller's `now` and the pacer's clock at that moment: the sender's time runs on from it.
     _anchor: tuple[datetime, float] | None = None
     # When the channels that are not paced were last claimed from (on the pacer's clock).
@@ -213,7 +218,7 @@ class OutboxSender:
     _lead: float = 0.0
 
     def __post_init__(self) -> None:
-        self._all_recorded.set()
+        self._may_send.set()
 
     async def deliver(self, now: datetime, *, batch: int = 50) -> int:
         """Send what is due now; returns how many messages were sent or held (0: nothing to do now).
@@ -437,9 +442,10 @@ class OutboxSender:
     ) -> int:
         """Send one (maybe merged) message, or hold it when the WhatsApp window is closed; on a
         paced channel only within `pacer.slack` of its booked `slot`."""
-        # A message the platform accepted but we have not recorded goes again after a crash:
-        # no send starts while one waits to be recorded, so a crash doubles only those in flight.
-        await self._all_recorded.wait()
+        # A message the platform accepted but we have not recorded goes again after a crash: no
+        # send starts while `max_unrecorded` wait to be recorded, so a crash doubles only those
+        # in flight and fewer than that many more, and a database that stalls stops the sending.
+        await self._may_send.wait()
         if slot is not None and (self._moment(now) - slot).total_seconds() > self.pacer.slack:
             # Later than its slot allows (a busy machine): it would crowd the sends booked after
             # it, here or in another process, beyond the platform's limit. It goes in a new slot.
@@ -532,7 +538,8 @@ class OutboxSender:
         outcome = _Outcome(chunk, result, now, asyncio.get_running_loop().create_future())
         self._outcomes.append(outcome)
         self._unrecorded += 1
-        self._all_recorded.clear()
+        if self._unrecorded >= self.max_unrecorded:
+            self._may_send.clear()
         try:
             async with self._rec:
                 if not outcome.done.done():  # not committed by an earlier waiter: commit all
@@ -540,8 +547,8 @@ class OutboxSender:
             await outcome.done  # raises if that commit failed
         finally:
             self._unrecorded -= 1
-            if not self._unrecorded:
-                self._all_recorded.set()
+            if self._unrecorded < self.max_unrecorded:
+                self._may_send.set()
 
     async def _commit_outcomes(self) -> None:
         """One transaction for every outcome waiting; each waiter learns how it went."""

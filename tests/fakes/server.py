@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,11 +14,15 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @contextmanager
-def serving(handler: Handler) -> Iterator[str]:
-    """Serve `handler` (a fake's httpx handler) in a thread; yields its base URL."""
+def serving(handler: Handler, *, latency: Callable[[], float] | None = None) -> Iterator[str]:
+    """Serve `handler` (a fake's httpx handler) in threads; yields its base URL. With `latency`,
+    each answer goes that many seconds after the handler saw the call (a platform far away);
+    calls keep their connection open (HTTP/1.1), as a client's pool expects."""
     lock = threading.Lock()  # the fakes record into plain lists: one request at a time
 
     class Adapter(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             content = self.rfile.read(length) if length else b""
@@ -31,7 +36,10 @@ def serving(handler: Handler) -> Iterator[str]:
             )
             with lock:
                 response = handler(request)
+                wait = latency() if latency is not None else 0.0
             body = response.read()
+            if wait > 0:
+                time.sleep(wait)  # outside the lock: calls in flight overlap, as on a platform
             self.send_response(response.status_code)
             self.send_header("Content-Type", response.headers.get("content-type", "text/plain"))
             self.send_header("Content-Length", str(len(body)))
@@ -44,6 +52,8 @@ def serving(handler: Handler) -> Iterator[str]:
             """Quiet: the test reads what the fake recorded."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Adapter)
+    # A kept-open connection's thread ends with its client, not with the server.
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
