@@ -58,7 +58,7 @@ from locales.i18n import LOCALES, translations
 from scheduler import jobs
 from scheduler.ladder import MARK_MARGIN
 from storage import calendar
-from storage.db import make_engine, make_sessions
+from storage.db import POSTGRES_OPTIONS, make_engine, make_sessions
 from storage.models import Base
 
 SAVED = os.environ.get("SINERGI_BENCH_LADDER_SAVED")
@@ -89,7 +89,7 @@ async def _measure(backend: str, url: str, size: int) -> dict[str, Any]:
         await _prepare(backend, url, size)
         if SAVED:
             _save(backend, url, size)
-    engine = sa.create_engine(gen.sync_url(url))
+    engine = _plain_engine(url)
     with engine.begin() as conn:
         _match_indexes(conn)
         in_ladder = conn.scalar(sa.text("SELECT count(*) FROM ladder_states"))
@@ -170,6 +170,24 @@ async def _prepare(backend: str, url: str, size: int) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
+
+
+def _plain_engine(url: str) -> sa.Engine:
+    """The engine of the hand-written counts and the insert, with the server's connection
+    settings (storage.db: no JIT on PostgreSQL, SQLite's commit without a sync), so that the
+    limit is not slowed by what the sweep is spared."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return sa.create_engine(gen.sync_url(url), connect_args={"options": POSTGRES_OPTIONS})
+    engine = sa.create_engine(gen.sync_url(url))
+    sa.event.listen(engine, "connect", _sqlite_like_server)
+    return engine
+
+
+def _sqlite_like_server(dbapi_conn: Any, _record: Any) -> None:
+    """SQLite's commit as the server makes it (storage.db: WAL, synchronous=NORMAL)."""
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _match_indexes(conn: sa.Connection) -> None:
