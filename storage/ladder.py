@@ -241,7 +241,10 @@ async def reset_contacted(
 def vulnerable_household(household_id: Any) -> ColumnElement[bool]:
     """The household is one the programs put first: its wide row is read only for the ladder
     rows whose other conditions leave the question open, not joined to every due row."""
-    return exists().where(HH.id == household_id, vulnerable(HH))
+    # A scalar lookup by the primary key, row by row: as an EXISTS, PostgreSQL may hash the
+    # vulnerable households of the whole register (a scan of every household) to test a few
+    # (it did at 100k households; at 1M its estimate chose the lookups).
+    return select(vulnerable(HH)).where(HH.id == household_id).scalar_subquery()
 
 
 def _names_households(zones: ColumnElement[bool]) -> bool:
