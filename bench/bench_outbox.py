@@ -129,7 +129,8 @@ class Platform:
     Served from threads of this process on 127.0.0.1; the senders are other processes."""
 
     channel: str
-    arrivals: list[tuple[float, str]] = field(default_factory=list)
+    # Each send as it reached the fake: when, to whom, the bench's tags in its text.
+    sent: list[tuple[float, str, list[str]]] = field(default_factory=list)
     tags: dict[str, float] = field(default_factory=dict)
     rng: random.Random = field(default_factory=lambda: random.Random(16))
 
@@ -137,7 +138,11 @@ class Platform:
         self.fake: Any = FakeBotApi() if self.channel == "telegram" else FakeGraphApi()
         self.lock = threading.Lock()
         self._expected, self._all_in = 0, threading.Event()
-        self.sent: list[tuple[float, str, list[str]]] = []
+
+    @property
+    def arrivals(self) -> list[tuple[float, str]]:
+        """When each send reached the fake, and for whom."""
+        return [(at, recipient) for at, recipient, _ in self.sent]
 
     def all_in(self, expected: int) -> threading.Event:
         """Set once `expected` tagged messages have arrived."""
@@ -155,9 +160,9 @@ class Platform:
             found = self._read(request)
             if found is not None:
                 recipient, text = found
-                self.arrivals.append((at, recipient))
-                self.sent.append((at, recipient, TAG.findall(text)))
-                for tag in TAG.findall(text):
+                tags = TAG.findall(text)
+                self.sent.append((at, recipient, tags))
+                for tag in tags:
                     self.tags.setdefault(tag, at)
                 if self._expected and len(self.tags) >= self._expected:
                     self._all_in.set()
